@@ -1,0 +1,29 @@
+//! `#[delayed]`: parse the function, check it, write the lazy constructor.
+
+mod ast;
+mod expand;
+
+use crate::ctxt::with_errors;
+use proc_macro2::TokenStream;
+use quote::ToTokens;
+
+pub(crate) fn expand(args: TokenStream, item: TokenStream) -> TokenStream {
+    let function: syn::ItemFn = match syn::parse2(item.clone()) {
+        Ok(function) => function,
+        Err(e) => {
+            let message = format!("`#[delayed]` goes on a free function: {e}");
+            return with_errors(item, &syn::Error::new(e.span(), message));
+        }
+    };
+    if !args.is_empty() {
+        let error = syn::Error::new_spanned(
+            &args,
+            "`#[delayed]` takes no arguments: write `#[delayed]` above the function",
+        );
+        return with_errors(function.into_token_stream(), &error);
+    }
+    match ast::DelayedFn::from_syn(&function) {
+        Ok(parsed) => expand::expand(&parsed),
+        Err(error) => with_errors(function.into_token_stream(), &error),
+    }
+}

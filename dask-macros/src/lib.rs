@@ -1,0 +1,13 @@
+//! Procedural macros of the `dask` crate: an implementation detail. Depend on `dask` and
+//! use `dask::delayed` (documented there); this crate only declares the entry points.
+
+use proc_macro::TokenStream;
+
+mod ctxt;
+mod delayed;
+
+/// Turns a function into a lazy task constructor. See `dask::delayed` for the docs.
+#[proc_macro_attribute]
+pub fn delayed(args: TokenStream, item: TokenStream) -> TokenStream {
+    delayed::expand(args.into(), item.into()).into()
+}

@@ -1,0 +1,177 @@
+//! Arguments of a task: a plain value kept in the node, or another node's output.
+
+use super::Delayed;
+use super::node::{NodeRef, node};
+use crate::error::BoxError;
+use crate::executor::Inputs;
+use std::ops::Deref;
+use std::sync::Arc;
+
+/// One argument of a task node, as built by [`IntoArg::into_arg`].
+pub struct Arg<T>(Source<T>);
+
+enum Source<T> {
+    /// A plain value, cloned each time the task runs (a graph can be computed again).
+    Value(T),
+    /// Another node's output. `None` once the node is being dropped.
+    Node(Option<NodeRef>),
+}
+
+impl<T> std::fmt::Debug for Arg<T> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match &self.0 {
+            Source::Value(_) => f.write_str("Arg::Value"),
+            Source::Node(Some(n)) => write!(f, "Arg::Node({})", super::node::key_of(&**n)),
+            Source::Node(None) => f.write_str("Arg::Node(<dropped>)"),
+        }
+    }
+}
+
+impl<T: Send + Sync + 'static> Arg<T> {
+    /// An argument that is the output of `node`.
+    pub fn node(node: Delayed<T>) -> Self {
+        Arg(Source::Node(Some(node.into_node())))
+    }
+
+    /// An argument that is a plain value.
+    pub fn value(value: T) -> Self {
+        Arg(Source::Value(value))
+    }
+
+    pub(crate) fn visit_dep<'a>(&'a self, f: &mut dyn FnMut(&'a NodeRef)) {
+        if let Source::Node(Some(n)) = &self.0 {
+            f(n);
+        }
+    }
+
+    pub(crate) fn take_dep(&mut self, out: &mut Vec<NodeRef>) {
+        if let Source::Node(n) = &mut self.0 {
+            out.extend(n.take());
+        }
+    }
+
+    /// The argument's value, owned: a clone of a plain value; a node's output moved out
+    /// when this is its last consumer, cloned otherwise.
+    pub fn take(&self, inputs: &mut Inputs<'_>) -> Result<T, BoxError>
+    where
+        T: Clone,
+    {
+        match &self.0 {
+            Source::Value(v) => Ok(v.clone()),
+            Source::Node(_) => {
+                let shared = inputs.next::<T>()?;
+                Ok(Arc::try_unwrap(shared).unwrap_or_else(|shared| (*shared).clone()))
+            }
+        }
+    }
+
+    /// The argument's value, borrowed: no copy, whoever else reads it.
+    pub fn borrow(&self, inputs: &mut Inputs<'_>) -> Result<ArgRef<'_, T>, BoxError> {
+        match &self.0 {
+            Source::Value(v) => Ok(ArgRef::Plain(v)),
+            Source::Node(_) => Ok(ArgRef::Shared(inputs.next::<T>()?)),
+        }
+    }
+}
+
+/// A borrowed argument value (see [`Arg::borrow`]).
+#[derive(Debug)]
+pub enum ArgRef<'a, T> {
+    /// A plain value held by the node.
+    Plain(&'a T),
+    /// A dependency's output, shared with its other consumers.
+    Shared(Arc<T>),
+}
+
+impl<T> Deref for ArgRef<'_, T> {
+    type Target = T;
+    fn deref(&self) -> &T {
+        match self {
+            ArgRef::Plain(v) => v,
+            ArgRef::Shared(v) => v,
+        }
+    }
+}
+
+/// What a `#[delayed]` function accepts for a parameter of type `T`: a plain `T`, a
+/// `Delayed<T>` (or a reference to one), and for `Vec<T>` a `Vec<Delayed<T>>`.
+///
+/// A parameter `&T` accepts the same as `T::Owned` (`&str` takes `String` or `&str`,
+/// `&[T]` takes `Vec<T>`, `&[T]` or `Vec<Delayed<T>>`) and the task borrows the value
+/// instead of copying it.
+///
+/// For a generic `#[delayed]` function, a `Delayed` argument leaves the type parameter
+/// ambiguous (`T` could be `i64` or `Delayed<i64>`): name it, as in `ident::<i64>(x)`.
+///
+/// # Examples
+///
+/// ```
+/// use dask_runtime::{delayed_value, IntoArg};
+///
+/// fn takes(x: impl IntoArg<Vec<i64>>) -> String {
+///     format!("{:?}", x.into_arg())
+/// }
+/// assert_eq!(takes(vec![1, 2]), "Arg::Value");
+/// assert!(takes(vec![delayed_value(1), delayed_value(2)]).starts_with("Arg::Node(list-"));
+/// ```
+pub trait IntoArg<T> {
+    /// Wraps `self` as a task argument.
+    fn into_arg(self) -> Arg<T>;
+}
+
+impl<T: Clone + Send + Sync + 'static> IntoArg<T> for T {
+    fn into_arg(self) -> Arg<T> {
+        Arg::value(self)
+    }
+}
+
+impl<T: Send + Sync + 'static> IntoArg<T> for Delayed<T> {
+    fn into_arg(self) -> Arg<T> {
+        Arg::node(self)
+    }
+}
+
+impl<T: Send + Sync + 'static> IntoArg<T> for &Delayed<T> {
+    fn into_arg(self) -> Arg<T> {
+        Arg::node(self.clone())
+    }
+}
+
+impl<T: Clone + Send + Sync + 'static> IntoArg<T> for &T {
+    fn into_arg(self) -> Arg<T> {
+        Arg::value(self.clone())
+    }
+}
+
+impl IntoArg<String> for &str {
+    fn into_arg(self) -> Arg<String> {
+        Arg::value(self.to_owned())
+    }
+}
+
+impl<T: Clone + Send + Sync + 'static> IntoArg<Vec<T>> for &[T] {
+    fn into_arg(self) -> Arg<Vec<T>> {
+        Arg::value(self.to_vec())
+    }
+}
+
+impl<T: Clone + Send + Sync + 'static> IntoArg<Vec<T>> for Vec<Delayed<T>> {
+    /// Gathers the list into one `list` node (Dask's `delayed(sum)(list_of_delayed)`).
+    fn into_arg(self) -> Arg<Vec<T>> {
+        Arg::node(gather(self))
+    }
+}
+
+impl<T: Clone + Send + Sync + 'static> IntoArg<Vec<T>> for &[Delayed<T>] {
+    fn into_arg(self) -> Arg<Vec<T>> {
+        Arg::node(gather(self.to_vec()))
+    }
+}
+
+/// A node whose output is the list of the outputs of `parts`, in order.
+pub(crate) fn gather<T: Clone + Send + Sync + 'static>(parts: Vec<Delayed<T>>) -> Delayed<Vec<T>> {
+    let args: Vec<Arg<T>> = parts.into_iter().map(Arg::node).collect();
+    node("list", args, |args: &Vec<Arg<T>>, inputs| {
+        args.iter().map(|arg| arg.take(inputs)).collect()
+    })
+}

@@ -1,0 +1,182 @@
+//! `Delayed<T>`: a lazy value, the handle of one task node in a graph.
+
+mod arg;
+mod collection;
+pub(crate) mod node;
+mod ops;
+#[cfg(test)]
+mod test;
+
+pub use arg::{Arg, ArgRef, IntoArg};
+pub use collection::{Computable, compute, compute_with};
+pub use node::{Args, node};
+
+use crate::executor;
+use crate::{Error, Scheduler};
+use node::NodeRef;
+use std::fmt;
+use std::marker::PhantomData;
+use std::sync::Arc;
+
+/// A value that will be computed: the handle of a task node in a graph.
+///
+/// Calling a `#[delayed]` function, an operator on `Delayed`s, [`Delayed::map`] or
+/// [`delayed_value`] builds a node and runs nothing; [`Delayed::compute`] runs the node
+/// and everything it depends on, in parallel, and returns its value. A handle is cheap
+/// to clone (a pointer copy) and can be computed again (it recomputes).
+///
+/// # Examples
+///
+/// ```
+/// use dask_runtime::delayed_value;
+///
+/// let x = delayed_value(1_i64);
+/// let y = x.map(|v| v + 1);          // nothing has run yet
+/// let z = &x + &y;                     // a node reading both
+/// assert_eq!(z.compute().unwrap(), 3);
+/// assert!(z.key().starts_with("add-"));
+/// ```
+#[must_use = "a Delayed does nothing until it is computed"]
+pub struct Delayed<T> {
+    node: NodeRef,
+    output: PhantomData<fn() -> T>,
+}
+
+impl<T> Clone for Delayed<T> {
+    fn clone(&self) -> Self {
+        Delayed {
+            node: Arc::clone(&self.node),
+            output: PhantomData,
+        }
+    }
+}
+
+impl<T> fmt::Debug for Delayed<T> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "Delayed({})", node::key_of(&*self.node))
+    }
+}
+
+impl<T> Delayed<T> {
+    pub(crate) fn from_node(node: NodeRef) -> Self {
+        Delayed {
+            node,
+            output: PhantomData,
+        }
+    }
+
+    pub(crate) fn node(&self) -> &NodeRef {
+        &self.node
+    }
+
+    pub(crate) fn into_node(self) -> NodeRef {
+        self.node
+    }
+
+    /// The task's unique key: its function's name and a token, like Dask's
+    /// (`inc-9e3779b97f4a7c15`). Error messages name tasks by it.
+    pub fn key(&self) -> String {
+        node::key_of(&*self.node)
+    }
+
+    /// The name of the function the task runs (`inc`, `add`, `map`, `list`, `value`).
+    pub fn name(&self) -> &'static str {
+        self.node.name()
+    }
+
+    /// The tasks this one reads, once for each time it reads them, in argument order.
+    pub fn dependencies(&self) -> Vec<Delayed<()>> {
+        let mut deps = Vec::new();
+        self.node
+            .visit_deps(&mut |dep| deps.push(Delayed::from_node(Arc::clone(dep))));
+        deps
+    }
+}
+
+impl<T: Send + Sync + 'static> Delayed<T> {
+    /// Runs the graph behind this value on the default scheduler
+    /// ([`Scheduler::from_env`]) and returns the value.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::TaskFailed`] or [`Error::TaskPanicked`] naming the first task that failed
+    /// (no new task starts after it; running ones finish); [`Error::Scheduler`] if
+    /// `DASK_SCHEDULER` is malformed.
+    pub fn compute(&self) -> Result<T, Error> {
+        self.compute_with(Scheduler::from_env()?)
+    }
+
+    /// Runs the graph on `scheduler`.
+    ///
+    /// ```
+    /// use dask_runtime::{delayed_value, Scheduler};
+    /// let x = delayed_value(2.0_f64).map(f64::sqrt);
+    /// assert_eq!(x.compute_with(Scheduler::Sync).unwrap(), 2.0_f64.sqrt());
+    /// ```
+    ///
+    /// # Errors
+    ///
+    /// As [`Delayed::compute`], and [`Error::Scheduler`] for `Threads(0)`.
+    pub fn compute_with(&self, scheduler: Scheduler) -> Result<T, Error> {
+        let mut values = executor::execute(&[&self.node], &scheduler)?;
+        let value = values
+            .pop()
+            .ok_or_else(|| Error::Internal("no output value".into()))?;
+        collection::unshare::<T>(value, &self.node)
+    }
+
+    /// A node that applies `f` to this value: Dask's `delayed(f)(x)` for a closure.
+    ///
+    /// ```
+    /// use dask_runtime::delayed_value;
+    /// let words = delayed_value(String::from("a b c")).map(|s| s.split(' ').count());
+    /// assert_eq!(words.compute().unwrap(), 3);
+    /// ```
+    pub fn map<U, F>(&self, f: F) -> Delayed<U>
+    where
+        T: Clone,
+        U: Send + Sync + 'static,
+        F: Fn(T) -> U + Send + Sync + 'static,
+    {
+        node(
+            "map",
+            (Arg::node(self.clone()), ()),
+            move |(x, ()), inputs| Ok(f(x.take(inputs)?)),
+        )
+    }
+
+    /// A node that applies a fallible `f`: an `Err` fails the compute with
+    /// [`Error::TaskFailed`], keeping the error as its source.
+    ///
+    /// ```
+    /// use dask_runtime::delayed_value;
+    /// let n = delayed_value(String::from("x1")).try_map(|s| s.parse::<i64>());
+    /// let err = n.compute().unwrap_err();
+    /// assert!(err.to_string().contains("invalid digit"), "{err}");
+    /// ```
+    pub fn try_map<U, E, F>(&self, f: F) -> Delayed<U>
+    where
+        T: Clone,
+        U: Send + Sync + 'static,
+        E: Into<crate::BoxError>,
+        F: Fn(T) -> Result<U, E> + Send + Sync + 'static,
+    {
+        node(
+            "map",
+            (Arg::node(self.clone()), ()),
+            move |(x, ()), inputs| f(x.take(inputs)?).map_err(Into::into),
+        )
+    }
+}
+
+/// Wraps a plain value as a node, Dask's `delayed(value)`. The value is cloned each time
+/// the graph runs.
+///
+/// ```
+/// use dask_runtime::delayed_value;
+/// let data = delayed_value(vec![1, 2, 3]);
+/// assert_eq!(data.map(|v| v.iter().sum::<i32>()).compute().unwrap(), 6);
+/// ```
+pub fn delayed_value<T: Clone + Send + Sync + 'static>(value: T) -> Delayed<T> {
+    node("value", (), move |(), _| Ok(value.clone()))
+}

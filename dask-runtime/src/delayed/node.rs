@@ -1,0 +1,149 @@
+//! A task node: its name, its arguments (some of them other nodes) and the function that
+//! turns the argument values into its output. One allocation a node.
+
+use super::{Arg, Delayed};
+use crate::error::BoxError;
+use crate::executor::Inputs;
+use std::any::Any;
+use std::marker::PhantomData;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+
+/// A task's output as the executor stores it: type-erased and shared, so a value with
+/// several consumers is cloned only when a consumer needs its own copy.
+pub(crate) type Value = Arc<dyn Any + Send + Sync>;
+
+/// A shared, type-erased node. `Delayed<T>` is this plus the type `T`.
+pub(crate) type NodeRef = Arc<dyn NodeDyn>;
+
+/// What the executor needs of a node, whatever its argument and output types.
+///
+/// `pub` but in a private module: nameable by the runtime only.
+pub trait NodeDyn: Send + Sync + 'static {
+    /// Unique for the life of the process.
+    fn id(&self) -> u64;
+    /// The function the node runs (`inc`, `add`, `map`, ...).
+    fn name(&self) -> &'static str;
+    /// Calls `f` on every dependency, once for each time it is an argument, in the order
+    /// [`NodeDyn::run`] reads them.
+    fn visit_deps<'a>(&'a self, f: &mut dyn FnMut(&'a NodeRef));
+    /// Moves the dependencies out, so dropping a long chain needs no recursion.
+    fn take_deps(&mut self, out: &mut Vec<NodeRef>);
+    /// Runs the task; its dependencies' values come from `inputs`.
+    fn run(&self, inputs: &mut Inputs<'_>) -> Result<Value, BoxError>;
+}
+
+/// The arguments of a node: a list `(Arg<A>, (Arg<B>, ()))` of any length, or a
+/// `Vec<Arg<T>>` for a gathered list.
+pub trait Args: Send + Sync + 'static {
+    /// Calls `f` on each argument that is a node, in argument order.
+    fn visit_deps<'a>(&'a self, f: &mut dyn FnMut(&'a NodeRef));
+    /// Moves each node argument out (see [`NodeDyn::take_deps`]).
+    fn take_deps(&mut self, out: &mut Vec<NodeRef>);
+}
+
+impl Args for () {
+    fn visit_deps<'a>(&'a self, _: &mut dyn FnMut(&'a NodeRef)) {}
+    fn take_deps(&mut self, _: &mut Vec<NodeRef>) {}
+}
+
+impl<T: Send + Sync + 'static, Rest: Args> Args for (Arg<T>, Rest) {
+    fn visit_deps<'a>(&'a self, f: &mut dyn FnMut(&'a NodeRef)) {
+        self.0.visit_dep(f);
+        self.1.visit_deps(f);
+    }
+    fn take_deps(&mut self, out: &mut Vec<NodeRef>) {
+        self.0.take_dep(out);
+        self.1.take_deps(out);
+    }
+}
+
+impl<T: Send + Sync + 'static> Args for Vec<Arg<T>> {
+    fn visit_deps<'a>(&'a self, f: &mut dyn FnMut(&'a NodeRef)) {
+        for arg in self {
+            arg.visit_dep(f);
+        }
+    }
+    fn take_deps(&mut self, out: &mut Vec<NodeRef>) {
+        for arg in self {
+            arg.take_dep(out);
+        }
+    }
+}
+
+struct Node<A: Args, F, R> {
+    id: u64,
+    name: &'static str,
+    args: A,
+    task: F,
+    output: PhantomData<fn() -> R>,
+}
+
+impl<A, F, R> NodeDyn for Node<A, F, R>
+where
+    A: Args,
+    F: Fn(&A, &mut Inputs<'_>) -> Result<R, BoxError> + Send + Sync + 'static,
+    R: Send + Sync + 'static,
+{
+    fn id(&self) -> u64 {
+        self.id
+    }
+    fn name(&self) -> &'static str {
+        self.name
+    }
+    fn visit_deps<'a>(&'a self, f: &mut dyn FnMut(&'a NodeRef)) {
+        self.args.visit_deps(f);
+    }
+    fn take_deps(&mut self, out: &mut Vec<NodeRef>) {
+        self.args.take_deps(out);
+    }
+    fn run(&self, inputs: &mut Inputs<'_>) -> Result<Value, BoxError> {
+        let output = (self.task)(&self.args, inputs)?;
+        Ok(Arc::new(output))
+    }
+}
+
+impl<A: Args, F, R> Drop for Node<A, F, R> {
+    // Dropping the last handle of a chain would otherwise drop its dependency, which drops
+    // its dependency, ... one stack frame a node. Instead, unhook the dependencies and drop
+    // them from a loop: a node whose last owner we are gives up its own dependencies first.
+    fn drop(&mut self) {
+        let mut pending = Vec::new();
+        self.args.take_deps(&mut pending);
+        while let Some(mut node) = pending.pop() {
+            if let Some(unique) = Arc::get_mut(&mut node) {
+                unique.take_deps(&mut pending);
+            }
+        }
+    }
+}
+
+static NEXT_ID: AtomicU64 = AtomicU64::new(0);
+
+/// Builds a node that runs `task` on the values of `args`: the one constructor every
+/// `#[delayed]` function, operator and `map` goes through.
+pub fn node<A, F, R>(name: &'static str, args: A, task: F) -> Delayed<R>
+where
+    A: Args,
+    F: Fn(&A, &mut Inputs<'_>) -> Result<R, BoxError> + Send + Sync + 'static,
+    R: Send + Sync + 'static,
+{
+    let id = NEXT_ID.fetch_add(1, Ordering::Relaxed);
+    Delayed::from_node(Arc::new(Node {
+        id,
+        name,
+        args,
+        task,
+        output: PhantomData,
+    }))
+}
+
+/// A key that reads like Dask's (`inc-9e3779b97f4a7c15`): the name and a scrambled id.
+/// The scramble is a bijection on u64, so keys stay unique.
+pub(crate) fn key_of(node: &dyn NodeDyn) -> String {
+    let mut z = node.id().wrapping_add(0x9e37_79b9_7f4a_7c15);
+    z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
+    z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
+    z ^= z >> 31;
+    format!("{}-{z:016x}", node.name())
+}

@@ -1,0 +1,120 @@
+//! The one error type every `compute` returns.
+
+use std::fmt;
+
+/// A boxed error from a task: what a `#[delayed]` function's `Err` becomes.
+pub type BoxError = Box<dyn std::error::Error + Send + Sync + 'static>;
+
+/// Why a compute failed.
+///
+/// A failed task is named by its function name and its key (see [`Delayed::key`]),
+/// so a message from a graph of a million tasks still says which one went wrong.
+///
+/// [`Delayed::key`]: crate::Delayed::key
+///
+/// # Examples
+///
+/// ```
+/// use dask_runtime::{delayed_value, Error};
+///
+/// let x = delayed_value(4_i64).map(|v| -> i64 { if v > 3 { panic!("too big: {v}") } else { v } });
+/// match x.compute() {
+///     Err(Error::TaskPanicked { name, message, .. }) => {
+///         assert_eq!(name, "map");
+///         assert_eq!(message, "too big: 4");
+///     }
+///     other => panic!("expected a panic error, got {other:?}"),
+/// }
+/// ```
+#[derive(Debug)]
+#[non_exhaustive]
+pub enum Error {
+    /// A task returned `Err`; the task's own error is kept as [`source`](std::error::Error::source).
+    TaskFailed {
+        /// The function the task runs (`inc`, `map`, ...).
+        name: &'static str,
+        /// The task's unique key (`inc-3f2a...`).
+        key: String,
+        /// The error the task returned.
+        source: BoxError,
+    },
+    /// A task panicked; the panic was caught and the rest of the run stopped.
+    TaskPanicked {
+        /// The function the task runs.
+        name: &'static str,
+        /// The task's unique key.
+        key: String,
+        /// The panic's message (`"<non-string panic payload>"` when it was not a string).
+        message: String,
+    },
+    /// The scheduler asked for cannot run (`Threads(0)`, a bad `DASK_SCHEDULER`, a pool
+    /// that failed to start).
+    Scheduler(String),
+    /// A chunked-array operation was given shapes, chunks or axes it cannot use.
+    Shape {
+        /// The operation that found the problem (`add`, `rechunk`, ...).
+        operation: &'static str,
+        /// What was wrong, with the shapes involved.
+        message: String,
+    },
+    /// The runtime broke one of its own rules: a bug in dask, please report it.
+    Internal(String),
+}
+
+impl Error {
+    /// The key of the task that failed, if a task failed.
+    pub fn task_key(&self) -> Option<&str> {
+        match self {
+            Error::TaskFailed { key, .. } | Error::TaskPanicked { key, .. } => Some(key),
+            _ => None,
+        }
+    }
+
+    /// The function name of the task that failed, if a task failed.
+    pub fn task_name(&self) -> Option<&'static str> {
+        match self {
+            Error::TaskFailed { name, .. } | Error::TaskPanicked { name, .. } => Some(name),
+            _ => None,
+        }
+    }
+}
+
+impl fmt::Display for Error {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Error::TaskFailed { name, key, source } => {
+                write!(f, "task `{name}` ({key}) failed: {source}")
+            }
+            Error::TaskPanicked { name, key, message } => {
+                write!(f, "task `{name}` ({key}) panicked: {message}")
+            }
+            Error::Scheduler(message) => write!(f, "scheduler error: {message}"),
+            Error::Shape { operation, message } => {
+                write!(f, "shape error in `{operation}`: {message}")
+            }
+            Error::Internal(message) => {
+                write!(f, "internal error in dask (please report): {message}")
+            }
+        }
+    }
+}
+
+impl std::error::Error for Error {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        match self {
+            Error::TaskFailed { source, .. } => Some(&**source),
+            _ => None,
+        }
+    }
+}
+
+/// The text of a caught panic payload.
+pub(crate) fn panic_message(payload: &(dyn std::any::Any + Send)) -> String {
+    if let Some(s) = payload.downcast_ref::<&'static str>() {
+        (*s).to_owned()
+    } else if let Some(s) = payload.downcast_ref::<String>() {
+        s.clone()
+    } else {
+        "<non-string panic payload>".to_owned()
+    }
+}
