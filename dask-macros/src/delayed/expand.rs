@@ -50,7 +50,7 @@ pub(crate) fn expand(f: &DelayedFn<'_>) -> TokenStream {
     let lazy_params = f.params.iter().map(|p| {
         let ident = p.ident;
         let arg_ty = arg_type(p);
-        quote!(#ident: impl ::dask::IntoArg<#arg_ty>)
+        quote_spanned!(p.ty.span()=> #ident: impl ::dask::IntoArg<#arg_ty>)
     });
     let param_bounds = f.params.iter().map(|p| {
         let arg_ty = arg_type(p);
@@ -131,7 +131,7 @@ pub(crate) fn expand(f: &DelayedFn<'_>) -> TokenStream {
         }
 
         #(#lazy_attrs)*
-        #[allow(clippy::too_many_arguments)]
+        #[allow(clippy::too_many_arguments, clippy::multiple_bound_locations)]
         #vis fn #name #generics (#(#lazy_params),*) -> ::dask::Delayed<#value_ty>
         where
             #(#where_predicates,)*

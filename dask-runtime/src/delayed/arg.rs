@@ -114,6 +114,11 @@ impl<T> Deref for ArgRef<'_, T> {
 /// assert_eq!(takes(vec![1, 2]), "Arg::Value");
 /// assert!(takes(vec![delayed_value(1), delayed_value(2)]).starts_with("Arg::Node(list-"));
 /// ```
+#[diagnostic::on_unimplemented(
+    message = "a task parameter of type `{T}` cannot take a `{Self}`",
+    label = "expected `{T}`, `Delayed<{T}>` or `&Delayed<{T}>`, found `{Self}`",
+    note = "a parameter `x: T` takes a `T`, a `Delayed<T>` or a `&Delayed<T>`; a `Vec<T>` parameter also takes a `Vec<Delayed<T>>`; `x: &T` takes what `T::Owned` takes"
+)]
 pub trait IntoArg<T> {
     /// Wraps `self` as a task argument.
     fn into_arg(self) -> Arg<T>;

@@ -1,1 +1,180 @@
+use super::*;
+use crate::{Error, Scheduler, compute, compute_with, delayed_value};
+use std::sync::atomic::{AtomicUsize, Ordering};
 
+fn counter() -> Arc<AtomicUsize> {
+    Arc::new(AtomicUsize::new(0))
+}
+
+#[test]
+fn nothing_runs_until_compute_and_compute_runs_again() {
+    let calls = counter();
+    let c = Arc::clone(&calls);
+    let x = delayed_value(20_i64).map(move |v| {
+        c.fetch_add(1, Ordering::SeqCst);
+        v + 1
+    });
+    assert_eq!(calls.load(Ordering::SeqCst), 0);
+    assert_eq!(x.compute().unwrap(), 21);
+    assert_eq!(x.compute_with(Scheduler::Sync).unwrap(), 21);
+    assert_eq!(calls.load(Ordering::SeqCst), 2);
+}
+
+#[test]
+fn keys_name_the_function_and_are_unique() {
+    let a = delayed_value(1_u8);
+    let b = a.map(|v| v * 2);
+    assert!(a.key().starts_with("value-"), "{}", a.key());
+    assert!(b.key().starts_with("map-"), "{}", b.key());
+    assert_eq!(b.key().len(), "map-".len() + 16);
+    assert_ne!(a.key(), delayed_value(1_u8).key());
+    assert_eq!(a.key(), a.clone().key());
+    assert_eq!(format!("{b:?}"), format!("Delayed({})", b.key()));
+    assert_eq!(b.name(), "map");
+    let deps = b.dependencies();
+    assert_eq!(deps.len(), 1);
+    assert_eq!(deps[0].key(), a.key());
+}
+
+#[test]
+fn operators_between_delayeds_and_plain_values() {
+    let x = delayed_value(7_i64);
+    let y = delayed_value(3_i64);
+    let exprs = vec![
+        &x + &y,
+        &x - 1,
+        10 * &x,
+        &x / &y,
+        &x % 4,
+        -&x,
+        &x & 3,
+        &x | 8,
+        &x ^ &y,
+        &x << 2,
+        100_i64 >> &y,
+        x.clone() + y.clone(),
+    ];
+    assert_eq!(
+        compute(exprs).unwrap(),
+        vec![10, 6, 70, 2, 3, -7, 3, 15, 4, 28, 12, 10]
+    );
+    let f = 1.5_f64 * delayed_value(2.0_f64) - 0.5;
+    assert_eq!(f.compute().unwrap(), 2.5);
+    assert!((!delayed_value(false)).compute().unwrap());
+    let key = (&x + 1).key();
+    assert!(key.starts_with("add-"), "{key}");
+}
+
+#[test]
+fn a_shared_node_runs_once_in_one_compute() {
+    let calls = counter();
+    let c = Arc::clone(&calls);
+    let shared = delayed_value(5_i64).map(move |v| {
+        c.fetch_add(1, Ordering::SeqCst);
+        v * 10
+    });
+    let a = shared.map(|v| v + 1);
+    let b = shared.map(|v| v + 2);
+    let s = shared.map(|v| format!("<{v}>"));
+    let (a, b, s, again) = compute((a, b, s, shared.clone())).unwrap();
+    assert_eq!((a, b, s.as_str(), again), (51, 52, "<50>", 50));
+    assert_eq!(calls.load(Ordering::SeqCst), 1);
+}
+
+#[test]
+fn collections_keep_their_shape() {
+    let parts: Vec<Delayed<u32>> = (0..10).map(|i| delayed_value(i).map(|v| v * v)).collect();
+    let expected: Vec<u32> = (0..10).map(|i| i * i).collect();
+    assert_eq!(compute(parts.clone()).unwrap(), expected);
+    assert_eq!(compute(&parts[2..4]).unwrap(), vec![4, 9]);
+    let same = parts[3].clone();
+    assert_eq!(compute([same.clone(), same]).unwrap(), [9, 9]);
+    let empty: Vec<Delayed<u32>> = Vec::new();
+    assert_eq!(compute(empty).unwrap(), Vec::<u32>::new());
+    let mixed = (
+        delayed_value(1_u8),
+        delayed_value("two".to_owned()),
+        delayed_value(3.0_f32),
+        delayed_value(vec![4_i64]),
+        delayed_value(Some('5')),
+        delayed_value(6_usize),
+        delayed_value(()),
+        delayed_value((8, 8)),
+    );
+    assert_eq!(
+        compute_with(mixed, Scheduler::Threads(2)).unwrap(),
+        (1, "two".to_owned(), 3.0, vec![4], Some('5'), 6, (), (8, 8))
+    );
+}
+
+#[test]
+fn a_list_of_delayeds_is_one_argument() {
+    fn total(xs: impl IntoArg<Vec<i64>>) -> Delayed<i64> {
+        node("total", (xs.into_arg(), ()), |(xs, ()), inputs| {
+            Ok(xs.take(inputs)?.iter().sum())
+        })
+    }
+    let parts: Vec<Delayed<i64>> = (1..=4).map(delayed_value).collect();
+    let t = total(parts);
+    assert_eq!(t.compute().unwrap(), 10);
+    assert_eq!(t.dependencies()[0].name(), "list");
+    assert_eq!(t.dependencies()[0].dependencies().len(), 4);
+    assert_eq!(total(vec![1, 2]).compute().unwrap(), 3);
+    assert_eq!(total(&[5_i64, 6][..]).compute().unwrap(), 11);
+}
+
+#[test]
+fn a_failing_map_names_the_task_and_keeps_the_source() {
+    let parsed = delayed_value("12x".to_owned()).try_map(|s| s.parse::<i32>());
+    let err = parsed.compute().unwrap_err();
+    let Error::TaskFailed { name, key, source } = &err else {
+        panic!("expected TaskFailed, got {err:?}");
+    };
+    assert_eq!(*name, "map");
+    assert_eq!(*key, parsed.key());
+    assert!(source.downcast_ref::<std::num::ParseIntError>().is_some());
+    assert_eq!(err.task_key(), Some(parsed.key().as_str()));
+    assert!(std::error::Error::source(&err).is_some());
+    assert_eq!(
+        err.to_string(),
+        format!(
+            "task `map` ({}) failed: invalid digit found in string",
+            parsed.key()
+        )
+    );
+}
+
+#[test]
+fn a_million_node_chain_builds_computes_and_drops_on_a_small_stack() {
+    let run = || {
+        let mut x = delayed_value(0_u64);
+        for _ in 0..1_000_000 {
+            x = x + 1;
+        }
+        let threaded = x.compute_with(Scheduler::Threads(2)).unwrap();
+        let sync = x.compute_with(Scheduler::Sync).unwrap();
+        drop(x);
+        (threaded, sync)
+    };
+    let result = std::thread::Builder::new()
+        .stack_size(2 << 20)
+        .spawn(run)
+        .unwrap()
+        .join()
+        .unwrap();
+    assert_eq!(result, (1_000_000, 1_000_000));
+}
+
+#[test]
+fn dropping_a_deep_chain_that_is_shared_halfway_keeps_the_shared_part() {
+    let mut x = delayed_value(0_u64);
+    let mut kept = None;
+    for i in 0..200_000 {
+        x = x + 1;
+        if i == 100_000 {
+            kept = Some(x.clone());
+        }
+    }
+    drop(x);
+    assert_eq!(kept.unwrap().compute().unwrap(), 100_001);
+}

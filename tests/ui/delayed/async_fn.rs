@@ -1,0 +1,8 @@
+use dask::prelude::*;
+
+#[delayed]
+async fn fetch(x: i64) -> i64 {
+    x
+}
+
+fn main() {}

@@ -1,0 +1,8 @@
+use dask::prelude::*;
+
+#[delayed]
+extern "C" fn callback(x: i32) -> i32 {
+    x
+}
+
+fn main() {}

@@ -1,0 +1,8 @@
+use dask::prelude::*;
+
+#[delayed]
+struct Point {
+    x: f64,
+}
+
+fn main() {}

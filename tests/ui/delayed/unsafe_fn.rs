@@ -1,0 +1,8 @@
+use dask::prelude::*;
+
+#[delayed]
+unsafe fn peek(x: usize) -> usize {
+    x
+}
+
+fn main() {}

@@ -1,0 +1,8 @@
+use dask::prelude::*;
+
+#[delayed]
+fn sum(first: i32, ...) -> i32 {
+    first
+}
+
+fn main() {}
