@@ -102,6 +102,11 @@ pub mod prelude {
     pub use crate::{Delayed, Error, Scheduler, compute, delayed};
 }
 
+/// The README's code blocks, compiled and run as doctests.
+#[doc = include_str!("../README.md")]
+#[cfg(doctest)]
+pub struct ReadmeDoctests;
+
 /// What macro-generated code calls. Not public API: it changes without notice.
 #[doc(hidden)]
 pub mod __private {

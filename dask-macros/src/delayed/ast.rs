@@ -229,7 +229,7 @@ mod tests {
     fn parameters_are_owned_or_borrowed() {
         let item: ItemFn =
             parse_quote! { fn f(mut a: i32, b: &str, c: Vec<u8>) -> Result<u8, E> {} };
-        let f = DelayedFn::from_syn(&item).ok().expect("valid");
+        let f = DelayedFn::from_syn(&item).expect("valid");
         let kinds: Vec<_> = f
             .params
             .iter()

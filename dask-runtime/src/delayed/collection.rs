@@ -24,7 +24,8 @@ pub trait Computable: sealed::Sealed {
 }
 
 /// Computes several lazy values as one graph: a task reachable from several of them runs
-/// once. Dask's `dask.compute(*values)`.
+/// once. Dask's `dask.compute(*values)`. An empty list gives an empty list and runs
+/// nothing.
 ///
 /// # Examples
 ///

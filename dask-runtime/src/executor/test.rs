@@ -190,7 +190,7 @@ fn an_intermediate_is_moved_to_its_last_reader_and_freed_before_the_run_ends() {
     let clones = Arc::new(AtomicUsize::new(0));
     let (l, c) = (Arc::clone(&live), Arc::clone(&clones));
     let source = delayed_value(()).map(move |()| Tracked::new(&l, &c));
-    let one_reader = source.map(|t| drop(t));
+    let one_reader = source.map(drop);
     let live_at_end = Arc::clone(&live);
     let check = one_reader.map(move |()| live_at_end.load(Ordering::SeqCst));
     assert_eq!(check.compute_with(Scheduler::Sync).unwrap(), 0);
@@ -200,8 +200,8 @@ fn an_intermediate_is_moved_to_its_last_reader_and_freed_before_the_run_ends() {
         "a single reader gets the value moved"
     );
 
-    let a = source.map(|t| drop(t));
-    let b = source.map(|t| drop(t));
+    let a = source.map(drop);
+    let b = source.map(drop);
     let live_at_end = Arc::clone(&live);
     let both = pair("both", &a, &b, move |(), ()| {
         live_at_end.load(Ordering::SeqCst)
