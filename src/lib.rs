@@ -22,7 +22,8 @@
 #![deny(missing_docs, missing_debug_implementations)]
 
 pub use dask_runtime::{
-    BoxError, Computable, Delayed, Error, IntoArg, Scheduler, compute, compute_with, delayed_value,
+    BoxError, Computable, Delayed, Error, IntoArg, Plan, Scheduler, compute, compute_with,
+    delayed_value, plan,
 };
 
 /// Turns a function into a lazy task constructor: calling it builds a node of a task
@@ -97,9 +98,13 @@ pub use dask_runtime::{
 #[doc(inline)]
 pub use dask_macros::delayed;
 
+/// Builds a plan whose graph is worked out at compile time. See the README.
+#[doc(inline)]
+pub use dask_macros::graph;
+
 /// Everything a user of dask needs in scope: `use dask::prelude::*;`.
 pub mod prelude {
-    pub use crate::{Delayed, Error, Scheduler, compute, delayed};
+    pub use crate::{Delayed, Error, Plan, Scheduler, compute, delayed, graph};
 }
 
 /// The README's code blocks, compiled and run as doctests.

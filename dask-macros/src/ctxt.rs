@@ -16,6 +16,10 @@ impl Ctxt {
             .push(syn::Error::new_spanned(tokens.into_token_stream(), message));
     }
 
+    pub(crate) fn push(&mut self, error: syn::Error) {
+        self.errors.push(error);
+    }
+
     /// All errors combined into one, or `Ok` if there were none.
     pub(crate) fn check(self) -> syn::Result<()> {
         let mut errors = self.errors.into_iter();

@@ -116,6 +116,22 @@ pub(crate) fn expand(f: &DelayedFn<'_>) -> TokenStream {
         Output::Plain(_) => quote!(::core::result::Result::Ok(#call)),
     };
 
+    // `NAME::__dask_task`: the body with the task's error convention, for `graph!` plans
+    // (which call it with plain values, no node).
+    let task_params = f.params.iter().map(|p| {
+        let (ident, ty) = (p.ident, p.ty);
+        quote!(#ident: #ty)
+    });
+    let task_args = f.params.iter().map(|p| p.ident);
+    let task_call = quote!(#name::eager #turbofish (#(#task_args),*));
+    let task_result = match f.output {
+        Output::Fallible { .. } => {
+            quote!(::dask::__private::IntoTaskResult::into_task_result(#task_call))
+        }
+        Output::Plain(_) => quote!(::core::result::Result::Ok(#task_call)),
+    };
+    let where_clause = &generics.where_clause;
+
     quote! {
         #(#cfg_attrs)*
         #[doc(hidden)]
@@ -128,6 +144,16 @@ pub(crate) fn expand(f: &DelayedFn<'_>) -> TokenStream {
             #[doc = #eager_doc]
             #(#eager_attrs)*
             #vis #eager_sig #body
+
+            #[doc(hidden)]
+            #(#eager_attrs)*
+            #[allow(clippy::too_many_arguments)]
+            #vis fn __dask_task #generics (#(#task_params),*)
+                -> ::core::result::Result<#value_ty, ::dask::BoxError>
+            #where_clause
+            {
+                #task_result
+            }
         }
 
         #(#lazy_attrs)*

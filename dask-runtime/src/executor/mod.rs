@@ -3,7 +3,7 @@
 //! `README.md` beside this file for the design.
 
 mod order;
-mod pool;
+pub(crate) mod pool;
 mod state;
 #[cfg(test)]
 mod test;

@@ -1,0 +1,94 @@
+//! The plan runtime, driven by hand-written code of the shape `graph!` generates.
+
+use super::*;
+use crate::{Scheduler, compute};
+
+static DIAMOND: PlanInfo = PlanInfo {
+    names: &["x", "y", "output"],
+    functions: &["inc", "inc", "add"],
+    dependencies: &[&[], &[], &[0, 1]],
+    inputs: &[],
+    outputs: &[2],
+    critical_path_len: 2,
+    exact: true,
+    dot: "digraph plan {}",
+};
+
+fn diamond(fail_y: bool) -> BlockPlan<i64, impl Fn(&Runner) -> Result<i64, Stop> + Sync + Send> {
+    BlockPlan::new(&DIAMOND, move |r: &Runner| {
+        let (x, y) = r.join(
+            || r.task("inc", "x", || Ok(1 + 1)),
+            || {
+                r.task("inc", "y", || {
+                    if fail_y {
+                        Err("y failed".into())
+                    } else {
+                        Ok(2 + 1)
+                    }
+                })
+            },
+        );
+        let (x, y) = (x?, y?);
+        r.task("add", "output", || Ok(x + y))
+    })
+}
+
+#[test]
+fn a_plan_runs_on_every_scheduler_and_again() {
+    let plan = diamond(false);
+    for s in [
+        Scheduler::Sync,
+        Scheduler::Threads(1),
+        Scheduler::Threads(2),
+    ] {
+        assert_eq!(plan.compute_with(s).unwrap(), 5);
+    }
+    assert_eq!(plan.compute().unwrap(), 5);
+    assert_eq!(plan.node_names(), ["x", "y", "output"]);
+    assert_eq!(plan.critical_path_len(), 2);
+    assert_eq!(plan.to_dot(), "digraph plan {}");
+}
+
+#[test]
+fn a_failing_task_is_the_error_and_later_tasks_do_not_run() {
+    let err = diamond(true)
+        .compute_with(Scheduler::Threads(2))
+        .unwrap_err();
+    assert_eq!(err.task_key(), Some("y"));
+    assert_eq!(err.task_name(), Some("inc"));
+    assert_eq!(err.to_string(), "task `inc` (y) failed: y failed");
+}
+
+#[test]
+fn a_panic_in_a_list_item_names_its_index() {
+    let r = Runner::new(true);
+    let out = r.map("f", "ys", 0..100, |i: i32| {
+        if i == 37 {
+            panic!("item {i}");
+        }
+        Ok(i)
+    });
+    assert_eq!(out, Err(Stop));
+    let err = r.finish(out).unwrap_err();
+    assert_eq!(err.task_key(), Some("ys[37]"));
+    assert!(matches!(err, Error::TaskPanicked { ref message, .. } if message == "item 37"));
+    let r = Runner::new(false);
+    let squares = r.map("f", "ys", vec![1, 2, 3], |i: i32| Ok(i * i));
+    assert_eq!(r.finish(squares).unwrap(), [1, 4, 9]);
+}
+
+#[test]
+fn a_plan_is_a_node_of_a_dynamic_graph() {
+    let d = diamond(false).into_delayed().map(|v| v * 10);
+    let e = diamond(true).into_delayed();
+    for s in [Scheduler::Sync, Scheduler::Threads(2)] {
+        assert_eq!(d.compute_with(s.clone()).unwrap(), 50);
+        let err = e.compute_with(s).unwrap_err();
+        let Error::TaskFailed { name, source, .. } = &err else {
+            panic!("{err:?}");
+        };
+        assert_eq!(*name, "plan");
+        assert_eq!(source.to_string(), "task `inc` (y) failed: y failed");
+    }
+    assert_eq!(compute(vec![d.clone(), d]).unwrap(), [50, 50]);
+}

@@ -1,0 +1,341 @@
+//! `graph!` plans used as a user would: through `dask::prelude` only.
+
+use dask::prelude::*;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex};
+use std::thread::ThreadId;
+
+#[delayed]
+fn inc(x: i64) -> i64 {
+    x + 1
+}
+
+#[delayed]
+fn add(x: i64, y: i64) -> i64 {
+    x + y
+}
+
+#[delayed]
+fn total(xs: Vec<i64>) -> i64 {
+    xs.iter().sum()
+}
+
+#[delayed]
+fn mean(xs: &[f64]) -> f64 {
+    xs.iter().sum::<f64>() / xs.len() as f64
+}
+
+#[delayed]
+fn parse(s: String) -> Result<i64, std::num::ParseIntError> {
+    s.trim().parse()
+}
+
+#[delayed]
+fn explode(x: i64) -> i64 {
+    if x > 2 {
+        panic!("x = {x} is too big");
+    }
+    x
+}
+
+#[delayed]
+fn whoami(_tag: i64) -> ThreadId {
+    std::thread::current().id()
+}
+
+mod tasks {
+    use dask::prelude::*;
+
+    #[delayed]
+    pub fn double(x: i64) -> i64 {
+        x * 2
+    }
+
+    #[delayed]
+    pub fn ident<T: Clone + Send + Sync + 'static>(x: T) -> T {
+        x
+    }
+}
+
+fn schedulers() -> [Scheduler; 4] {
+    [
+        Scheduler::Sync,
+        Scheduler::Threads(1),
+        Scheduler::Threads(2),
+        Scheduler::Threads(5),
+    ]
+}
+
+#[test]
+fn the_missions_first_graph_as_a_plan() {
+    let plan = graph! {
+        let x = inc(1);
+        let y = inc(2);
+        add(x, y)
+    };
+    for s in schedulers() {
+        assert_eq!(plan.compute_with(s).unwrap(), 5);
+    }
+    assert_eq!(plan.compute().unwrap(), 5);
+    assert_eq!(plan.node_names(), ["x", "y", "output"]);
+    assert_eq!(plan.dependencies(), [&[][..], &[], &[0, 1]]);
+    assert_eq!(plan.critical_path_len(), 2);
+    assert!(plan.info().exact);
+    assert_eq!(plan.info().functions, ["inc", "inc", "add"]);
+}
+
+#[test]
+fn a_diamond_shares_its_top_without_recomputing_it() {
+    let calls = Arc::new(AtomicUsize::new(0));
+    #[delayed]
+    fn counted(calls: Arc<AtomicUsize>, x: i64) -> i64 {
+        calls.fetch_add(1, Ordering::SeqCst);
+        x
+    }
+    let c = Arc::clone(&calls);
+    let plan = graph! {
+        let top = counted(c, 10);
+        let left = inc(top);
+        let right = tasks::double(top);
+        add(left, right)
+    };
+    for s in schedulers() {
+        assert_eq!(plan.compute_with(s).unwrap(), 31);
+    }
+    assert_eq!(calls.load(Ordering::SeqCst), 4, "once a run");
+}
+
+#[test]
+fn fan_out_and_fan_in() {
+    let plan = graph! {
+        let a = inc(0);
+        let b1 = inc(a);
+        let b2 = inc(a);
+        let b3 = inc(a);
+        let b4 = inc(a);
+        let c = add(b1, b2);
+        let d = add(b3, b4);
+        add(c, d)
+    };
+    for s in schedulers() {
+        assert_eq!(plan.compute_with(s).unwrap(), 8);
+    }
+    assert!(plan.info().exact);
+    assert_eq!(plan.critical_path_len(), 4);
+}
+
+#[test]
+fn shadowing_expressions_and_multiple_outputs() {
+    let offset = 100_i64;
+    let label = String::from("sum");
+    let plan = graph! {
+        let x = inc(1);
+        let x = add(x, x);
+        let y = x * 10 + offset;
+        let text = format!("{label}={y}");
+        let pair = (x, y);
+        (x, y, text, pair)
+    };
+    for s in schedulers() {
+        assert_eq!(
+            plan.compute_with(s).unwrap(),
+            (4, 140, "sum=140".to_owned(), (4, 140))
+        );
+    }
+    assert_eq!(plan.node_names(), ["x", "x#2", "y", "text", "pair"]);
+}
+
+#[test]
+fn captured_values_are_cloned_each_run() {
+    let base = vec![1_i64, 2, 3];
+    let plan = graph! {
+        let t = total(base);
+        let n = base.len() as i64;
+        add(t, n)
+    };
+    assert_eq!(plan.compute().unwrap(), 9);
+    assert_eq!(plan.compute().unwrap(), 9);
+}
+
+#[test]
+fn plans_with_inputs_run_again_with_new_inputs() {
+    let plan = graph!(|a: i64, data: &[f64]| {
+        let x = inc(a);
+        let m = mean(&data);
+        let scaled = m * x as f64;
+        (x, scaled)
+    });
+    let data = [1.0, 2.0, 3.0];
+    for (a, want) in [(1, (2, 4.0)), (9, (10, 20.0))] {
+        for s in schedulers() {
+            assert_eq!(plan.compute_with((a, &data[..]), s).unwrap(), want);
+        }
+    }
+    assert_eq!(plan.info().inputs, ["a", "data"]);
+
+    let one = graph!(|n: i64| {
+        let y = tasks::double(n);
+        y
+    });
+    assert_eq!(one.compute(21).unwrap(), 42);
+    assert_eq!(one.compute(5).unwrap(), 10);
+}
+
+#[test]
+fn lists_inside_a_plan() {
+    let plan = graph!(|xs: Vec<i64>| {
+        let ys = for x in xs {
+            inc(x)
+        };
+        let squares = for y in &ys {
+            y * y
+        };
+        let a = total(ys);
+        let b = total(squares);
+        (a, b)
+    });
+    for s in schedulers() {
+        assert_eq!(plan.compute_with((1..=4).collect(), s).unwrap(), (14, 54));
+    }
+    assert_eq!(plan.info().functions, ["inc", "for", "total", "total"]);
+}
+
+#[test]
+fn list_items_run_on_several_workers() {
+    let plan = graph!(|n: i64| {
+        let ids = for i in 0..n {
+            whoami(i)
+        };
+        ids
+    });
+    // Each task sleeps a little so that both workers pick some up.
+    #[delayed]
+    fn slow_whoami(_tag: i64) -> ThreadId {
+        std::thread::sleep(std::time::Duration::from_millis(5));
+        std::thread::current().id()
+    }
+    let slow = graph!(|n: i64| {
+        let ids = for i in 0..n {
+            slow_whoami(i)
+        };
+        ids
+    });
+    let ids = slow.compute_with(40, Scheduler::Threads(4)).unwrap();
+    let distinct: std::collections::HashSet<_> = ids.iter().collect();
+    assert!(distinct.len() > 1, "all 40 items ran on one thread");
+    let sync_ids = plan.compute_with(10, Scheduler::Sync).unwrap();
+    assert!(sync_ids.iter().all(|id| *id == std::thread::current().id()));
+}
+
+#[test]
+fn errors_and_panics_name_the_binding() {
+    let plan = graph!(|text: String| {
+        let n = parse(text);
+        let m = inc(n);
+        m
+    });
+    assert_eq!(plan.compute("41".to_owned()).unwrap(), 42);
+    let err = plan.compute("forty".to_owned()).unwrap_err();
+    assert_eq!(err.task_key(), Some("n"));
+    assert_eq!(err.task_name(), Some("parse"));
+    assert!(matches!(&err, Error::TaskFailed { source, .. }
+        if source.downcast_ref::<std::num::ParseIntError>().is_some()));
+
+    let boom = graph! {
+        let a = explode(1);
+        let b = explode(3);
+        let c = add(a, b);
+        c
+    };
+    for s in schedulers() {
+        match boom.compute_with(s).unwrap_err() {
+            Error::TaskPanicked { name, key, message } => {
+                assert_eq!((name, key.as_str()), ("explode", "b"));
+                assert_eq!(message, "x = 3 is too big");
+            }
+            other => panic!("expected a panic, got {other:?}"),
+        }
+    }
+
+    let list = graph!(|xs: Vec<i64>| {
+        let ys = for x in xs {
+            explode(x)
+        };
+        ys
+    });
+    let err = list.compute(vec![0, 1, 2, 3, 1]).unwrap_err();
+    assert_eq!(err.task_key(), Some("ys[3]"));
+
+    let question = graph! {
+        let n = "12x".parse::<i64>()?;
+        n
+    };
+    let err = question.compute().unwrap_err();
+    assert_eq!(err.task_key(), Some("n"));
+    assert!(err.to_string().contains("invalid digit"), "{err}");
+}
+
+#[test]
+fn tasks_after_a_failure_do_not_start() {
+    let ran = Arc::new(Mutex::new(Vec::new()));
+    #[delayed]
+    fn log(ran: Arc<Mutex<Vec<i64>>>, x: i64) -> i64 {
+        ran.lock().unwrap().push(x);
+        x
+    }
+    let r = Arc::clone(&ran);
+    let plan = graph! {
+        let a = explode(5);
+        let b = log(r, a);
+        b
+    };
+    assert!(plan.compute_with(Scheduler::Threads(2)).is_err());
+    assert!(ran.lock().unwrap().is_empty());
+}
+
+#[test]
+fn plans_and_dynamic_graphs_compose() {
+    let dynamic = add(inc(1), inc(2));
+    let plan = graph! {
+        let d = dynamic.compute()?;
+        let e = tasks::double(d);
+        e
+    };
+    assert_eq!(plan.compute().unwrap(), 10);
+
+    let as_node = plan.into_delayed();
+    let bigger = add(as_node.clone(), 1);
+    for s in schedulers() {
+        assert_eq!(bigger.compute_with(s).unwrap(), 11);
+    }
+    assert_eq!(as_node.name(), "plan");
+}
+
+#[test]
+fn generic_tasks_and_paths() {
+    let plan = graph! {
+        let a = tasks::ident::<i64>(7);
+        let s = tasks::ident(String::from("s"));
+        (a, s)
+    };
+    assert_eq!(plan.compute().unwrap(), (7, "s".to_owned()));
+}
+
+#[test]
+fn the_dot_picture_is_fixed_at_compile_time() {
+    let plan = graph!(|a: i64| {
+        let x = inc(a);
+        let y = inc(x);
+        y
+    });
+    let dot = plan.to_dot();
+    assert!(dot.starts_with("digraph plan {"), "{dot}");
+    assert!(dot.contains("i0 [label=\"a\", shape=box];"), "{dot}");
+    assert!(
+        dot.contains("n0 [label=\"x = inc\", shape=ellipse];"),
+        "{dot}"
+    );
+    assert!(dot.contains("i0 -> n0;"), "{dot}");
+    assert!(dot.contains("n0 -> n1;"), "{dot}");
+    assert_eq!(dot.matches("->").count(), 2);
+}

@@ -1,0 +1,10 @@
+use dask::prelude::*;
+
+#[delayed]
+fn inc(x: i64) -> i64 {
+    x + 1
+}
+
+fn main() {
+    let _plan = graph! {};
+}

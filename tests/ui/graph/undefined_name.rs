@@ -1,0 +1,14 @@
+use dask::prelude::*;
+
+#[delayed]
+fn inc(x: i64) -> i64 {
+    x + 1
+}
+
+fn main() {
+    let _plan = graph! {
+        let x = inc(y);
+        let z = inc(w + 1);
+        (x, z)
+    };
+}
