@@ -98,7 +98,102 @@ pub use dask_runtime::{
 #[doc(inline)]
 pub use dask_macros::delayed;
 
-/// Builds a plan whose graph is worked out at compile time. See the README.
+/// Builds a plan whose graph is worked out while the program compiles.
+///
+/// The block is a sequence of `let` bindings and a final output. The macro finds each
+/// binding's dependencies and writes one typed local per node and nested joins for the
+/// nodes that can run at once: at run time nothing is hashed, boxed or walked. Nothing
+/// runs until `compute`; a plan can be computed any number of times.
+///
+/// ```
+/// use dask::prelude::*;
+///
+/// #[delayed]
+/// fn inc(x: i64) -> i64 { x + 1 }
+/// #[delayed]
+/// fn add(x: i64, y: i64) -> i64 { x + y }
+/// #[delayed]
+/// fn total(xs: Vec<i64>) -> i64 { xs.iter().sum() }
+///
+/// let plan = graph! {
+///     let x = inc(1);        // x and y do not depend on each other:
+///     let y = inc(2);        // they run at once
+///     add(x, y)              // the output
+/// };
+/// assert_eq!(plan.compute()?, 5);
+/// assert_eq!(plan.node_names(), ["x", "y", "output"]);
+/// assert_eq!(plan.critical_path_len(), 2);
+///
+/// // With inputs: written once, run with different values; no graph is built per run.
+/// let sums = graph!(|n: i64, offset: i64| {
+///     let ys = for i in 0..n { inc(i) };   // a list: one task an item
+///     let s = total(ys);
+///     s + offset                           // any expression is a node too
+/// });
+/// assert_eq!(sums.compute((3, 100))?, 106);
+/// # Ok::<(), dask::Error>(())
+/// ```
+///
+/// # The block
+///
+/// - `let name = f(args);` with `f` a lowercase path (`inc`, `tasks::inc`,
+///   `ident::<i64>`) calls the `#[delayed]` function's body as a task. To call an
+///   ordinary function, wrap it in a block: `let m = { largest(a, b) };`.
+/// - `let name = for x in items { f(x) };` runs one task an item, in parallel, and
+///   binds the `Vec` of results; errors name the item (`ys[3]`).
+/// - Any other expression (`a + b`, `x.len()`, `Some(x)`, `format!(..)`) is a node
+///   evaluated as written; `?` works on any error (`let d = dynamic.compute()?;`
+///   reads a `Delayed` inside a plan).
+/// - Bindings follow Rust's `let` rules: a name is visible after its `let`, shadowing
+///   works, a binding nobody reads still runs and gets rustc's `unused variable`
+///   warning (silence it with `_name`).
+/// - A binding read by one node is moved into it; read by several, it is cloned for
+///   each, except `&name` arguments of task calls, which borrow it (no copy).
+/// - Variables from the surrounding scope are captured like a `move` closure's; passed
+///   whole to a task they are cloned each run.
+/// - The output is a name, an expression, or a tuple of them.
+///
+/// Node values need `Send + Sync` (checked on the binding). Tasks that panic or return
+/// `Err` fail the compute with an error naming the binding (its key, `x` or `x#2`
+/// after shadowing). Mistakes in the block are compile errors on the offending token.
+///
+/// Any DAG works. One that is not series-parallel (`c` reads `a` and `b`, `d` reads
+/// only `b`) runs correctly, but some node may also wait for one it does not need:
+/// [`PlanInfo::exact`](crate::plan::PlanInfo::exact) says so.
+///
+/// # Equivalent code without the macro
+///
+/// The first plan above expands to this (`__private` is the macro's plumbing):
+///
+/// ```
+/// # use dask::prelude::*;
+/// # #[delayed] fn inc(x: i64) -> i64 { x + 1 }
+/// # #[delayed] fn add(x: i64, y: i64) -> i64 { x + y }
+/// use dask::__private::{BlockPlan, PlanInfo, Runner, Stop};
+///
+/// static INFO: PlanInfo = PlanInfo {
+///     names: &["x", "y", "output"],
+///     functions: &["inc", "inc", "add"],
+///     dependencies: &[&[], &[], &[0, 1]],
+///     inputs: &[],
+///     outputs: &[2],
+///     critical_path_len: 2,
+///     exact: true,
+///     dot: "digraph plan { ... }",
+/// };
+/// let plan = BlockPlan::new(&INFO, move |runner: &Runner| -> Result<_, Stop> {
+///     // x and y at once; each closure hands back the values later steps read
+///     let (rx, ry) = runner.join(
+///         || -> Result<_, Stop> { Ok((runner.task("inc", "x", || inc::__dask_task(1))?,)) },
+///         || -> Result<_, Stop> { Ok((runner.task("inc", "y", || inc::__dask_task(2))?,)) },
+///     );
+///     let ((x,), (y,)) = (rx?, ry?);
+///     let output = runner.task("add", "output", move || add::__dask_task(x, y))?;
+///     Ok(output)
+/// });
+/// assert_eq!(plan.compute()?, 5);
+/// # Ok::<(), dask::Error>(())
+/// ```
 #[doc(inline)]
 pub use dask_macros::graph;
 

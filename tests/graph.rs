@@ -339,3 +339,19 @@ fn the_dot_picture_is_fixed_at_compile_time() {
     assert!(dot.contains("n0 -> n1;"), "{dot}");
     assert_eq!(dot.matches("->").count(), 2);
 }
+
+#[test]
+fn a_graph_that_is_not_series_parallel_still_computes() {
+    // The N shape: c reads a and b, d reads b only.
+    let plan = graph! {
+        let a = inc(1);
+        let b = inc(10);
+        let c = add(a, b);
+        let d = tasks::double(b);
+        (c, d)
+    };
+    for s in schedulers() {
+        assert_eq!(plan.compute_with(s).unwrap(), (13, 22));
+    }
+    assert!(!plan.info().exact, "d waits for a, which it does not need");
+}
