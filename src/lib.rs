@@ -22,7 +22,7 @@
 #![deny(missing_docs, missing_debug_implementations)]
 
 pub use dask_runtime::{
-    BoxError, Computable, Delayed, Error, IntoArg, Plan, Scheduler, compute, compute_with,
+    BoxError, Computable, Delayed, Error, IntoArg, Plan, Scheduler, array, compute, compute_with,
     delayed_value, plan,
 };
 

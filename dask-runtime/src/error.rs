@@ -57,6 +57,13 @@ pub enum Error {
         /// What was wrong, with the shapes involved.
         message: String,
     },
+    /// A file could not be read or written.
+    Io {
+        /// The file.
+        path: String,
+        /// What went wrong.
+        source: BoxError,
+    },
     /// The runtime broke one of its own rules: a bug in dask, please report it.
     Internal(String),
 }
@@ -92,6 +99,7 @@ impl fmt::Display for Error {
             Error::Shape { operation, message } => {
                 write!(f, "shape error in `{operation}`: {message}")
             }
+            Error::Io { path, source } => write!(f, "{path}: {source}"),
             Error::Internal(message) => {
                 write!(f, "internal error in dask (please report): {message}")
             }
@@ -102,7 +110,7 @@ impl fmt::Display for Error {
 impl std::error::Error for Error {
     fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
         match self {
-            Error::TaskFailed { source, .. } => Some(&**source),
+            Error::TaskFailed { source, .. } | Error::Io { source, .. } => Some(&**source),
             _ => None,
         }
     }

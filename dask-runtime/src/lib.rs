@@ -22,6 +22,7 @@
 //! `scheduler.rs` picks the executor, `error.rs` is the error type.
 #![deny(missing_docs, missing_debug_implementations)]
 
+pub mod array;
 mod delayed;
 mod error;
 mod executor;

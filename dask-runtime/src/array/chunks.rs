@@ -1,0 +1,177 @@
+//! Chunk specifications and the chunks (block sizes per axis, Dask's form) they give.
+
+use super::ShapeError;
+
+/// The byte size "auto" chunks aim at, like Dask's `array.chunk-size`.
+pub const AUTO_CHUNK_BYTES: usize = 128 << 20;
+
+/// Stands for "the whole axis" in a per-axis chunk size (Dask's `-1`).
+pub const FULL: usize = usize::MAX;
+
+/// How to cut an array into blocks.
+///
+/// ```
+/// use dask_runtime::array::{ChunkSpec, FULL, zeros};
+///
+/// assert_eq!(zeros::<f64>([10, 6], 4).chunks(), [vec![4, 4, 2], vec![4, 2]]);
+/// assert_eq!(zeros::<f64>([10, 6], [5, FULL]).chunks(), [vec![5, 5], vec![6]]);
+/// assert_eq!(zeros::<f64>([10, 6], vec![vec![3, 7], vec![6]]).chunks(), [vec![3, 7], vec![6]]);
+/// assert_eq!(zeros::<f64>([10, 6], ChunkSpec::Auto).chunks(), [vec![10], vec![6]]);
+/// ```
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum ChunkSpec {
+    /// The same block size on every axis (the last block of an axis may be smaller).
+    Uniform(usize),
+    /// A block size per axis; [`FULL`] for the whole axis.
+    PerAxis(Vec<usize>),
+    /// Explicit block sizes per axis; each axis's sizes must add up to its length.
+    Explicit(Vec<Vec<usize>>),
+    /// Blocks of about [`AUTO_CHUNK_BYTES`].
+    Auto,
+    /// Blocks of about this many bytes.
+    AutoBytes(usize),
+}
+
+impl From<usize> for ChunkSpec {
+    fn from(size: usize) -> Self {
+        ChunkSpec::Uniform(size)
+    }
+}
+
+impl<const N: usize> From<[usize; N]> for ChunkSpec {
+    fn from(sizes: [usize; N]) -> Self {
+        ChunkSpec::PerAxis(sizes.to_vec())
+    }
+}
+
+impl From<&[usize]> for ChunkSpec {
+    fn from(sizes: &[usize]) -> Self {
+        ChunkSpec::PerAxis(sizes.to_vec())
+    }
+}
+
+impl From<Vec<usize>> for ChunkSpec {
+    fn from(sizes: Vec<usize>) -> Self {
+        ChunkSpec::PerAxis(sizes)
+    }
+}
+
+impl From<Vec<Vec<usize>>> for ChunkSpec {
+    fn from(sizes: Vec<Vec<usize>>) -> Self {
+        ChunkSpec::Explicit(sizes)
+    }
+}
+
+impl ChunkSpec {
+    /// The block sizes per axis for `shape`, with `element_bytes` for "auto".
+    pub(crate) fn resolve(
+        &self,
+        shape: &[usize],
+        element_bytes: usize,
+    ) -> Result<Vec<Vec<usize>>, ShapeError> {
+        let op = "chunks";
+        match self {
+            ChunkSpec::Uniform(size) => shape.iter().map(|&n| regular(n, *size, op)).collect(),
+            ChunkSpec::PerAxis(sizes) => {
+                if sizes.len() != shape.len() {
+                    return Err(ShapeError::new(
+                        op,
+                        format!(
+                            "{} chunk sizes {sizes:?} for a {}-d shape {shape:?}",
+                            sizes.len(),
+                            shape.len()
+                        ),
+                    ));
+                }
+                shape
+                    .iter()
+                    .zip(sizes)
+                    .map(|(&n, &size)| regular(n, if size == FULL { n.max(1) } else { size }, op))
+                    .collect()
+            }
+            ChunkSpec::Explicit(blocks) => {
+                if blocks.len() != shape.len() {
+                    return Err(ShapeError::new(
+                        op,
+                        format!(
+                            "chunks for {} axes, shape {shape:?} has {}",
+                            blocks.len(),
+                            shape.len()
+                        ),
+                    ));
+                }
+                for (axis, (sizes, &n)) in blocks.iter().zip(shape).enumerate() {
+                    if sizes.iter().sum::<usize>() != n {
+                        return Err(ShapeError::new(
+                            op,
+                            format!(
+                                "chunks {sizes:?} of axis {axis} add up to {}, not its length {n}",
+                                sizes.iter().sum::<usize>()
+                            ),
+                        ));
+                    }
+                    if n > 0 && sizes.contains(&0) {
+                        return Err(ShapeError::new(
+                            op,
+                            format!("a zero-size chunk on axis {axis}: {sizes:?}"),
+                        ));
+                    }
+                }
+                Ok(blocks.clone())
+            }
+            ChunkSpec::Auto => auto(shape, element_bytes, AUTO_CHUNK_BYTES),
+            ChunkSpec::AutoBytes(bytes) => auto(shape, element_bytes, *bytes),
+        }
+    }
+}
+
+fn regular(n: usize, size: usize, op: &'static str) -> Result<Vec<usize>, ShapeError> {
+    if size == 0 {
+        return Err(ShapeError::new(op, "a zero-size chunk".into()));
+    }
+    if n == 0 {
+        return Ok(vec![0]);
+    }
+    let mut sizes = vec![size; n / size];
+    if !n.is_multiple_of(size) {
+        sizes.push(n % size);
+    }
+    Ok(sizes)
+}
+
+/// Halves the largest block side until a block fits in `target` bytes.
+fn auto(
+    shape: &[usize],
+    element_bytes: usize,
+    target: usize,
+) -> Result<Vec<Vec<usize>>, ShapeError> {
+    let mut size: Vec<usize> = shape.iter().map(|&n| n.max(1)).collect();
+    let bytes = |size: &[usize]| size.iter().product::<usize>() * element_bytes;
+    while bytes(&size) > target.max(element_bytes) {
+        let Some((axis, _)) = size.iter().enumerate().max_by_key(|(_, s)| **s) else {
+            break;
+        };
+        if size[axis] == 1 {
+            break;
+        }
+        size[axis] = size[axis].div_ceil(2);
+    }
+    shape
+        .iter()
+        .zip(&size)
+        .map(|(&n, &s)| regular(n, s, "chunks"))
+        .collect()
+}
+
+/// Where each block starts along an axis.
+pub(crate) fn offsets(sizes: &[usize]) -> Vec<usize> {
+    let mut start = 0;
+    sizes
+        .iter()
+        .map(|s| {
+            let o = start;
+            start += s;
+            o
+        })
+        .collect()
+}

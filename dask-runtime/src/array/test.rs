@@ -1,0 +1,576 @@
+//! Every operation checked against plain `ndarray` on the same data, across chunkings.
+
+use super::random::default_rng;
+use super::*;
+use crate::{Error, Scheduler};
+use ndarray::{Array2, ArrayD, Axis, IxDyn, arr1, arr2};
+use proptest::prelude::*;
+use std::collections::HashSet;
+
+/// A deterministic test matrix: distinct, non-integer values.
+fn data(shape: &[usize]) -> ArrayD<f64> {
+    ArrayD::from_shape_fn(IxDyn(shape), |i| {
+        let k = i.slice().iter().fold(0_usize, |acc, &v| acc * 31 + v) as f64;
+        (k * 0.37).sin() * 10.0 + k * 0.001
+    })
+}
+
+fn assert_close(got: &ArrayD<f64>, want: &ArrayD<f64>) {
+    assert_eq!(got.shape(), want.shape());
+    for (g, w) in got.iter().zip(want) {
+        let tol = 1e-12 * w.abs().max(1.0);
+        assert!(
+            (g - w).abs() <= tol || (g.is_nan() && w.is_nan()),
+            "got {g}, want {w}"
+        );
+    }
+}
+
+fn chunkings() -> Vec<ChunkSpec> {
+    vec![
+        ChunkSpec::Uniform(1),
+        ChunkSpec::Uniform(3),
+        ChunkSpec::PerAxis(vec![4, FULL]),
+        ChunkSpec::Uniform(100),
+    ]
+}
+
+#[test]
+fn creation_matches_ndarray() {
+    for c in chunkings() {
+        assert_eq!(
+            zeros::<f64>([5, 7], c.clone()).compute().unwrap(),
+            ArrayD::zeros(IxDyn(&[5, 7]))
+        );
+        assert_eq!(
+            ones::<i64>([5, 7], c.clone()).compute().unwrap(),
+            ArrayD::ones(IxDyn(&[5, 7]))
+        );
+        assert_eq!(
+            full([5, 7], true, c.clone()).compute().unwrap(),
+            ArrayD::from_elem(IxDyn(&[5, 7]), true)
+        );
+        assert_eq!(
+            eye(5, c.clone()).compute().unwrap(),
+            Array2::<f64>::eye(5).into_dyn()
+        );
+        let d = data(&[5, 7]);
+        assert_eq!(from_ndarray(d.clone(), c.clone()).compute().unwrap(), d);
+    }
+    assert_eq!(
+        arange(7).rechunk(3).compute().unwrap(),
+        ndarray::Array1::range(0.0, 7.0, 1.0).into_dyn()
+    );
+    assert_close(
+        &linspace(-1.0, 2.0, 13, 5).compute().unwrap(),
+        &ndarray::Array1::linspace(-1.0, 2.0, 13).into_dyn(),
+    );
+    let d = crate::delayed_value(arr2(&[[1.0, 2.0], [3.0, 4.0]]).into_dyn());
+    assert_eq!(
+        from_delayed(d.clone(), [2, 2]).sum().compute().unwrap(),
+        10.0
+    );
+    let wrong = from_delayed(d, [4]).compute().unwrap_err();
+    assert!(wrong.to_string().contains("declared [4]"), "{wrong}");
+}
+
+#[test]
+fn chunk_specs_and_their_errors() {
+    let x = zeros::<f64>([10, 6], [4, FULL]);
+    assert_eq!(x.chunks(), [vec![4, 4, 2], vec![6]]);
+    assert_eq!((x.ndim(), x.nblocks(), x.numblocks()), (2, 3, vec![3, 1]));
+    let auto = zeros::<f64>([4096, 4096], ChunkSpec::AutoBytes(1 << 20));
+    assert!(
+        auto.chunks()
+            .iter()
+            .all(|c| c.iter().all(|&s| s * 8 <= 1 << 20))
+    );
+    assert_eq!(auto.chunks()[0].iter().sum::<usize>(), 4096);
+    for (spec, message) in [
+        (ChunkSpec::Uniform(0), "zero-size chunk"),
+        (
+            ChunkSpec::Explicit(vec![vec![3, 3], vec![6]]),
+            "add up to 6, not its length 10",
+        ),
+        (
+            ChunkSpec::Explicit(vec![vec![10, 0], vec![6]]),
+            "zero-size chunk on axis 0",
+        ),
+        (
+            ChunkSpec::PerAxis(vec![2]),
+            "1 chunk sizes [2] for a 2-d shape",
+        ),
+    ] {
+        let err = zeros::<f64>([10, 6], spec).compute().unwrap_err();
+        assert!(matches!(err, Error::Shape { .. }), "{err:?}");
+        assert!(err.to_string().contains(message), "{err}");
+    }
+}
+
+#[test]
+fn random_arrays_do_not_depend_on_chunks_or_workers() {
+    let reference = default_rng(3)
+        .normal(1.0, 2.0, [37, 23], 100)
+        .compute()
+        .unwrap();
+    for (c, s) in [
+        (ChunkSpec::Uniform(5), Scheduler::Sync),
+        (ChunkSpec::PerAxis(vec![1, FULL]), Scheduler::Threads(3)),
+        (
+            ChunkSpec::Explicit(vec![vec![30, 7], vec![1, 22]]),
+            Scheduler::Threads(1),
+        ),
+    ] {
+        let x = default_rng(3)
+            .normal(1.0, 2.0, [37, 23], c)
+            .compute_with(s)
+            .unwrap();
+        assert_eq!(x, reference);
+    }
+    let rng = default_rng(3);
+    let first = rng.standard_normal([37, 23], 10).compute().unwrap();
+    let second = rng.standard_normal([37, 23], 10).compute().unwrap();
+    assert_ne!(first, second, "each call draws a new stream");
+    assert_ne!(
+        default_rng(4)
+            .standard_normal([37, 23], 10)
+            .compute()
+            .unwrap(),
+        first
+    );
+
+    let big = default_rng(11).normal(0.0, 1.0, [1_000, 1_000], 250);
+    let (m, s) = crate::compute((big.mean(), big.std())).unwrap();
+    assert!(
+        m.abs() < 0.005 && (s - 1.0).abs() < 0.005,
+        "mean {m}, std {s}"
+    );
+    let u = default_rng(5)
+        .uniform(-2.0, 3.0, [10_000], 999)
+        .compute()
+        .unwrap();
+    assert!(u.iter().all(|&v| (-2.0..3.0).contains(&v)));
+    let k = default_rng(5)
+        .integers(-3, 4, [10_000], 999)
+        .compute()
+        .unwrap();
+    assert!(k.iter().all(|&v| (-3..4).contains(&v)));
+    let seen: HashSet<i64> = k.iter().copied().collect();
+    assert_eq!(seen.len(), 7);
+    assert!(default_rng(1).normal(0.0, -1.0, [3], 1).check().is_err());
+    assert!(default_rng(1).integers(3, 3, [3], 1).check().is_err());
+}
+
+#[test]
+fn elementwise_with_broadcasting_and_mismatched_chunks() {
+    let (a, b) = (data(&[6, 5]), data(&[5]) + 1.0);
+    let x = from_ndarray(a.clone(), [4, 2]);
+    let y = from_ndarray(b.clone(), 3);
+    assert_close(&(&x + &y).compute().unwrap(), &(&a + &b));
+    assert_close(&(&x - &y).compute().unwrap(), &(&a - &b));
+    assert_close(&(&x * &y).compute().unwrap(), &(&a * &b));
+    assert_close(&(&x / &y).compute().unwrap(), &(&a / &b));
+    assert_close(
+        &(2.0 * &x - 1.0).compute().unwrap(),
+        &a.mapv(|v| 2.0 * v - 1.0),
+    );
+    assert_close(&(-&x).compute().unwrap(), &a.mapv(|v| -v));
+    let col = from_ndarray(a.slice(ndarray::s![.., 0..1]).to_owned(), 2);
+    let row = from_ndarray(a.slice(ndarray::s![0..1, ..]).to_owned(), 4);
+    let want = &a.slice(ndarray::s![.., 0..1]) + &a.slice(ndarray::s![0..1, ..]);
+    assert_close(&(&col + &row).compute().unwrap(), &want.into_dyn());
+    let same_shape_other_chunks = from_ndarray(a.clone(), [1, 5]);
+    assert_close(
+        &(&x + &same_shape_other_chunks).compute().unwrap(),
+        &(&a + &a),
+    );
+
+    assert_eq!(x.gt(0.0).compute().unwrap(), a.mapv(|v| v > 0.0));
+    assert_eq!(
+        x.le(&y).compute().unwrap(),
+        ndarray::Zip::from(&a)
+            .and_broadcast(&b)
+            .map_collect(|p, q| p <= q)
+    );
+    let w = where_(&x.gt(0.0), &x, 0.0).compute().unwrap();
+    assert_close(&w, &a.mapv(|v| if v > 0.0 { v } else { 0.0 }));
+    assert_close(
+        &x.abs().sqrt().compute().unwrap(),
+        &a.mapv(|v| v.abs().sqrt()),
+    );
+    assert_close(&x.exp().ln().compute().unwrap(), &a.mapv(|v| v.exp().ln()));
+    assert_close(&x.sin().compute().unwrap(), &a.mapv(f64::sin));
+    assert_close(
+        &x.cos().powf(2.0).compute().unwrap(),
+        &a.mapv(|v| v.cos().powf(2.0)),
+    );
+    assert_close(
+        &x.clip(-1.0, 1.0).compute().unwrap(),
+        &a.mapv(|v| v.clamp(-1.0, 1.0)),
+    );
+    let ints = from_ndarray(arr1(&[-3_i64, 4, -5]).into_dyn(), 2);
+    assert_eq!(
+        (&ints * 2 + 1)
+            .abs()
+            .compute()
+            .unwrap()
+            .iter()
+            .copied()
+            .collect::<Vec<_>>(),
+        [5, 9, 9]
+    );
+    assert_eq!(
+        (&ints / 0)
+            .compute()
+            .unwrap()
+            .iter()
+            .copied()
+            .collect::<Vec<_>>(),
+        [0, 0, 0]
+    );
+    assert_eq!(
+        (!&x.gt(0.0)).and(x.lt(5.0)).compute().unwrap(),
+        a.mapv(|v| v <= 0.0)
+    );
+
+    let err = (&x + &from_ndarray(data(&[4]), 2)).compute().unwrap_err();
+    assert!(
+        matches!(
+            err,
+            Error::Shape {
+                operation: "add",
+                ..
+            }
+        ),
+        "{err:?}"
+    );
+    assert!(err.to_string().contains("[6, 5] and [4]"), "{err}");
+    // A kept error survives further operations.
+    let chained = (&(&x + &from_ndarray(data(&[4]), 2)) * 2.0).sum();
+    assert!(
+        chained
+            .compute()
+            .unwrap_err()
+            .to_string()
+            .contains("[6, 5] and [4]")
+    );
+}
+
+#[test]
+fn map_blocks_sees_block_indices_and_checks_shapes() {
+    let x = zeros::<f64>([4, 6], [2, 3]);
+    let tagged = x
+        .map_blocks(|b, i| b.mapv(|_| (i[0] * 10 + i[1]) as f64))
+        .compute()
+        .unwrap();
+    assert_eq!(tagged[[3, 5]], 11.0);
+    assert_eq!(tagged[[0, 4]], 1.0);
+    let bad = x.map_blocks(|_, _| ArrayD::<f64>::zeros(IxDyn(&[1])));
+    let err = bad.compute().unwrap_err();
+    assert!(
+        err.to_string().contains("came back with shape [1]"),
+        "{err}"
+    );
+}
+
+#[test]
+fn full_reductions_match_ndarray() {
+    let a = data(&[9, 7]);
+    for c in chunkings() {
+        let x = from_ndarray(a.clone(), c).with_split_every(2);
+        let n = a.len() as f64;
+        let mean = a.sum() / n;
+        let var = a.mapv(|v| (v - mean) * (v - mean)).sum() / n;
+        let (sum, m, v, s) = crate::compute((x.sum(), x.mean(), x.var(), x.std())).unwrap();
+        assert!((sum - a.sum()).abs() < 1e-12 * a.sum().abs().max(1.0));
+        assert!((m - mean).abs() < 1e-13, "{m} vs {mean}");
+        assert!((v - var).abs() < 1e-12 * var);
+        assert!((s - var.sqrt()).abs() < 1e-12);
+        assert!((x.var_ddof(1.0).compute().unwrap() - var * n / (n - 1.0)).abs() < 1e-12 * var);
+        let min = a.iter().copied().fold(f64::INFINITY, f64::min);
+        let max = a.iter().copied().fold(f64::NEG_INFINITY, f64::max);
+        assert_eq!(x.min().compute().unwrap(), min);
+        assert_eq!(x.max().compute().unwrap(), max);
+        assert_eq!(a.iter().nth(x.argmin().compute().unwrap()), Some(&min));
+        assert_eq!(a.iter().nth(x.argmax().compute().unwrap()), Some(&max));
+        let p = from_ndarray(arr2(&[[1.5, -2.0], [0.5, 3.0]]).into_dyn(), 1).prod();
+        assert_eq!(p.compute().unwrap(), -4.5);
+    }
+    let b = from_ndarray(arr1(&[false, true, false]).into_dyn(), 1);
+    assert_eq!(crate::compute((b.any(), b.all())).unwrap(), (true, false));
+    let empty = zeros::<f64>([0], 1);
+    assert_eq!(empty.sum().compute().unwrap(), 0.0);
+    assert!(empty.mean().compute().unwrap().is_nan());
+    assert!(
+        empty
+            .max()
+            .compute()
+            .unwrap_err()
+            .to_string()
+            .contains("empty array")
+    );
+    let with_nan = from_ndarray(arr1(&[1.0, f64::NAN, 3.0]).into_dyn(), 1);
+    assert!(with_nan.max().compute().unwrap().is_nan());
+    assert_eq!(with_nan.argmax().compute().unwrap(), 1);
+    let ints = from_ndarray(arr1(&[i64::MAX - 1, 1, 5]).into_dyn(), 1);
+    assert_eq!(ints.sum().compute().unwrap(), i64::MAX.wrapping_add(5));
+}
+
+#[test]
+fn a_mean_of_many_values_is_exact_to_1e_12() {
+    // Integers up to 2^20 summed in f64 are exact, so the mean has an exact reference.
+    let n = 4_000_000_usize;
+    let x = arange(n).rechunk(100_000);
+    let exact = (n as f64 - 1.0) / 2.0;
+    assert_eq!(x.mean().compute().unwrap(), exact);
+    // Large values with tiny parts: a naive sum drops the tiny parts.
+    let y = &x * 1e-9 + 1e8;
+    let want = 1e8 + exact * 1e-9;
+    let got = y.mean().compute().unwrap();
+    assert!(((got - want) / want).abs() < 1e-12, "{got} vs {want}");
+}
+
+#[test]
+fn axis_reductions_match_ndarray() {
+    let a = data(&[5, 6, 4]);
+    for c in [
+        ChunkSpec::Uniform(2),
+        ChunkSpec::PerAxis(vec![5, 1, 3]),
+        ChunkSpec::Uniform(10),
+    ] {
+        let x = from_ndarray(a.clone(), c);
+        for axis in 0..3 {
+            let ax = Axis(axis);
+            assert_close(&x.sum_axis(axis).compute().unwrap(), &a.sum_axis(ax));
+            assert_close(
+                &x.mean_axis(axis).compute().unwrap(),
+                &a.mean_axis(ax).unwrap(),
+            );
+            assert_close(
+                &x.var_axis(axis, 1.0).compute().unwrap(),
+                &a.var_axis(ax, 1.0),
+            );
+            assert_close(
+                &x.std_axis(axis, 0.0).compute().unwrap(),
+                &a.std_axis(ax, 0.0),
+            );
+            assert_close(
+                &x.max_axis(axis).compute().unwrap(),
+                &a.map_axis(ax, |l| l.fold(f64::MIN, |m, &v| m.max(v))),
+            );
+            assert_close(
+                &x.min_axis(axis).compute().unwrap(),
+                &a.map_axis(ax, |l| l.fold(f64::MAX, |m, &v| m.min(v))),
+            );
+            let argmax = a.map_axis(ax, |l| {
+                l.iter()
+                    .enumerate()
+                    .fold(
+                        (0, f64::MIN),
+                        |(bi, bv), (i, &v)| if v > bv { (i, v) } else { (bi, bv) },
+                    )
+                    .0 as i64
+            });
+            assert_eq!(x.argmax_axis(axis).compute().unwrap(), argmax);
+            assert_close(
+                &x.prod_axis(axis).compute().unwrap(),
+                &a.map_axis(ax, |l| l.product()),
+            );
+            let keep = x.sum_axis_keepdims(axis).compute().unwrap();
+            assert_close(&keep, &a.sum_axis(ax).insert_axis(ax));
+        }
+    }
+    let b = from_ndarray(arr2(&[[true, false], [true, true]]).into_dyn(), 1);
+    assert_eq!(
+        b.all_axis(0)
+            .compute()
+            .unwrap()
+            .iter()
+            .copied()
+            .collect::<Vec<_>>(),
+        [true, false]
+    );
+    assert_eq!(
+        b.any_axis(1)
+            .compute()
+            .unwrap()
+            .iter()
+            .copied()
+            .collect::<Vec<_>>(),
+        [true, true]
+    );
+    let err = from_ndarray(a, 2).sum_axis(3).compute().unwrap_err();
+    assert!(
+        err.to_string()
+            .contains("axis 3 is out of range for a 3-d array"),
+        "{err}"
+    );
+}
+
+#[test]
+fn structure_matches_ndarray() {
+    let a = data(&[7, 5]);
+    let x = from_ndarray(a.clone(), [3, 2]);
+    assert_eq!(x.t().compute().unwrap(), a.t().to_owned());
+    let c = data(&[2, 3, 4]);
+    let z = from_ndarray(c.clone(), [1, 2, 3]);
+    assert_eq!(
+        z.transpose(&[1, 2, 0]).compute().unwrap(),
+        c.clone().permuted_axes(IxDyn(&[1, 2, 0]))
+    );
+    assert!(z.transpose(&[0, 0, 1]).check().is_err());
+
+    let s = x.slice(&[Slice::new(1, Some(-1), 2), Slice::new(-4, None, 3)]);
+    // NumPy's a[1:-1:2, -4::3], written out: rows 1, 3, 5 and columns 1, 4.
+    let want =
+        ndarray::Array2::from_shape_fn((3, 2), |(i, j)| a[[1 + 2 * i, 1 + 3 * j]]).into_dyn();
+    assert_eq!(s.compute().unwrap(), want);
+    assert_eq!(x.slice(&[Slice::new(5, Some(2), 1)]).shape(), [0, 5]);
+    assert!(x.slice(&[Slice::new(0, None, -1)]).check().is_err());
+
+    assert_eq!(x.rechunk([2, FULL]).compute().unwrap(), a);
+    assert_eq!(x.rechunk([2, FULL]).chunks(), [vec![2, 2, 2, 1], vec![5]]);
+
+    let cat = concatenate(&[x.clone(), from_ndarray(a.clone(), 4)], 1)
+        .compute()
+        .unwrap();
+    assert_eq!(
+        cat,
+        ndarray::concatenate(Axis(1), &[a.view(), a.view()]).unwrap()
+    );
+    assert!(
+        concatenate(&[x.clone(), zeros([3, 3], 1)], 1)
+            .check()
+            .is_err()
+    );
+    let st = stack(&[x.clone(), x.clone()], 2).compute().unwrap();
+    assert_eq!(st, ndarray::stack(Axis(2), &[a.view(), a.view()]).unwrap());
+
+    let flat = x.reshape(&[35]).compute().unwrap();
+    assert_eq!(
+        flat.iter().copied().collect::<Vec<_>>(),
+        a.iter().copied().collect::<Vec<_>>()
+    );
+    let r = from_ndarray(data(&[6, 4]), [4, 3])
+        .reshape(&[3, 2, 4])
+        .compute()
+        .unwrap();
+    assert_eq!(
+        r,
+        data(&[6, 4])
+            .into_shape_with_order(IxDyn(&[3, 2, 4]))
+            .unwrap()
+    );
+    let r = from_ndarray(data(&[6, 4]), [1, 1])
+        .reshape(&[8, 3])
+        .compute()
+        .unwrap();
+    assert_eq!(
+        r,
+        data(&[6, 4]).into_shape_with_order(IxDyn(&[8, 3])).unwrap()
+    );
+    assert!(
+        x.reshape(&[6, 6])
+            .compute()
+            .unwrap_err()
+            .to_string()
+            .contains("35 elements")
+    );
+}
+
+#[test]
+fn dot_matches_ndarray() {
+    let (a, b) = (data(&[9, 7]), data(&[7, 5]));
+    let want = a
+        .view()
+        .into_dimensionality::<ndarray::Ix2>()
+        .unwrap()
+        .dot(&b.view().into_dimensionality::<ndarray::Ix2>().unwrap());
+    for (ca, cb) in [(2, 3), (4, 7), (7, 1)] {
+        let x = from_ndarray(a.clone(), ca);
+        let y = from_ndarray(b.clone(), cb);
+        assert_close(&x.dot(&y).compute().unwrap(), &want.clone().into_dyn());
+        assert_close(
+            &x.matmul(&y).t().compute().unwrap(),
+            &want.t().to_owned().into_dyn(),
+        );
+    }
+    let err = from_ndarray(a.clone(), 3)
+        .dot(&from_ndarray(a, 3))
+        .compute()
+        .unwrap_err();
+    assert!(
+        err.to_string()
+            .contains("[9, 7] and [9, 7] do not multiply"),
+        "{err}"
+    );
+}
+
+#[test]
+fn persist_to_delayed_and_npy() {
+    let x = default_rng(9).normal(0.0, 1.0, [6, 4], [4, 3]);
+    let kept = x.persist().unwrap();
+    assert_eq!(kept.compute().unwrap(), x.compute().unwrap());
+    assert_eq!(kept.chunks(), x.chunks());
+    let blocks = x.to_delayed().unwrap();
+    assert_eq!(blocks.shape(), [2, 2]);
+    assert_eq!(
+        blocks[[1, 1]].compute().unwrap(),
+        x.compute()
+            .unwrap()
+            .slice(ndarray::s![4.., 3..])
+            .to_owned()
+            .into_dyn()
+    );
+
+    let path = std::env::temp_dir().join(format!("dask-test-{}.npy", std::process::id()));
+    x.to_npy(&path).unwrap();
+    let back = from_npy::<f64>(&path, 5).unwrap();
+    assert_eq!(back.compute().unwrap(), x.compute().unwrap());
+    assert!(matches!(from_npy::<i64>(&path, 5), Err(Error::Io { .. })));
+    std::fs::remove_file(&path).unwrap();
+    assert!(matches!(from_npy::<f64>(&path, 5), Err(Error::Io { .. })));
+}
+
+/// Every task node reachable from `d`.
+fn graph_size<T>(d: &crate::Delayed<T>) -> usize {
+    let mut seen = HashSet::new();
+    let mut stack = d.dependencies();
+    seen.insert(d.key());
+    while let Some(n) = stack.pop() {
+        if seen.insert(n.key()) {
+            stack.extend(n.dependencies());
+        }
+    }
+    seen.len()
+}
+
+#[test]
+fn elementwise_steps_fuse_into_one_task_a_block() {
+    let x = default_rng(1).normal(0.0, 1.0, [8, 8], 2); // 16 blocks
+    let plain = x.mean();
+    let fused = (&(&x + &x.t()) * 2.0 - 1.0).sqrt().abs().mean();
+    // 16 block tasks, a tree of 4 + 1 merges (split_every 4), the final value.
+    assert_eq!(graph_size(&plain), 16 + 5 + 1);
+    assert_eq!(graph_size(&fused), graph_size(&plain));
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(24))]
+    #[test]
+    fn results_do_not_depend_on_chunking(
+        shape in proptest::collection::vec(1_usize..7, 1..4),
+        sizes in proptest::collection::vec(1_usize..5, 3),
+    ) {
+        let a = data(&shape);
+        let chunks: Vec<usize> = shape.iter().zip(&sizes).map(|(_, &s)| s).collect();
+        let x = from_ndarray(a.clone(), chunks);
+        let one = from_ndarray(a.clone(), 100);
+        let expr = |x: &Array<f64>| (&(x * 3.0) + &x.sin()).clip(-5.0, 5.0);
+        prop_assert_eq!(expr(&x).compute().unwrap(), expr(&one).compute().unwrap());
+        let axis = shape.len() - 1;
+        assert_close(&expr(&x).sum_axis(axis).compute().unwrap(), &expr(&one).sum_axis(axis).compute().unwrap());
+        let (m1, m2) = crate::compute((expr(&x).mean(), expr(&one).mean())).unwrap();
+        prop_assert!((m1 - m2).abs() < 1e-12);
+    }
+}
