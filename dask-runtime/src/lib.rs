@@ -22,6 +22,10 @@
 //! `scheduler.rs` picks the executor, `error.rs` is the error type.
 #![deny(missing_docs, missing_debug_implementations)]
 
+// Links the BLAS that ndarray's `blas` feature calls.
+#[cfg(feature = "blas")]
+extern crate blas_src as _;
+
 pub mod array;
 mod delayed;
 mod error;

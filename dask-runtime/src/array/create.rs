@@ -21,11 +21,13 @@ pub(crate) fn generated<T: Element>(
     let all = chunks.clone();
     Array::new(name, shape.to_vec(), chunks, move |idx| {
         let region = region(&all, idx);
+        let whole = Arc::clone(&make);
+        let kernel: Kernel<T> = Arc::new(move |_| Ok(whole(&region)));
         let make = Arc::clone(&make);
-        let kernel: Kernel<T> = Arc::new(move |_| Ok(make(&region)));
         BlockTask {
             leaves: Vec::new(),
             kernel,
+            region: Some(Arc::new(move |r| Ok(make(r)))),
         }
     })
 }

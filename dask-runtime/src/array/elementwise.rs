@@ -73,12 +73,18 @@ fn input<T: Element>(a: &Array<T>) -> Result<Input, ShapeError> {
         blocks: Arc::new(move |idx| {
             let task = (d.blocks)(idx);
             let inner = task.kernel;
+            // Wrap the block as a one-element "block of blocks": an AnyBlock.
+            let region = task.region.map(|r| {
+                Arc::new(move |at: &[(usize, usize)]| {
+                    Ok(ArrayD::from_elem(IxDyn(&[]), T::into_block(r(at)?)))
+                }) as super::RegionFn<super::AnyBlock>
+            });
             BlockTask {
                 leaves: task.leaves,
                 kernel: Arc::new(move |values| {
-                    // Wrap the block as a one-element "block of blocks": an AnyBlock.
                     Ok(ArrayD::from_elem(IxDyn(&[]), T::into_block(inner(values)?)))
                 }),
+                region,
             }
         }),
         rechunk: Arc::new(move |chunks| input(&a.rechunk_to(chunks))),
@@ -170,21 +176,49 @@ fn elementwise<T: Element>(
         let block_shape: Vec<usize> = out_chunks.iter().zip(idx).map(|(c, &i)| c[i]).collect();
         let mut leaves = Vec::new();
         let mut parts: Vec<(usize, Kernel<super::AnyBlock>)> = Vec::new();
+        // Region functions of the inputs, with the axes each input broadcasts along.
+        type Regional = (super::RegionFn<super::AnyBlock>, usize, Vec<bool>);
+        let mut regions: Option<Vec<Regional>> = Some(Vec::new());
         for i in &aligned {
             let pad = ndim - i.shape.len();
+            let stretched: Vec<bool> = (0..i.shape.len())
+                .map(|ax| i.shape[ax] != out_shape[pad + ax])
+                .collect();
             let in_idx: Vec<usize> = (0..i.shape.len())
-                .map(|ax| {
-                    if i.shape[ax] != out_shape[pad + ax] {
-                        0
-                    } else {
-                        idx[pad + ax]
-                    }
-                })
+                .map(|ax| if stretched[ax] { 0 } else { idx[pad + ax] })
                 .collect();
             let task = (i.blocks)(&in_idx);
+            regions = match (regions, task.region) {
+                (Some(mut list), Some(r)) => {
+                    list.push((r, pad, stretched));
+                    Some(list)
+                }
+                _ => None,
+            };
             parts.push((task.leaves.len(), task.kernel));
             leaves.extend(task.leaves);
         }
+        let region = regions.map(|inputs| {
+            let combine = Arc::clone(&combine);
+            Arc::new(move |r: &[(usize, usize)]| {
+                let shape: Vec<usize> = r.iter().map(|(_, l)| *l).collect();
+                let blocks = inputs
+                    .iter()
+                    .map(|(f, pad, stretched)| {
+                        let at: Vec<(usize, usize)> = stretched
+                            .iter()
+                            .enumerate()
+                            .map(|(ax, &s)| if s { (0, 1) } else { r[pad + ax] })
+                            .collect();
+                        f(&at)?
+                            .into_iter()
+                            .next()
+                            .ok_or_else(|| BoxError::from("empty wrapped block"))
+                    })
+                    .collect::<Result<Vec<_>, BoxError>>()?;
+                combine(&blocks, &shape)
+            }) as super::RegionFn<T>
+        });
         let combine = Arc::clone(&combine);
         let kernel: Kernel<T> = Arc::new(move |values| {
             let mut rest = values;
@@ -197,7 +231,11 @@ fn elementwise<T: Element>(
             }
             combine(&blocks, &block_shape)
         });
-        BlockTask { leaves, kernel }
+        BlockTask {
+            leaves,
+            kernel,
+            region,
+        }
     })
 }
 
@@ -271,7 +309,9 @@ impl<T: Element> Array<T> {
         let f = Arc::new(f);
         self.map_block_tasks(name, move |_, task| {
             let f = Arc::clone(&f);
-            super::compose(task, move |block| Ok(block.mapv(|v| f(v))))
+            super::compose_regional(task, <[(usize, usize)]>::to_vec, move |block| {
+                Ok(block.mapv(|v| f(v)))
+            })
         })
     }
 }

@@ -79,7 +79,15 @@ pub(crate) type Kernel<T> = Arc<dyn Fn(&[AnyBlock]) -> Result<ArrayD<T>, BoxErro
 pub(crate) struct BlockTask<T> {
     pub(crate) leaves: Vec<Delayed<AnyBlock>>,
     pub(crate) kernel: Kernel<T>,
+    /// For blocks that need no leaves (generators and elementwise steps over them):
+    /// any sub-region of the block, in the array's global coordinates. A reduction
+    /// folds a block strip by strip with it, in cache, instead of making it whole.
+    pub(crate) region: Option<RegionFn<T>>,
 }
+
+/// Computes the elements of a region (`(start, len)` per axis, global coordinates).
+pub(crate) type RegionFn<T> =
+    Arc<dyn Fn(&[(usize, usize)]) -> Result<ArrayD<T>, BoxError> + Send + Sync>;
 
 pub(crate) type Blocks<T> = Arc<dyn Fn(&[usize]) -> BlockTask<T> + Send + Sync>;
 
@@ -289,7 +297,27 @@ impl<T: Element> Array<T> {
     /// As [`Array::compute`].
     pub fn compute_with(&self, scheduler: Scheduler) -> Result<ArrayD<T>, Error> {
         let d = self.def()?;
-        let blocks = crate::compute_with(self.block_nodes()?.as_slice(), scheduler)?;
+        let mut blocks = crate::compute_with(self.block_nodes()?.as_slice(), scheduler)?;
+        if let [only] = blocks.as_mut_slice() {
+            // One block: hand it over instead of copying it into a new array.
+            let block = typed::<T>(only)
+                .map_err(|e| Error::Internal(e.to_string()))?
+                .clone();
+            *only = T::into_block(ArrayD::default(IxDyn(&[0])));
+            let block = Arc::try_unwrap(block).unwrap_or_else(|shared| (*shared).clone());
+            if block.shape() == d.shape.as_slice() {
+                return Ok(block);
+            }
+            return Err(ShapeError::new(
+                d.name,
+                format!(
+                    "the block has shape {:?}, expected {:?}",
+                    block.shape(),
+                    d.shape
+                ),
+            )
+            .into());
+        }
         let mut out = ArrayD::<T>::default(IxDyn(&d.shape));
         for (idx, block) in Self::block_indices(&d.chunks).iter().zip(&blocks) {
             let block = typed::<T>(block).map_err(|e| Error::Internal(e.to_string()))?;
@@ -342,6 +370,7 @@ impl<T: Element> Array<T> {
                 BlockTask {
                     leaves: Vec::new(),
                     kernel: Arc::new(move |_| Ok((*block).clone())),
+                    region: None,
                 }
             },
         ))
@@ -443,7 +472,11 @@ impl<T: Element> Array<T> {
                 }
                 Ok(out)
             });
-            BlockTask { leaves, kernel }
+            BlockTask {
+                leaves,
+                kernel,
+                region: None,
+            }
         })
     }
 
@@ -523,7 +556,24 @@ pub(crate) fn compose<T: Element, U: Element>(
     BlockTask {
         leaves: input.leaves,
         kernel: Arc::new(move |values| f(inner(values)?)),
+        region: None,
     }
+}
+
+/// Like [`compose`] for an `f` that works on any part of a block (an elementwise map,
+/// a transpose given `map_region`): the region function is kept.
+pub(crate) fn compose_regional<T: Element, U: Element>(
+    input: BlockTask<T>,
+    map_region: impl Fn(&[(usize, usize)]) -> Vec<(usize, usize)> + Send + Sync + 'static,
+    f: impl Fn(ArrayD<T>) -> Result<ArrayD<U>, BoxError> + Send + Sync + 'static,
+) -> BlockTask<U> {
+    let f = Arc::new(f);
+    let region = input.region.clone().map(|inner| {
+        let f = Arc::clone(&f);
+        Arc::new(move |r: &[(usize, usize)]| f(inner(&map_region(r))?)) as RegionFn<U>
+    });
+    let task = compose(input, move |b| f(b));
+    BlockTask { region, ..task }
 }
 
 /// A block task that reads leaf `0` as it is.
@@ -531,6 +581,7 @@ pub(crate) fn leaf_task<T: Element>(leaf: Delayed<AnyBlock>) -> BlockTask<T> {
     BlockTask {
         leaves: vec![leaf],
         kernel: Arc::new(|values| Ok((**typed::<T>(&values[0])?).clone())),
+        region: None,
     }
 }
 

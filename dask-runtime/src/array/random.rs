@@ -91,11 +91,15 @@ fn mix(mut z: u64) -> u64 {
 
 const GOLDEN: u64 = 0x9e37_79b9_7f4a_7c15;
 
-/// The stream of one element: output `k` is a hash of (element key, k).
+/// The stream of one element: output `k` is SplitMix64's output at the position
+/// `element key + k * STEP` (for `k = 0`, exactly SplitMix64 at the element's index).
+/// One hash a draw; a normal needs one draw 98.8% of the time (the ziggurat's fast path).
 struct ElementStream {
     key: u64,
     counter: u64,
 }
+
+const STEP: u64 = 0xd1b5_4a32_d192_ed03;
 
 impl rand_core::TryRng for ElementStream {
     type Error = Infallible;
@@ -105,10 +109,9 @@ impl rand_core::TryRng for ElementStream {
     }
     #[inline(always)]
     fn try_next_u64(&mut self) -> Result<u64, Infallible> {
-        self.counter += 1;
-        Ok(mix(self.key.wrapping_add(
-            self.counter.wrapping_mul(0xd1b5_4a32_d192_ed03),
-        )))
+        let v = mix(self.key.wrapping_add(self.counter));
+        self.counter = self.counter.wrapping_add(STEP);
+        Ok(v)
     }
     fn try_fill_bytes(&mut self, dst: &mut [u8]) -> Result<(), Infallible> {
         for chunk in dst.chunks_mut(8) {
@@ -164,7 +167,7 @@ impl Generator {
                 }
                 base = base * *full.last().unwrap_or(&1) as u64 + last_offset as u64;
                 for j in 0..last as u64 {
-                    let key = mix(stream.wrapping_add((base + j).wrapping_mul(GOLDEN)));
+                    let key = stream.wrapping_add((base + j).wrapping_mul(GOLDEN));
                     values.push(draw(&mut ElementStream { key, counter: 0 }));
                 }
             }

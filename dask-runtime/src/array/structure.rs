@@ -39,13 +39,24 @@ impl<T: Element> Array<T> {
             for (out_axis, &in_axis) in perm.iter().enumerate() {
                 source[in_axis] = idx[out_axis];
             }
-            let perm = perm.clone();
-            compose((d.blocks)(&source), move |block| {
-                Ok(block
-                    .permuted_axes(IxDyn(&perm))
-                    .as_standard_layout()
-                    .into_owned())
-            })
+            let (perm, back) = (perm.clone(), perm.clone());
+            super::compose_regional(
+                (d.blocks)(&source),
+                // A region of the output is the permuted region of the input.
+                move |r: &[(usize, usize)]| {
+                    let mut input = vec![(0, 0); r.len()];
+                    for (out_axis, &in_axis) in back.iter().enumerate() {
+                        input[in_axis] = r[out_axis];
+                    }
+                    input
+                },
+                move |block| {
+                    Ok(block
+                        .permuted_axes(IxDyn(&perm))
+                        .as_standard_layout()
+                        .into_owned())
+                },
+            )
         })
     }
 
@@ -215,6 +226,50 @@ impl<T: Element> Array<T> {
     }
 }
 
+impl<T: Element> Array<T> {
+    /// Inserts an axis of length 1 at `axis` (NumPy's `expand_dims`). After an axis
+    /// reduction it keeps the reduced axis: `x.max_axis(1).expand_dims(1)` is NumPy's
+    /// `x.max(axis=1, keepdims=True)`.
+    ///
+    /// ```
+    /// use dask_runtime::array::ones;
+    /// let x = ones::<f64>([3, 4], 2).max_axis(1).expand_dims(1);
+    /// assert_eq!(x.shape(), [3, 1]);
+    /// ```
+    pub fn expand_dims(&self, axis: usize) -> Array<T> {
+        let d = match self.def() {
+            Ok(d) => d.clone(),
+            Err(e) => return Array::from_error(e),
+        };
+        if axis > d.shape.len() {
+            return Array::failed(
+                "expand_dims",
+                format!(
+                    "axis {axis} is out of range for a {}-d array",
+                    d.shape.len()
+                ),
+            );
+        }
+        let mut shape = d.shape.clone();
+        shape.insert(axis, 1);
+        let mut chunks = d.chunks.clone();
+        chunks.insert(axis, vec![1]);
+        Array::new("expand_dims", shape, chunks, move |idx| {
+            let mut source = idx.to_vec();
+            source.remove(axis);
+            super::compose_regional(
+                (d.blocks)(&source),
+                move |r: &[(usize, usize)]| {
+                    let mut r = r.to_vec();
+                    r.remove(axis);
+                    r
+                },
+                move |b| Ok(b.insert_axis(Axis(axis))),
+            )
+        })
+    }
+}
+
 fn gcd(a: usize, b: usize) -> usize {
     if b == 0 { a.max(1) } else { gcd(b, a % b) }
 }
@@ -223,6 +278,7 @@ fn failing_task<T: Element>(e: ShapeError) -> BlockTask<T> {
     BlockTask {
         leaves: Vec::new(),
         kernel: Arc::new(move |_| Err(Box::new(crate::Error::from(e.clone())))),
+        region: None,
     }
 }
 
@@ -284,7 +340,11 @@ pub fn concatenate<T: Element>(arrays: &[Array<T>], axis: usize) -> Array<T> {
         let mut i = idx.to_vec();
         i[axis] = local;
         match aligned[which].def() {
-            Ok(d) => (d.blocks)(&i),
+            // The input's region function speaks the input's coordinates: drop it.
+            Ok(d) => BlockTask {
+                region: None,
+                ..(d.blocks)(&i)
+            },
             Err(e) => failing_task(e),
         }
     })
@@ -382,22 +442,55 @@ impl<T: Element + LinalgScalar> Array<T> {
                     Array::<T>::block_indices(&[vec![0; out_grid[0]], vec![0; out_grid[1]]])
                         .iter()
                         .map(|ij| {
-                            let mut parts: Vec<crate::Delayed<super::AnyBlock>> = (0..a_grid[1])
-                                .map(|k| {
-                                    let left = a_nodes[flat_index(&a_grid, &[ij[0], k])].clone();
-                                    let right = b_nodes[flat_index(&b_grid, &[k, ij[1]])].clone();
+                            // Products grouped `split_every` at a time: each group adds its
+                            // products into one buffer (C += A B), then a tree sums the groups.
+                            let ks: Vec<usize> = (0..a_grid[1]).collect();
+                            let mut parts: Vec<crate::Delayed<super::AnyBlock>> = ks
+                                .chunks(split_every)
+                                .map(|group| {
+                                    let pairs: Vec<Arg<super::AnyBlock>> = group
+                                        .iter()
+                                        .flat_map(|&k| {
+                                            [
+                                                Arg::node(
+                                                    a_nodes[flat_index(&a_grid, &[ij[0], k])]
+                                                        .clone(),
+                                                ),
+                                                Arg::node(
+                                                    b_nodes[flat_index(&b_grid, &[k, ij[1]])]
+                                                        .clone(),
+                                                ),
+                                            ]
+                                        })
+                                        .collect();
                                     node(
                                         "dot",
-                                        (Arg::node(left), (Arg::node(right), ())),
-                                        |(l, (r, ())), inputs| {
-                                            let (l, r) = (l.take(inputs)?, r.take(inputs)?);
-                                            let l = super::typed::<T>(&l)?
-                                                .view()
-                                                .into_dimensionality::<Ix2>()?;
-                                            let r = super::typed::<T>(&r)?
-                                                .view()
-                                                .into_dimensionality::<Ix2>()?;
-                                            Ok(T::into_block(l.dot(&r).into_dyn()))
+                                        pairs,
+                                        |args: &Vec<Arg<super::AnyBlock>>, inputs| {
+                                            let mut sum: Option<ndarray::Array2<T>> = None;
+                                            for pair in args.chunks(2) {
+                                                let (l, r) =
+                                                    (pair[0].take(inputs)?, pair[1].take(inputs)?);
+                                                let l = super::typed::<T>(&l)?
+                                                    .view()
+                                                    .into_dimensionality::<Ix2>()?;
+                                                let r = super::typed::<T>(&r)?
+                                                    .view()
+                                                    .into_dimensionality::<Ix2>()?;
+                                                match &mut sum {
+                                                    Some(c) => ndarray::linalg::general_mat_mul(
+                                                        T::one(),
+                                                        &l,
+                                                        &r,
+                                                        T::one(),
+                                                        c,
+                                                    ),
+                                                    None => sum = Some(l.dot(&r)),
+                                                }
+                                            }
+                                            let sum =
+                                                sum.ok_or("no blocks along the inner axis")?;
+                                            Ok(T::into_block(sum.into_dyn()))
                                         },
                                     )
                                 })

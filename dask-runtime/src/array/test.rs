@@ -378,6 +378,12 @@ fn axis_reductions_match_ndarray() {
             );
             let keep = x.sum_axis_keepdims(axis).compute().unwrap();
             assert_close(&keep, &a.sum_axis(ax).insert_axis(ax));
+            let keep_max = x.max_axis(axis).expand_dims(axis).compute().unwrap();
+            assert_close(
+                &keep_max,
+                &a.map_axis(ax, |l| l.fold(f64::MIN, |m, &v| m.max(v)))
+                    .insert_axis(ax),
+            );
         }
     }
     let b = from_ndarray(arr2(&[[true, false], [true, true]]).into_dyn(), 1);
@@ -573,4 +579,24 @@ proptest! {
         let (m1, m2) = crate::compute((expr(&x).mean(), expr(&one).mean())).unwrap();
         prop_assert!((m1 - m2).abs() < 1e-12);
     }
+}
+
+#[test]
+fn generated_and_elementwise_blocks_can_be_made_a_region_at_a_time() {
+    let x = default_rng(1).normal(0.0, 1.0, [8, 8], 4);
+    let has_region = |a: &Array<f64>| (a.def().unwrap().blocks)(&[0, 1]).region.is_some();
+    assert!(has_region(&x));
+    assert!(has_region(&x.t()));
+    assert!(has_region(&(&x * 2.0)));
+    assert!(has_region(&(&x + &x.t())));
+    assert!(!has_region(&x.rechunk(2)));
+    // A region's values are the block's values there.
+    let sum = &x + &x.t();
+    let task = (sum.def().unwrap().blocks)(&[0, 1]);
+    let part = (task.region.unwrap())(&[(1, 2), (4, 3)]).unwrap();
+    let whole = sum.compute().unwrap();
+    assert_eq!(
+        part,
+        whole.slice(ndarray::s![1..3, 4..7]).to_owned().into_dyn()
+    );
 }

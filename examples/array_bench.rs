@@ -1,0 +1,203 @@
+//! `dask::array` on the mission's array: one JSON line per case.
+//!
+//! ```text
+//! cargo run --release --example array_bench
+//! ```
+//!
+//! Cases (medians of 3 runs, each in a fresh process so peak memory is its own):
+//! `normal(0, 1, [10000, 10000], chunks [1000, 1000])` then `.mean()`, `.sum_axis(0)`,
+//! `(x + x.t()).mean()`, `.std()`, and a 4000x4000 matmul. Baselines measured in the same
+//! run: a hand-written rayon loop that generates and sums the same blocks (written out
+//! here, independently of the library, and checked to give the same mean) and
+//! ndarray's single-threaded `dot`. With `--features blas`, block products go through
+//! the system's OpenBLAS (`apt-get install libopenblas-dev`).
+
+use dask::array::Array;
+use dask::array::random::default_rng;
+use rand_distr::{Distribution, StandardNormal};
+use rayon::prelude::*;
+use std::time::Instant;
+
+const N: usize = 10_000;
+const CHUNK: usize = 1_000;
+const SEED: u64 = 42;
+
+/// Peak resident memory of this process, in MB (Linux's VmHWM).
+fn peak_mb() -> f64 {
+    std::fs::read_to_string("/proc/self/status")
+        .ok()
+        .and_then(|s| {
+            s.lines()
+                .find(|l| l.starts_with("VmHWM:"))
+                .and_then(|l| l.split_whitespace().nth(1)?.parse::<f64>().ok())
+        })
+        .map_or(f64::NAN, |kb| kb / 1024.0)
+}
+
+fn mission() -> Array<f64> {
+    default_rng(SEED).normal(0.0, 1.0, [N, N], [CHUNK, CHUNK])
+}
+
+// The hand-written baseline: the same per-element streams as dask::array::random,
+// written out here.
+fn mix(mut z: u64) -> u64 {
+    z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
+    z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
+    z ^ (z >> 31)
+}
+struct Stream(u64, u64);
+impl rand_core::TryRng for Stream {
+    type Error = std::convert::Infallible;
+    fn try_next_u32(&mut self) -> Result<u32, Self::Error> {
+        Ok((self.try_next_u64()? >> 32) as u32)
+    }
+    fn try_next_u64(&mut self) -> Result<u64, Self::Error> {
+        let v = mix(self.0.wrapping_add(self.1));
+        self.1 = self.1.wrapping_add(0xd1b5_4a32_d192_ed03);
+        Ok(v)
+    }
+    fn try_fill_bytes(&mut self, _: &mut [u8]) -> Result<(), Self::Error> {
+        unreachable!("not used by the normal distribution")
+    }
+}
+
+/// Sums the mission's array block by block on rayon, as one would by hand.
+fn rayon_mean() -> f64 {
+    const GOLDEN: u64 = 0x9e37_79b9_7f4a_7c15;
+    let stream = mix(SEED ^ mix(GOLDEN)); // the generator's first call
+    let blocks = N / CHUNK;
+    let total: f64 = (0..blocks * blocks)
+        .into_par_iter()
+        .map(|b| {
+            let (bi, bj) = (b / blocks, b % blocks);
+            let mut sum = 0.0;
+            for i in bi * CHUNK..(bi + 1) * CHUNK {
+                for j in bj * CHUNK..(bj + 1) * CHUNK {
+                    let key = stream.wrapping_add(((i * N + j) as u64).wrapping_mul(GOLDEN));
+                    let z: f64 = StandardNormal.sample(&mut Stream(key, 0));
+                    sum += z;
+                }
+            }
+            sum
+        })
+        .sum();
+    total / (N * N) as f64
+}
+
+fn run(case: &str) -> (f64, f64) {
+    let start = Instant::now();
+    let value = match case {
+        "mean" => mission().mean().compute().expect("mean"),
+        "rayon_mean" => rayon_mean(),
+        "sum_axis0" => mission().sum_axis(0).compute().expect("sum_axis").sum(),
+        "x_plus_xt_mean" => {
+            let x = mission();
+            (&x + &x.t()).mean().compute().expect("mean")
+        }
+        "std" => mission().std().compute().expect("std"),
+        "matmul" => {
+            let rng = default_rng(1);
+            let a = rng.standard_normal([4_000, 4_000], [1_000, 1_000]);
+            let b = rng.standard_normal([4_000, 4_000], [1_000, 1_000]);
+            a.dot(&b).sum().compute().expect("matmul")
+        }
+        "ndarray_matmul" => {
+            let rng = default_rng(1);
+            let a = rng
+                .standard_normal([4_000, 4_000], 4_000)
+                .compute()
+                .expect("a");
+            let b = rng
+                .standard_normal([4_000, 4_000], 4_000)
+                .compute()
+                .expect("b");
+            let (a, b) = (
+                a.into_dimensionality::<ndarray::Ix2>().expect("2-d"),
+                b.into_dimensionality::<ndarray::Ix2>().expect("2-d"),
+            );
+            let start = Instant::now();
+            let sum = a.dot(&b).sum();
+            return (start.elapsed().as_secs_f64(), sum);
+        }
+        "matmul_only" => {
+            // The product alone, inputs already in memory (as NumPy's figure is).
+            let rng = default_rng(1);
+            let a = rng
+                .standard_normal([4_000, 4_000], [1_000, 1_000])
+                .persist()
+                .expect("a");
+            let b = rng
+                .standard_normal([4_000, 4_000], [1_000, 1_000])
+                .persist()
+                .expect("b");
+            let start = Instant::now();
+            let sum = a.dot(&b).sum().compute().expect("matmul");
+            return (start.elapsed().as_secs_f64(), sum);
+        }
+        other => panic!("unknown case {other}"),
+    };
+    (start.elapsed().as_secs_f64(), value)
+}
+
+fn main() {
+    let args: Vec<String> = std::env::args().collect();
+    if let [_, flag, case] = args.as_slice()
+        && flag == "--case"
+    {
+        let (seconds, value) = run(case);
+        println!("{seconds} {value} {}", peak_mb());
+        return;
+    }
+    let exe = std::env::current_exe().expect("own path");
+    let cases = [
+        "mean",
+        "rayon_mean",
+        "sum_axis0",
+        "x_plus_xt_mean",
+        "std",
+        "matmul",
+        "matmul_only",
+        "ndarray_matmul",
+    ];
+    let mut means = Vec::new();
+    for case in cases {
+        let mut runs: Vec<(f64, f64, f64)> = (0..3)
+            .map(|_| {
+                let out = std::process::Command::new(&exe)
+                    .args(["--case", case])
+                    // With the `blas` feature: one BLAS thread a task, the workers
+                    // supply the parallelism.
+                    .env("OPENBLAS_NUM_THREADS", "1")
+                    .output()
+                    .expect("child");
+                let text = String::from_utf8_lossy(&out.stdout);
+                let v: Vec<f64> = text
+                    .split_whitespace()
+                    .filter_map(|t| t.parse().ok())
+                    .collect();
+                assert_eq!(
+                    v.len(),
+                    3,
+                    "{case}: {text} {}",
+                    String::from_utf8_lossy(&out.stderr)
+                );
+                (v[0], v[1], v[2])
+            })
+            .collect();
+        runs.sort_by(|a, b| a.0.total_cmp(&b.0));
+        let (seconds, value, peak) = runs[1];
+        if case.ends_with("mean") && case != "x_plus_xt_mean" {
+            means.push(value);
+        }
+        println!(
+            "{{\"case\":\"{case}\",\"seconds\":{seconds:.4},\"value\":{value:.12e},\"peak_mb\":{peak:.1},\"runs\":3}}"
+        );
+    }
+    // The library and the hand-written loop draw the same numbers.
+    if let [lib, hand] = means.as_slice() {
+        assert!(
+            (lib - hand).abs() < 1e-12,
+            "dask::array mean {lib} vs hand-written {hand}"
+        );
+    }
+}

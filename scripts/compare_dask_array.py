@@ -1,0 +1,65 @@
+"""Python's Dask and NumPy on the cases of examples/array_bench.rs, for the README.
+
+    python3 -m venv .venv && .venv/bin/pip install "dask[array]"
+    .venv/bin/python scripts/compare_dask_array.py
+
+One JSON line per case: the median of 3 runs, each in a fresh process (so the peak
+memory, from resource.getrusage, is the case's own). Dask uses its default threaded
+scheduler, the NumPy matmul OpenBLAS with its default threads.
+"""
+import json
+import resource
+import statistics
+import subprocess
+import sys
+import time
+
+
+def case(name):
+    import numpy as np
+    import dask.array as da
+
+    start = time.perf_counter()
+    if name == "matmul_numpy":
+        rng = np.random.default_rng(1)
+        a, b = rng.standard_normal((4000, 4000)), rng.standard_normal((4000, 4000))
+        start = time.perf_counter()
+        value = float((a @ b).sum())
+    else:
+        x = da.random.default_rng(42).normal(0, 1, size=(10_000, 10_000), chunks=(1_000, 1_000))
+        if name == "mean":
+            value = float(x.mean().compute())
+        elif name == "sum_axis0":
+            value = float(x.sum(axis=0).compute().sum())
+        elif name == "x_plus_xt_mean":
+            value = float((x + x.T).mean().compute())
+        elif name == "std":
+            value = float(x.std().compute())
+        elif name == "matmul":
+            rng = da.random.default_rng(1)
+            a = rng.standard_normal((4000, 4000), chunks=(1000, 1000))
+            b = rng.standard_normal((4000, 4000), chunks=(1000, 1000))
+            value = float((a @ b).sum().compute())
+    seconds = time.perf_counter() - start
+    peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    print(seconds, value, peak_mb)
+
+
+def main():
+    if len(sys.argv) == 3 and sys.argv[1] == "--case":
+        case(sys.argv[2])
+        return
+    import dask
+    for name in ["mean", "sum_axis0", "x_plus_xt_mean", "std", "matmul", "matmul_numpy"]:
+        runs = []
+        for _ in range(3):
+            out = subprocess.run([sys.executable, __file__, "--case", name], capture_output=True, text=True, check=True)
+            runs.append(tuple(float(v) for v in out.stdout.split()))
+        runs.sort()
+        seconds, value, peak = runs[1]
+        print(json.dumps({"case": name, "impl": f"python-dask {dask.__version__}", "seconds": round(seconds, 4),
+                          "value": value, "peak_mb": round(peak, 1), "runs": 3}), flush=True)
+
+
+if __name__ == "__main__":
+    main()
