@@ -23,8 +23,12 @@
 
 pub use dask_runtime::{
     BoxError, Computable, Delayed, Error, IntoArg, Plan, Scheduler, array, compute, compute_with,
-    delayed_value, plan,
+    compute_with_callbacks, delayed_value, plan,
 };
+
+/// Seeing the work: callbacks, a progress bar, a profiler, pictures of graphs (Dask's
+/// `dask.diagnostics` and `visualize`).
+pub use dask_runtime::observe as diagnostics;
 
 /// Turns a function into a lazy task constructor: calling it builds a node of a task
 /// graph and returns a [`Delayed`] of its result; nothing runs until `compute`.
@@ -184,11 +188,11 @@ pub use dask_macros::delayed;
 /// let plan = BlockPlan::new(&INFO, move |runner: &Runner| -> Result<_, Stop> {
 ///     // x and y at once; each closure hands back the values later steps read
 ///     let (rx, ry) = runner.join(
-///         || -> Result<_, Stop> { Ok((runner.task("inc", "x", || inc::__dask_task(1))?,)) },
-///         || -> Result<_, Stop> { Ok((runner.task("inc", "y", || inc::__dask_task(2))?,)) },
+///         || -> Result<_, Stop> { Ok((runner.task(0, "inc", "x", || inc::__dask_task(1))?,)) },
+///         || -> Result<_, Stop> { Ok((runner.task(1, "inc", "y", || inc::__dask_task(2))?,)) },
 ///     );
 ///     let ((x,), (y,)) = (rx?, ry?);
-///     let output = runner.task("add", "output", move || add::__dask_task(x, y))?;
+///     let output = runner.task(2, "add", "output", move || add::__dask_task(x, y))?;
 ///     Ok(output)
 /// });
 /// assert_eq!(plan.compute()?, 5);

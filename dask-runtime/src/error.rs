@@ -57,6 +57,8 @@ pub enum Error {
         /// What was wrong, with the shapes involved.
         message: String,
     },
+    /// A callback (a progress bar, a profiler, your own hook) panicked.
+    Callback(String),
     /// A file could not be read or written.
     Io {
         /// The file.
@@ -100,6 +102,7 @@ impl fmt::Display for Error {
                 write!(f, "shape error in `{operation}`: {message}")
             }
             Error::Io { path, source } => write!(f, "{path}: {source}"),
+            Error::Callback(message) => write!(f, "a callback panicked: {message}"),
             Error::Internal(message) => {
                 write!(f, "internal error in dask (please report): {message}")
             }

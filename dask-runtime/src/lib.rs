@@ -30,10 +30,13 @@ pub mod array;
 mod delayed;
 mod error;
 mod executor;
+pub mod observe;
 pub mod plan;
 mod scheduler;
 
-pub use delayed::{Computable, Delayed, IntoArg, compute, compute_with, delayed_value};
+pub use delayed::{
+    Computable, Delayed, IntoArg, compute, compute_with, compute_with_callbacks, delayed_value,
+};
 pub use error::{BoxError, Error};
 pub use plan::Plan;
 pub use scheduler::Scheduler;

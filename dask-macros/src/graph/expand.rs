@@ -188,13 +188,13 @@ fn node_code(a: &Analysis<'_>, n: usize) -> TokenStream {
             let prelude = prelude(&node.reads, Site::Main);
             let call = call_code(call, node, Site::Main, &[]);
             quote! {
-                #runner.task(#function, #key, || -> #boxed { #prelude #call })?
+                #runner.task(#n, #function, #key, || -> #boxed { #prelude #call })?
             }
         }
         Kind::Expr(expr) => {
             let prelude = prelude(&node.reads, Site::Main);
             quote! {
-                #runner.task(#function, #key, || -> #boxed {
+                #runner.task(#n, #function, #key, || -> #boxed {
                     #prelude
                     #[allow(unused_braces)]
                     let value = #expr;
@@ -222,7 +222,7 @@ fn node_code(a: &Analysis<'_>, n: usize) -> TokenStream {
             quote! {
                 {
                     #prelude_iter
-                    #runner.map(#function, #key, #iter, |#pat| -> #boxed {
+                    #runner.map(#n, #function, #key, #iter, |#pat| -> #boxed {
                         #prelude_body
                         #item
                     })?

@@ -391,6 +391,37 @@ impl<T: Element> Array<T> {
         ArrayD::from_shape_vec(IxDyn(&grid), delayed).map_err(|e| Error::Internal(e.to_string()))
     }
 
+    /// The task graph that computes the array's blocks, in graphviz's DOT language
+    /// (big graphs collapse to one node a layer, see [`crate::observe::DotOptions`]).
+    ///
+    /// # Errors
+    ///
+    /// A kept shape error.
+    pub fn to_dot(&self) -> Result<String, Error> {
+        self.to_dot_with(&crate::observe::DotOptions::default())
+    }
+
+    /// [`Array::to_dot`] with options.
+    ///
+    /// # Errors
+    ///
+    /// A kept shape error.
+    pub fn to_dot_with(&self, options: &crate::observe::DotOptions) -> Result<String, Error> {
+        let nodes = self.block_nodes()?;
+        let refs: Vec<&crate::delayed::node::NodeRef> = nodes.iter().map(Delayed::node).collect();
+        crate::observe::to_dot(&refs, options)
+    }
+
+    /// Writes the picture of the array's task graph to `path` (see
+    /// [`Delayed::visualize`]).
+    ///
+    /// # Errors
+    ///
+    /// A kept shape error, or as [`Delayed::visualize`].
+    pub fn visualize(&self, path: impl AsRef<std::path::Path>) -> Result<(), Error> {
+        crate::observe::write_picture(&self.to_dot()?, path.as_ref())
+    }
+
     /// Cuts the array into new blocks. Each new block reads the old blocks it overlaps;
     /// an old block is computed once, whatever number of new blocks read it.
     ///

@@ -40,11 +40,11 @@ fn creation_matches_ndarray() {
     for c in chunkings() {
         assert_eq!(
             zeros::<f64>([5, 7], c.clone()).compute().unwrap(),
-            ArrayD::zeros(IxDyn(&[5, 7]))
+            ArrayD::<f64>::zeros(IxDyn(&[5, 7]))
         );
         assert_eq!(
             ones::<i64>([5, 7], c.clone()).compute().unwrap(),
-            ArrayD::ones(IxDyn(&[5, 7]))
+            ArrayD::<i64>::ones(IxDyn(&[5, 7]))
         );
         assert_eq!(
             full([5, 7], true, c.clone()).compute().unwrap(),

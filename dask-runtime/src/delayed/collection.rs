@@ -63,6 +63,24 @@ pub fn compute_with<C: Computable>(values: C, scheduler: Scheduler) -> Result<C:
     values.collect_values(outputs)
 }
 
+/// [`compute_with`] with `callbacks` besides any registered ones.
+///
+/// # Errors
+///
+/// As [`Delayed::compute_with`], and [`Error::Callback`] if a callback panicked.
+pub fn compute_with_callbacks<C: Computable>(
+    values: C,
+    scheduler: Scheduler,
+    callbacks: &[Arc<dyn crate::observe::Callback>],
+) -> Result<C::Output, Error> {
+    let nodes = values.output_nodes();
+    if nodes.is_empty() {
+        return values.collect_values(Vec::new());
+    }
+    let outputs = executor::execute_observed(&nodes, &scheduler, callbacks)?;
+    values.collect_values(outputs)
+}
+
 /// Turns a shared output into an owned `T`, moving it when nobody else holds it.
 pub(crate) fn unshare<T: Send + Sync + 'static>(value: Value, node: &NodeRef) -> Result<T, Error> {
     let shared = downcast::<T>(value, node)?;

@@ -8,7 +8,7 @@ mod ops;
 mod test;
 
 pub use arg::{Arg, ArgRef, IntoArg};
-pub use collection::{Computable, compute, compute_with};
+pub use collection::{Computable, compute, compute_with, compute_with_callbacks};
 pub use node::{Args, node};
 
 use crate::executor;
@@ -123,6 +123,75 @@ impl<T: Send + Sync + 'static> Delayed<T> {
             .pop()
             .ok_or_else(|| Error::Internal("no output value".into()))?;
         collection::unshare::<T>(value, &self.node)
+    }
+
+    /// Runs the graph on `scheduler` with `callbacks` (besides any registered ones):
+    /// Dask's `compute(callbacks=[...])`.
+    ///
+    /// ```
+    /// use dask_runtime::{Scheduler, delayed_value, observe::Profiler};
+    /// use std::sync::Arc;
+    /// let profiler = Profiler::new();
+    /// let x = delayed_value(1).map(|v| v + 1);
+    /// x.compute_with_callbacks(Scheduler::Sync, &[Arc::new(profiler.clone())]).unwrap();
+    /// assert_eq!(profiler.tasks(), 2);
+    /// ```
+    ///
+    /// # Errors
+    ///
+    /// As [`Delayed::compute_with`], and [`Error::Callback`] if a callback panicked.
+    pub fn compute_with_callbacks(
+        &self,
+        scheduler: Scheduler,
+        callbacks: &[Arc<dyn crate::observe::Callback>],
+    ) -> Result<T, Error> {
+        let mut values = executor::execute_observed(&[&self.node], &scheduler, callbacks)?;
+        let value = values
+            .pop()
+            .ok_or_else(|| Error::Internal("no output value".into()))?;
+        collection::unshare::<T>(value, &self.node)
+    }
+
+    /// The graph behind this value in graphviz's DOT language: functions as ellipses,
+    /// their outputs as boxes (Dask's `visualize()` picture).
+    ///
+    /// ```
+    /// use dask_runtime::delayed_value;
+    /// let dot = (delayed_value(1_i64) + 2).to_dot();
+    /// assert_eq!(dot.matches("shape=ellipse").count(), 2);
+    /// ```
+    pub fn to_dot(&self) -> String {
+        self.to_dot_with(&crate::observe::DotOptions::default())
+    }
+
+    /// [`Delayed::to_dot`] with options: layout direction, colours, collapsing.
+    pub fn to_dot_with(&self, options: &crate::observe::DotOptions) -> String {
+        crate::observe::to_dot(&[&self.node], options).unwrap_or_else(|e| format!("// {e}\n"))
+    }
+
+    /// Writes the picture of the graph to `path`: DOT text for `.dot`, else rendered by
+    /// graphviz's `dot` program (`.svg`, `.png`, `.pdf`).
+    ///
+    /// # Errors
+    ///
+    /// [`Error::Io`] when the file cannot be written or graphviz is not installed (the
+    /// message names the package).
+    pub fn visualize(&self, path: impl AsRef<std::path::Path>) -> Result<(), Error> {
+        self.visualize_with(path, &crate::observe::DotOptions::default())
+    }
+
+    /// [`Delayed::visualize`] with options.
+    ///
+    /// # Errors
+    ///
+    /// As [`Delayed::visualize`].
+    pub fn visualize_with(
+        &self,
+        path: impl AsRef<std::path::Path>,
+        options: &crate::observe::DotOptions,
+    ) -> Result<(), Error> {
+        let dot = crate::observe::to_dot(&[&self.node], options)?;
+        crate::observe::write_picture(&dot, path.as_ref())
     }
 
     /// A node that applies `f` to this value: Dask's `delayed(f)(x)` for a closure.

@@ -141,9 +141,14 @@ where
 /// A key that reads like Dask's (`inc-9e3779b97f4a7c15`): the name and a scrambled id.
 /// The scramble is a bijection on u64, so keys stay unique.
 pub(crate) fn key_of(node: &dyn NodeDyn) -> String {
-    let mut z = node.id().wrapping_add(0x9e37_79b9_7f4a_7c15);
+    key_from(node.name(), node.id())
+}
+
+/// The key of the node named `name` with id `id`.
+pub(crate) fn key_from(name: &str, id: u64) -> String {
+    let mut z = id.wrapping_add(0x9e37_79b9_7f4a_7c15);
     z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
     z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
     z ^= z >> 31;
-    format!("{}-{z:016x}", node.name())
+    format!("{name}-{z:016x}")
 }

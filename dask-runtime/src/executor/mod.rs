@@ -8,23 +8,61 @@ mod state;
 #[cfg(test)]
 mod test;
 
+pub(crate) use order::Layout;
 pub use state::Inputs;
 
 use crate::delayed::node::{NodeRef, Value};
+use crate::observe::{self, Callback, RunInfo, TaskInfo, TaskKey};
 use crate::{Error, Scheduler};
-use order::Layout;
 use state::RunState;
+use std::sync::Arc;
 
 /// Runs everything `outputs` depend on and returns their values in order (a node asked
 /// for twice gives the same shared value twice).
 pub(crate) fn execute(outputs: &[&NodeRef], scheduler: &Scheduler) -> Result<Vec<Value>, Error> {
+    execute_observed(outputs, scheduler, &[])
+}
+
+/// [`execute`] with `extra` callbacks besides the registered ones.
+pub(crate) fn execute_observed(
+    outputs: &[&NodeRef],
+    scheduler: &Scheduler,
+    extra: &[Arc<dyn Callback>],
+) -> Result<Vec<Value>, Error> {
     let layout = Layout::new(outputs).map_err(Error::Internal)?;
-    let state = RunState::new(layout);
-    match *scheduler {
-        Scheduler::Sync => run_sync(&state),
-        Scheduler::Threads(n) => run_threads(&state, n)?,
+    let hooks = observe::hooks(extra);
+    let run = hooks.as_ref().map(|_| {
+        let tasks = layout
+            .nodes
+            .iter()
+            .map(|node| TaskInfo {
+                name: node.name(),
+                key: TaskKey::Node(node.name(), node.id()),
+            })
+            .collect();
+        let (dep_start, deps) = layout.dep_table();
+        let workers = match *scheduler {
+            Scheduler::Threads(n) => n,
+            Scheduler::Sync => 1,
+        };
+        RunInfo::new(tasks, dep_start.into(), deps.into(), workers)
+    });
+    if let (Some(hooks), Some(run)) = (&hooks, &run) {
+        observe::notify(hooks, |c| c.start(run))?;
     }
-    state.finish()
+    let state = RunState::new(layout, hooks.clone(), run.as_ref().map_or(0, |r| r.origin));
+    let ran = match *scheduler {
+        Scheduler::Sync => {
+            run_sync(&state);
+            Ok(())
+        }
+        Scheduler::Threads(n) => run_threads(&state, n),
+    };
+    let result = ran.and_then(|()| state.finish());
+    if let (Some(hooks), Some(run)) = (&hooks, &run) {
+        observe::notify(hooks, |c| c.finish(run, result.as_ref().err()))?;
+    }
+    result
 }
 
 /// One task at a time, on this thread: a stack of ready tasks, so the run goes depth-first

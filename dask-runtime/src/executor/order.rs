@@ -101,6 +101,11 @@ impl<'g> Layout<'g> {
         })
     }
 
+    /// The dependency table in compressed rows: offsets (`len() + 1`) and indices.
+    pub(crate) fn dep_table(&self) -> (&[u32], &[u32]) {
+        (&self.dep_start, &self.deps)
+    }
+
     pub(crate) fn len(&self) -> usize {
         self.nodes.len()
     }

@@ -5,6 +5,7 @@ use super::order::Layout;
 use crate::Error;
 use crate::delayed::node::{Value, key_of};
 use crate::error::{BoxError, panic_message};
+use crate::observe::{Hooks, TaskEvent, TaskKey, notify};
 use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::sync::atomic::{AtomicBool, AtomicU32, Ordering};
 use std::sync::{Arc, Mutex, PoisonError};
@@ -16,6 +17,9 @@ pub(crate) struct RunState<'g> {
     slots: Vec<Mutex<Slot>>,
     failed: AtomicBool,
     error: Mutex<Option<Error>>,
+    hooks: Option<Hooks>,
+    /// The clock reading at the start of the run (for task start times).
+    origin: u64,
 }
 
 /// A node's output and how many reads of it are left; the last read takes it, so an
@@ -26,7 +30,7 @@ struct Slot {
 }
 
 impl<'g> RunState<'g> {
-    pub(crate) fn new(layout: Layout<'g>) -> Self {
+    pub(crate) fn new(layout: Layout<'g>, hooks: Option<Hooks>, origin: u64) -> Self {
         let n = layout.len();
         let mut reads = vec![0_u32; n];
         for i in 0..n {
@@ -53,6 +57,8 @@ impl<'g> RunState<'g> {
             layout,
             failed: AtomicBool::new(false),
             error: Mutex::new(None),
+            hooks,
+            origin,
         }
     }
 
@@ -71,13 +77,31 @@ impl<'g> RunState<'g> {
     /// that this completion made ready. Returns false if the task failed.
     pub(crate) fn run(&self, i: u32, mut ready: impl FnMut(u32)) -> bool {
         let node = self.layout.nodes[i as usize];
+        let mut event = self.hooks.as_ref().map(|hooks| {
+            let key = TaskKey::Node(node.name(), node.id());
+            let event = TaskEvent::starting(i as usize, node.name(), key, self.origin);
+            if let Err(e) = notify(hooks, |c| c.task_start(&event)) {
+                self.fail(e);
+            }
+            event
+        });
         let mut inputs = Inputs {
             state: self,
             deps: self.layout.deps(i),
             next: 0,
         };
+        #[cfg(feature = "tracing")]
+        let span = tracing::info_span!("dask_task", name = node.name(), id = node.id()).entered();
         let outcome = catch_unwind(AssertUnwindSafe(|| node.run(&mut inputs)));
+        #[cfg(feature = "tracing")]
+        drop(span);
         inputs.release_unread();
+        if let (Some(hooks), Some(event)) = (&self.hooks, &mut event) {
+            event.finished(matches!(outcome, Ok(Ok(_))));
+            if let Err(e) = notify(hooks, |c| c.task_finish(event)) {
+                self.fail(e);
+            }
+        }
         let failure = match outcome {
             Ok(Ok(value)) => {
                 self.slot(i).value = Some(value);

@@ -14,6 +14,7 @@ use crate::executor::pool;
 use crate::{Delayed, Error, Scheduler};
 use std::fmt;
 use std::marker::PhantomData;
+use std::sync::Arc;
 
 /// The shape of a plan, fixed at compile time.
 #[derive(Debug, PartialEq, Eq)]
@@ -81,26 +82,77 @@ pub trait Plan {
     fn critical_path_len(&self) -> usize {
         self.info().critical_path_len
     }
+
+    /// Writes the plan's picture to `path` (see `Delayed::visualize`).
+    ///
+    /// # Errors
+    ///
+    /// [`Error::Io`] when the file cannot be written or graphviz is not installed.
+    fn visualize(&self, path: impl AsRef<std::path::Path>) -> Result<(), Error>
+    where
+        Self: Sized,
+    {
+        crate::observe::write_picture(self.info().dot, path.as_ref())
+    }
+}
+
+/// The run's callbacks, and what they are told of the plan.
+fn observe(
+    info: &'static PlanInfo,
+    workers: usize,
+    extra: &[Arc<dyn crate::observe::Callback>],
+) -> Option<(crate::observe::Hooks, crate::observe::RunInfo)> {
+    let hooks = crate::observe::hooks(extra)?;
+    let tasks = (0..info.names.len())
+        .map(|i| crate::observe::TaskInfo {
+            name: info.functions[i],
+            key: crate::observe::TaskKey::Plan(info.names[i]),
+        })
+        .collect();
+    let mut dep_start = vec![0_u32];
+    let mut deps = Vec::new();
+    for d in info.dependencies {
+        deps.extend(d.iter().map(|&i| i as u32));
+        dep_start.push(deps.len() as u32);
+    }
+    let run = crate::observe::RunInfo::new(tasks, dep_start.into(), deps.into(), workers);
+    Some((hooks, run))
 }
 
 /// Runs a plan's body on `scheduler`.
 fn run<O: Send>(
+    info: &'static PlanInfo,
     scheduler: &Scheduler,
+    extra: &[Arc<dyn crate::observe::Callback>],
     body: impl FnOnce(&Runner) -> Result<O, Stop> + Send,
 ) -> Result<O, Error> {
-    match *scheduler {
+    let workers = match *scheduler {
+        Scheduler::Threads(n) => n,
+        Scheduler::Sync => 1,
+    };
+    let observed = observe(info, workers, extra);
+    if let Some((hooks, run)) = &observed {
+        crate::observe::notify(hooks, |c| c.start(run))?;
+    }
+    let hooks = observed.as_ref().map(|(h, _)| h.clone());
+    let origin = observed.as_ref().map_or(0, |(_, run)| run.origin);
+    let result = match *scheduler {
         Scheduler::Sync => {
-            let runner = Runner::new(false);
+            let runner = Runner::new(false, hooks, origin);
             let result = body(&runner);
             runner.finish(result)
         }
         Scheduler::Threads(n) => {
             let pool = pool::get(n)?;
-            let runner = Runner::new(true);
+            let runner = Runner::new(true, hooks, origin);
             let result = pool.install(|| body(&runner));
             runner.finish(result)
         }
+    };
+    if let Some((hooks, run)) = &observed {
+        crate::observe::notify(hooks, |c| c.finish(run, result.as_ref().err()))?;
     }
+    result
 }
 
 /// A plan without inputs: `graph! { ... }`.
@@ -153,7 +205,23 @@ where
     ///
     /// As [`BlockPlan::compute`].
     pub fn compute_with(&self, scheduler: Scheduler) -> Result<O, Error> {
-        run(&scheduler, |runner| (self.body)(runner))
+        run(self.info, &scheduler, &[], |runner| (self.body)(runner))
+    }
+
+    /// Runs the plan on `scheduler` with `callbacks` besides any registered ones (each
+    /// node is a task: a list binding is one task, whatever its length).
+    ///
+    /// # Errors
+    ///
+    /// As [`BlockPlan::compute`], and [`Error::Callback`] if a callback panicked.
+    pub fn compute_with_callbacks(
+        &self,
+        scheduler: Scheduler,
+        callbacks: &[Arc<dyn crate::observe::Callback>],
+    ) -> Result<O, Error> {
+        run(self.info, &scheduler, callbacks, |runner| {
+            (self.body)(runner)
+        })
     }
 
     /// The plan as one node of a dynamic graph: static and dynamic graphs compose.
@@ -166,7 +234,7 @@ where
     {
         node("plan", (), move |(), _| {
             let on_pool = rayon::current_thread_index().is_some();
-            let runner = Runner::new(on_pool);
+            let runner = Runner::new(on_pool, None, 0);
             let result = (self.body)(&runner);
             runner.finish(result).map_err(Into::into)
         })
@@ -233,7 +301,9 @@ impl<O: Send, F: Sync> FnPlan<O, F> {
     where
         F: Fn(I, &Runner) -> Result<O, Stop>,
     {
-        run(&scheduler, |runner| (self.body)(input, runner))
+        run(self.info, &scheduler, &[], |runner| {
+            (self.body)(input, runner)
+        })
     }
 }
 

@@ -5,6 +5,7 @@
 
 use crate::Error;
 use crate::error::{BoxError, panic_message};
+use crate::observe::{Hooks, TaskEvent, TaskKey, notify};
 use rayon::prelude::*;
 use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::sync::Mutex;
@@ -16,19 +17,51 @@ use std::sync::atomic::{AtomicBool, Ordering};
 pub struct Stop;
 
 /// The run-time context of one plan run.
-#[derive(Debug)]
 pub struct Runner {
     parallel: bool,
     failed: AtomicBool,
     error: Mutex<Option<Error>>,
+    hooks: Option<Hooks>,
+    origin: u64,
+}
+
+impl std::fmt::Debug for Runner {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Runner")
+            .field("parallel", &self.parallel)
+            .field("failed", &self.failed)
+            .finish_non_exhaustive()
+    }
 }
 
 impl Runner {
-    pub(crate) fn new(parallel: bool) -> Self {
+    pub(crate) fn new(parallel: bool, hooks: Option<Hooks>, origin: u64) -> Self {
         Runner {
             parallel,
             failed: AtomicBool::new(false),
             error: Mutex::new(None),
+            hooks,
+            origin,
+        }
+    }
+
+    /// Tells the callbacks, if any, that node `index` starts; `finished` tells them it
+    /// ended.
+    fn observe(&self, index: usize, name: &'static str, key: &'static str) -> Option<TaskEvent> {
+        let hooks = self.hooks.as_ref()?;
+        let event = TaskEvent::starting(index, name, TaskKey::Plan(key), self.origin);
+        if let Err(e) = notify(hooks, |c| c.task_start(&event)) {
+            self.fail(e);
+        }
+        Some(event)
+    }
+
+    fn finished(&self, event: Option<TaskEvent>, ok: bool) {
+        if let (Some(hooks), Some(mut event)) = (&self.hooks, event) {
+            event.finished(ok);
+            if let Err(e) = notify(hooks, |c| c.task_finish(&event)) {
+                self.fail(e);
+            }
         }
     }
 
@@ -54,6 +87,7 @@ impl Runner {
     #[inline]
     pub fn task<T>(
         &self,
+        index: usize,
         name: &'static str,
         key: &'static str,
         f: impl FnOnce() -> Result<T, BoxError>,
@@ -61,7 +95,14 @@ impl Runner {
         if self.failed.load(Ordering::Relaxed) {
             return Err(Stop);
         }
-        match catch_unwind(AssertUnwindSafe(f)) {
+        let event = self.observe(index, name, key);
+        #[cfg(feature = "tracing")]
+        let span = tracing::info_span!("dask_task", name, key).entered();
+        let outcome = catch_unwind(AssertUnwindSafe(f));
+        #[cfg(feature = "tracing")]
+        drop(span);
+        self.finished(event, matches!(outcome, Ok(Ok(_))));
+        match outcome {
             Ok(Ok(value)) => Ok(value),
             Ok(Err(source)) => Err(self.fail(Error::TaskFailed {
                 name,
@@ -80,6 +121,7 @@ impl Runner {
     /// and collects the results in order. Task keys are `key[index]`.
     pub fn map<I, T, F>(
         &self,
+        index: usize,
         name: &'static str,
         key: &'static str,
         items: I,
@@ -110,11 +152,14 @@ impl Runner {
                 })),
             }
         };
-        if self.parallel {
+        let event = self.observe(index, name, key);
+        let result: Result<Vec<T>, Stop> = if self.parallel {
             items.into_par_iter().enumerate().map(one).collect()
         } else {
             items.into_iter().enumerate().map(one).collect()
-        }
+        };
+        self.finished(event, result.is_ok());
+        result
     }
 
     fn fail(&self, error: Error) -> Stop {

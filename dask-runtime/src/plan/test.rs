@@ -17,9 +17,9 @@ static DIAMOND: PlanInfo = PlanInfo {
 fn diamond(fail_y: bool) -> BlockPlan<i64, impl Fn(&Runner) -> Result<i64, Stop> + Sync + Send> {
     BlockPlan::new(&DIAMOND, move |r: &Runner| {
         let (x, y) = r.join(
-            || r.task("inc", "x", || Ok(1 + 1)),
+            || r.task(0, "inc", "x", || Ok(1 + 1)),
             || {
-                r.task("inc", "y", || {
+                r.task(1, "inc", "y", || {
                     if fail_y {
                         Err("y failed".into())
                     } else {
@@ -29,7 +29,7 @@ fn diamond(fail_y: bool) -> BlockPlan<i64, impl Fn(&Runner) -> Result<i64, Stop>
             },
         );
         let (x, y) = (x?, y?);
-        r.task("add", "output", || Ok(x + y))
+        r.task(2, "add", "output", || Ok(x + y))
     })
 }
 
@@ -61,8 +61,8 @@ fn a_failing_task_is_the_error_and_later_tasks_do_not_run() {
 
 #[test]
 fn a_panic_in_a_list_item_names_its_index() {
-    let r = Runner::new(true);
-    let out = r.map("f", "ys", 0..100, |i: i32| {
+    let r = Runner::new(true, None, 0);
+    let out = r.map(0, "f", "ys", 0..100, |i: i32| {
         if i == 37 {
             panic!("item {i}");
         }
@@ -72,8 +72,8 @@ fn a_panic_in_a_list_item_names_its_index() {
     let err = r.finish(out).unwrap_err();
     assert_eq!(err.task_key(), Some("ys[37]"));
     assert!(matches!(err, Error::TaskPanicked { ref message, .. } if message == "item 37"));
-    let r = Runner::new(false);
-    let squares = r.map("f", "ys", vec![1, 2, 3], |i: i32| Ok(i * i));
+    let r = Runner::new(false, None, 0);
+    let squares = r.map(0, "f", "ys", vec![1, 2, 3], |i: i32| Ok(i * i));
     assert_eq!(r.finish(squares).unwrap(), [1, 4, 9]);
 }
 
