@@ -9,6 +9,8 @@
 //! - [`Scheduler`]: `Threads(n)` on rayon, or `Sync` on the calling thread.
 //! - [`Error`]: what a failed compute returns, naming the task.
 //! - [`plan`]: the static plans that `graph!` generates.
+//! - [`array`]: chunked n-d arrays computed as task graphs.
+//! - [`observe`]: callbacks, a progress bar, a profiler and pictures of graphs.
 //!
 //! ```
 //! use dask_runtime::{compute, delayed_value};
@@ -19,6 +21,7 @@
 //! ```
 //!
 //! Layout: `delayed/` builds graphs, `executor/` runs them (its `README.md` explains how),
+//! `plan/` runs `graph!` plans, `array/` is the chunked array, `observe/` the hooks,
 //! `scheduler.rs` picks the executor, `error.rs` is the error type.
 #![deny(missing_docs, missing_debug_implementations)]
 
