@@ -161,9 +161,11 @@ pub use dask_macros::delayed;
 /// `Err` fail the compute with an error naming the binding (its key, `x` or `x#2`
 /// after shadowing). Mistakes in the block are compile errors on the offending token.
 ///
-/// Any DAG works. One that is not series-parallel (`c` reads `a` and `b`, `d` reads
-/// only `b`) runs correctly, but some node may also wait for one it does not need:
-/// [`PlanInfo::exact`](crate::plan::PlanInfo::exact) says so.
+/// Any DAG works. A series-parallel one compiles to nested joins; one that is not
+/// (`c` reads `a` and `b`, `d` reads only `b`) compiles to a table: a slot a node and a
+/// driver that starts each node as soon as its dependencies are done, so no node waits
+/// needlessly (there, a value a node takes by value is cloned out of its slot, so it
+/// needs `Clone`). [`PlanInfo::exact`](crate::plan::PlanInfo::exact) says which.
 ///
 /// # Equivalent code without the macro
 ///

@@ -341,6 +341,38 @@ fn the_dot_picture_is_fixed_at_compile_time() {
 }
 
 #[test]
+fn in_a_graph_that_is_not_series_parallel_no_node_waits_needlessly() {
+    use std::sync::atomic::AtomicBool;
+    #[delayed]
+    fn wait_for(flag: Arc<AtomicBool>) -> i64 {
+        // Bounded: returns 0 if `flag` was not set within 10 s.
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+        while !flag.load(Ordering::SeqCst) && std::time::Instant::now() < deadline {
+            std::thread::sleep(std::time::Duration::from_millis(1));
+        }
+        i64::from(flag.load(Ordering::SeqCst))
+    }
+    #[delayed]
+    fn raise(flag: Arc<AtomicBool>, b: i64) -> i64 {
+        flag.store(true, Ordering::SeqCst);
+        b
+    }
+    let flag = Arc::new(AtomicBool::new(false));
+    let (f1, f2) = (Arc::clone(&flag), Arc::clone(&flag));
+    // The N shape: c reads a and b, d reads only b. `a` waits until `d` has run: with
+    // nested joins d would wait for a; with the table, d runs as soon as b is done.
+    let plan = graph! {
+        let a = wait_for(f1);
+        let b = inc(0);
+        let c = add(a, b);
+        let d = raise(f2, b);
+        (c, d)
+    };
+    assert!(!plan.info().exact);
+    assert_eq!(plan.compute_with(Scheduler::Threads(2)).unwrap(), (2, 1));
+}
+
+#[test]
 fn a_graph_that_is_not_series_parallel_still_computes() {
     // The N shape: c reads a and b, d reads b only.
     let plan = graph! {
@@ -354,4 +386,33 @@ fn a_graph_that_is_not_series_parallel_still_computes() {
         assert_eq!(plan.compute_with(s).unwrap(), (13, 22));
     }
     assert!(!plan.info().exact, "d waits for a, which it does not need");
+}
+
+#[test]
+fn a_failure_in_a_table_plan_names_the_node_and_stops_the_rest() {
+    let ran = Arc::new(AtomicUsize::new(0));
+    #[delayed]
+    fn count(ran: Arc<AtomicUsize>, x: i64) -> i64 {
+        ran.fetch_add(1, Ordering::SeqCst);
+        x
+    }
+    let r = Arc::clone(&ran);
+    // The N shape again (a table plan), with `b` failing.
+    let plan = graph! {
+        let a = inc(1);
+        let b = explode(5);
+        let c = add(a, b);
+        let d = count(r, b);
+        (c, d)
+    };
+    assert!(!plan.info().exact);
+    for s in schedulers() {
+        match plan.compute_with(s.clone()).unwrap_err() {
+            Error::TaskPanicked { name, key, .. } => {
+                assert_eq!((name, key.as_str()), ("explode", "b"))
+            }
+            other => panic!("{s:?}: {other:?}"),
+        }
+    }
+    assert_eq!(ran.load(Ordering::SeqCst), 0, "d reads b: it never runs");
 }

@@ -24,7 +24,11 @@ pub(crate) fn expand(a: &Analysis<'_>) -> TokenStream {
     let deps = a.node_deps();
     let plan = schedule(&deps, &a.targets(), &BTreeSet::new());
     let info = plan_info(a, &deps, &plan);
-    let body = schedule_code(a, &plan);
+    let body = if is_exact(&deps, &plan) {
+        schedule_code(a, &plan)
+    } else {
+        table_code(a)
+    };
     let runner = runner();
     let n_inputs = a.inputs.len();
 
@@ -105,7 +109,7 @@ pub(crate) fn expand(a: &Analysis<'_>) -> TokenStream {
 
 fn schedule_code(a: &Analysis<'_>, s: &Schedule) -> TokenStream {
     match s {
-        Schedule::Run(n) => node_code(a, *n),
+        Schedule::Run(n) => node_code(a, *n, Backend::Locals),
         Schedule::Seq(steps) => steps.iter().map(|step| schedule_code(a, step)).collect(),
         Schedule::Par(branches) => {
             let n_inputs = a.inputs.len();
@@ -139,6 +143,65 @@ fn schedule_code(a: &Analysis<'_>, s: &Schedule) -> TokenStream {
     }
 }
 
+/// The table backend: a `OnceLock` a node, a function that runs node `i` (reading its
+/// inputs from the slots), and `Runner::table` to run them all; then the values the
+/// plan returns or leaves unused, taken out of their slots.
+fn table_code(a: &Analysis<'_>) -> TokenStream {
+    let n_inputs = a.inputs.len();
+    let runner = runner();
+    let slots = Ident::new("__slots", Span::mixed_site());
+    let run = Ident::new("__run", Span::mixed_site());
+    let index_var = Ident::new("__i", Span::mixed_site());
+    let inits = a.nodes.iter().map(|_| quote!(::std::sync::OnceLock::new()));
+    let arms = (0..a.nodes.len()).map(|k| {
+        let index = syn::Index::from(k);
+        let v = local(k + n_inputs);
+        let refs = a.nodes[k].deps.iter().map(|&d| {
+            let r = reference(d);
+            if d < n_inputs {
+                let l = local(d);
+                quote!(let #r = &#l;)
+            } else {
+                let slot = syn::Index::from(d - n_inputs);
+                quote!(let #r = #slots.#slot.get().ok_or(::dask::__private::Stop)?;)
+            }
+        });
+        let code = node_code(a, k, Backend::Table);
+        quote! {
+            #k => {
+                #(#refs)*
+                #code
+                let _ = #slots.#index.set(#v);
+            }
+        }
+    });
+    let taken: std::collections::BTreeSet<usize> = a
+        .outputs
+        .iter()
+        .chain(&a.unused)
+        .copied()
+        .filter(|&v| v >= n_inputs)
+        .collect();
+    let takes = taken.iter().map(|&v| {
+        let (l, slot) = (local(v), syn::Index::from(v - n_inputs));
+        quote!(let #l = #slots.#slot.into_inner().ok_or(::dask::__private::Stop)?;)
+    });
+    quote! {
+        let #slots = (#(#inits,)*);
+        {
+            let #run = |#index_var: usize| -> ::core::result::Result<(), ::dask::__private::Stop> {
+                match #index_var {
+                    #(#arms)*
+                    _ => {}
+                }
+                ::core::result::Result::Ok(())
+            };
+            #runner.table(__DASK_PLAN_INFO.dependencies, &#run);
+        }
+        #(#takes)*
+    }
+}
+
 /// A balanced tree of `join`s over `closures`: the call, and the nested pattern that
 /// names each closure's result.
 fn join_tree(
@@ -167,7 +230,18 @@ fn join_tree(
 }
 
 /// `let __vN = <run the node as one task>?;`
-fn node_code(a: &Analysis<'_>, n: usize) -> TokenStream {
+/// How the generated code holds node values.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Backend {
+    /// Typed locals and nested joins: for series-parallel graphs.
+    Locals,
+    /// A `OnceLock` slot a node, nodes run by `Runner::table` as soon as their
+    /// dependencies are done: for other graphs. Values are read through references
+    /// (`__ref3`), so owned reads clone.
+    Table,
+}
+
+fn node_code(a: &Analysis<'_>, n: usize, backend: Backend) -> TokenStream {
     let node = &a.nodes[n];
     let v = local(n + a.inputs.len());
     let runner = runner();
@@ -185,14 +259,14 @@ fn node_code(a: &Analysis<'_>, n: usize) -> TokenStream {
 
     let run = match &node.kind {
         Kind::Call(call) => {
-            let prelude = prelude(&node.reads, Site::Main);
+            let prelude = prelude(&node.reads, Site::Main, backend);
             let call = call_code(call, node, Site::Main, &[]);
             quote! {
                 #runner.task(#n, #function, #key, || -> #boxed { #prelude #call })?
             }
         }
         Kind::Expr(expr) => {
-            let prelude = prelude(&node.reads, Site::Main);
+            let prelude = prelude(&node.reads, Site::Main, backend);
             quote! {
                 #runner.task(#n, #function, #key, || -> #boxed {
                     #prelude
@@ -208,8 +282,8 @@ fn node_code(a: &Analysis<'_>, n: usize) -> TokenStream {
             body,
             call,
         } => {
-            let prelude_iter = prelude(&node.reads, Site::Main);
-            let prelude_body = prelude(&node.reads, Site::ListBody);
+            let prelude_iter = prelude(&node.reads, Site::Main, backend);
+            let prelude_body = prelude(&node.reads, Site::ListBody, backend);
             let hidden = super::names::pattern_names(pat);
             let item = match call {
                 Some(call) => call_code(call, node, Site::ListBody, &hidden),
@@ -236,17 +310,39 @@ fn node_code(a: &Analysis<'_>, n: usize) -> TokenStream {
     }
 }
 
+/// The reference through which the table backend reads value `v`.
+fn reference(v: usize) -> Ident {
+    format_ident!("__ref{}", v, span = Span::mixed_site())
+}
+
 /// Locals that give the node its inputs under the names the user wrote.
-fn prelude(reads: &[Read], site: Site) -> TokenStream {
+fn prelude(reads: &[Read], site: Site, backend: Backend) -> TokenStream {
     reads
         .iter()
         .filter(|r| r.site == site)
         .map(|r| {
-            let (ident, l) = (&r.ident, local(r.value));
-            let value = match r.mode {
-                Mode::Move => quote!(#l),
-                Mode::Borrow => quote!(&#l),
-                Mode::Clone => quote_spanned!(ident.span()=> ::core::clone::Clone::clone(&#l)),
+            let ident = &r.ident;
+            let value = match (backend, r.mode) {
+                (Backend::Locals, Mode::Move) => {
+                    let l = local(r.value);
+                    quote!(#l)
+                }
+                (Backend::Locals, Mode::Borrow) => {
+                    let l = local(r.value);
+                    quote!(&#l)
+                }
+                (Backend::Locals, Mode::Clone) => {
+                    let l = local(r.value);
+                    quote_spanned!(ident.span()=> ::core::clone::Clone::clone(&#l))
+                }
+                (Backend::Table, Mode::Borrow) => {
+                    let l = reference(r.value);
+                    quote!(#l)
+                }
+                (Backend::Table, Mode::Move | Mode::Clone) => {
+                    let l = reference(r.value);
+                    quote_spanned!(ident.span()=> ::core::clone::Clone::clone(#l))
+                }
             };
             quote! {
                 #[allow(unused_variables)]

@@ -33,9 +33,10 @@ pub struct PlanInfo {
     pub outputs: &'static [usize],
     /// The number of nodes on the longest dependency chain.
     pub critical_path_len: usize,
-    /// Whether the generated nested joins express the graph exactly: false when the
-    /// graph is not series-parallel, and some node then also waits for a node it does
-    /// not depend on (the results are the same; only the overlap is less).
+    /// Whether nested joins express the graph exactly (it is series-parallel). When
+    /// they do not, the plan runs on a table instead: a slot a node, each node started
+    /// as soon as its dependencies are done (there, values a node takes by value are
+    /// cloned out of their slots).
     pub exact: bool,
     /// The graph in graphviz's DOT language.
     pub dot: &'static str,

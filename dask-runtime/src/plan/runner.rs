@@ -162,6 +162,58 @@ impl Runner {
         result
     }
 
+    /// Runs nodes `0..dependencies.len()` with `run`, each once its dependencies have
+    /// run: at once where the graph allows (for plans whose graph is not
+    /// series-parallel, where nested joins would make a node wait needlessly). Node
+    /// indices are in block order, which is a topological order.
+    pub fn table(
+        &self,
+        dependencies: &[&[usize]],
+        run: &(dyn Fn(usize) -> Result<(), Stop> + Sync),
+    ) {
+        let n = dependencies.len();
+        if !self.parallel {
+            for i in 0..n {
+                if run(i).is_err() {
+                    return;
+                }
+            }
+            return;
+        }
+        let mut consumers = vec![Vec::new(); n];
+        for (i, deps) in dependencies.iter().enumerate() {
+            for &d in *deps {
+                consumers[d].push(i);
+            }
+        }
+        let waiting: Vec<std::sync::atomic::AtomicUsize> = dependencies
+            .iter()
+            .map(|d| std::sync::atomic::AtomicUsize::new(d.len()))
+            .collect();
+        fn go<'s>(
+            i: usize,
+            scope: &rayon::Scope<'s>,
+            run: &'s (dyn Fn(usize) -> Result<(), Stop> + Sync),
+            consumers: &'s [Vec<usize>],
+            waiting: &'s [std::sync::atomic::AtomicUsize],
+        ) {
+            if run(i).is_err() {
+                return;
+            }
+            for &c in &consumers[i] {
+                if waiting[c].fetch_sub(1, Ordering::AcqRel) == 1 {
+                    scope.spawn(move |scope| go(c, scope, run, consumers, waiting));
+                }
+            }
+        }
+        let (consumers, waiting) = (&consumers, &waiting);
+        rayon::in_place_scope(|scope| {
+            for i in (0..n).filter(|&i| dependencies[i].is_empty()) {
+                scope.spawn(move |scope| go(i, scope, run, consumers, waiting));
+            }
+        });
+    }
+
     fn fail(&self, error: Error) -> Stop {
         let mut first = self.error.lock().unwrap_or_else(|e| e.into_inner());
         if first.is_none() {
