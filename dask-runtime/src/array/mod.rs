@@ -578,6 +578,37 @@ pub(crate) fn materialize<T: Element>(name: &'static str, task: BlockTask<T>) ->
     })
 }
 
+/// Combines `parts` in a tree, `split_every` at a time (Dask's `split_every`): each
+/// group of values becomes one by `merge`. `None` when there are no parts.
+pub(crate) fn tree_merge<V: Clone + Send + Sync + 'static>(
+    name: &'static str,
+    mut parts: Vec<Delayed<V>>,
+    split_every: usize,
+    merge: impl Fn(Vec<V>) -> Result<V, BoxError> + Send + Sync + 'static,
+) -> Option<Delayed<V>> {
+    let merge = Arc::new(merge);
+    while parts.len() > 1 {
+        parts = parts
+            .chunks(split_every.max(2))
+            .map(|group| {
+                if let [one] = group {
+                    return one.clone();
+                }
+                let merge = Arc::clone(&merge);
+                let args: Vec<Arg<V>> = group.iter().cloned().map(Arg::node).collect();
+                node(name, args, move |args: &Vec<Arg<V>>, inputs| {
+                    let values = args
+                        .iter()
+                        .map(|a| a.take(inputs))
+                        .collect::<Result<Vec<_>, _>>()?;
+                    merge(values)
+                })
+            })
+            .collect();
+    }
+    parts.pop()
+}
+
 /// A block task that applies `f` to the block `input` makes.
 pub(crate) fn compose<T: Element, U: Element>(
     input: BlockTask<T>,

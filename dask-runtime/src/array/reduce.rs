@@ -390,35 +390,19 @@ fn failed<O: Send + Sync + 'static>(name: &'static str, e: ShapeError) -> Delaye
 fn tree<T, R: Reducer<T>>(
     name: &'static str,
     r: &Arc<R>,
-    mut parts: Vec<Delayed<R::Acc>>,
+    parts: Vec<Delayed<R::Acc>>,
     split_every: usize,
 ) -> Delayed<R::Acc> {
-    while parts.len() > 1 {
-        parts = parts
-            .chunks(split_every)
-            .map(|group| {
-                if let [one] = group {
-                    return one.clone();
-                }
-                let r = Arc::clone(r);
-                let args: Vec<Arg<R::Acc>> = group.iter().cloned().map(Arg::node).collect();
-                node(name, args, move |args: &Vec<Arg<R::Acc>>, inputs| {
-                    let mut acc = r.empty();
-                    for a in args {
-                        acc = r.merge(acc, a.take(inputs)?);
-                    }
-                    Ok(acc)
-                })
-            })
-            .collect();
-    }
-    match parts.pop() {
-        Some(p) => p,
-        None => {
-            let r = Arc::clone(r);
-            node(name, (), move |(), _| Ok(r.empty()))
-        }
-    }
+    let merger = Arc::clone(r);
+    super::tree_merge(name, parts, split_every, move |values| {
+        Ok(values
+            .into_iter()
+            .fold(merger.empty(), |a, b| merger.merge(a, b)))
+    })
+    .unwrap_or_else(|| {
+        let r = Arc::clone(r);
+        node(name, (), move |(), _| Ok(r.empty()))
+    })
 }
 
 /// The global row-major index of position `p` (row-major) of a block.
@@ -585,40 +569,21 @@ impl<T: Element> Array<T> {
 fn tree_arrays<T, R: Reducer<T>>(
     name: &'static str,
     r: &Arc<R>,
-    mut parts: Vec<Delayed<ArrayD<R::Acc>>>,
+    parts: Vec<Delayed<ArrayD<R::Acc>>>,
     split_every: usize,
 ) -> Delayed<ArrayD<R::Acc>> {
-    while parts.len() > 1 {
-        parts = parts
-            .chunks(split_every)
-            .map(|group| {
-                if let [one] = group {
-                    return one.clone();
-                }
-                let r = Arc::clone(r);
-                let args: Vec<Arg<ArrayD<R::Acc>>> = group.iter().cloned().map(Arg::node).collect();
-                node(
-                    name,
-                    args,
-                    move |args: &Vec<Arg<ArrayD<R::Acc>>>, inputs| {
-                        let mut iter = args.iter();
-                        let first = iter.next().ok_or("an empty group")?;
-                        let mut acc = first.take(inputs)?;
-                        for a in iter {
-                            let b = a.take(inputs)?;
-                            Zip::from(&mut acc)
-                                .and(&b)
-                                .for_each(|x, y| *x = r.merge(x.clone(), y.clone()));
-                        }
-                        Ok(acc)
-                    },
-                )
-            })
-            .collect();
-    }
-    parts
-        .pop()
-        .unwrap_or_else(|| node(name, (), |(), _| Err("no blocks".into())))
+    let r = Arc::clone(r);
+    super::tree_merge(name, parts, split_every, move |values| {
+        let mut values = values.into_iter();
+        let mut acc = values.next().ok_or("an empty group")?;
+        for b in values {
+            Zip::from(&mut acc)
+                .and(&b)
+                .for_each(|x, y| *x = r.merge(x.clone(), y.clone()));
+        }
+        Ok(acc)
+    })
+    .unwrap_or_else(|| node(name, (), |(), _| Err("no blocks".into())))
 }
 
 impl<T: Numeric> Array<T> {

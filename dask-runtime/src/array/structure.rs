@@ -445,7 +445,7 @@ impl<T: Element + LinalgScalar> Array<T> {
                             // Products grouped `split_every` at a time: each group adds its
                             // products into one buffer (C += A B), then a tree sums the groups.
                             let ks: Vec<usize> = (0..a_grid[1]).collect();
-                            let mut parts: Vec<crate::Delayed<super::AnyBlock>> = ks
+                            let parts: Vec<crate::Delayed<super::AnyBlock>> = ks
                                 .chunks(split_every)
                                 .map(|group| {
                                     let pairs: Vec<Arg<super::AnyBlock>> = group
@@ -495,37 +495,20 @@ impl<T: Element + LinalgScalar> Array<T> {
                                     )
                                 })
                                 .collect();
-                            while parts.len() > 1 {
-                                parts = parts
-                                    .chunks(split_every)
-                                    .map(|group| {
-                                        if let [one] = group {
-                                            return one.clone();
-                                        }
-                                        let args: Vec<Arg<super::AnyBlock>> =
-                                            group.iter().cloned().map(Arg::node).collect();
-                                        node(
-                                            "dot-sum",
-                                            args,
-                                            |args: &Vec<Arg<super::AnyBlock>>, inputs| {
-                                                let mut sum: Option<ArrayD<T>> = None;
-                                                for a in args {
-                                                    let v = a.take(inputs)?;
-                                                    let v = super::typed::<T>(&v)?;
-                                                    match &mut sum {
-                                                        Some(s) => ndarray::Zip::from(s)
-                                                            .and(&**v)
-                                                            .for_each(|a, &b| *a = *a + b),
-                                                        None => sum = Some((**v).clone()),
-                                                    }
-                                                }
-                                                Ok(T::into_block(sum.ok_or("an empty group")?))
-                                            },
-                                        )
-                                    })
-                                    .collect();
-                            }
-                            parts.pop().unwrap_or_else(|| {
+                            super::tree_merge("dot-sum", parts, split_every, |values| {
+                                let mut sum: Option<ArrayD<T>> = None;
+                                for v in &values {
+                                    let v = super::typed::<T>(v)?;
+                                    match &mut sum {
+                                        Some(s) => ndarray::Zip::from(s)
+                                            .and(&**v)
+                                            .for_each(|a, &b| *a = *a + b),
+                                        None => sum = Some((**v).clone()),
+                                    }
+                                }
+                                Ok(T::into_block(sum.ok_or("an empty group")?))
+                            })
+                            .unwrap_or_else(|| {
                                 node("dot", (), |(), _| {
                                     Err("no blocks along the inner axis".into())
                                 })
