@@ -117,11 +117,7 @@ impl<T: Clone + Send + Sync + 'static> Computable for Vec<Delayed<T>> {
         self.iter().map(Delayed::node).collect()
     }
     fn collect_values(&self, values: Vec<Value>) -> Result<Vec<T>, Error> {
-        values
-            .into_iter()
-            .zip(self)
-            .map(|(value, d)| unshare_or_clone(value, d.node()))
-            .collect()
+        self.as_slice().collect_values(values)
     }
 }
 
