@@ -9,7 +9,7 @@
 //! - [`Scheduler`]: `Threads(n)` on rayon, or `Sync` on the calling thread.
 //! - [`Error`]: what a failed compute returns, naming the task.
 //! - [`plan`]: the static plans that `graph!` generates.
-//! - [`array`]: chunked n-d arrays computed as task graphs.
+//! - [`array`](mod@array): chunked n-d arrays computed as task graphs.
 //! - [`observe`]: callbacks, a progress bar, a profiler and pictures of graphs.
 //!
 //! ```

@@ -38,7 +38,7 @@ pub trait NodeDyn: Send + Sync + 'static {
 pub trait Args: Send + Sync + 'static {
     /// Calls `f` on each argument that is a node, in argument order.
     fn visit_deps<'a>(&'a self, f: &mut dyn FnMut(&'a NodeRef));
-    /// Moves each node argument out (see [`NodeDyn::take_deps`]).
+    /// Moves each node argument out, so dropping a long chain needs no recursion.
     fn take_deps(&mut self, out: &mut Vec<NodeRef>);
 }
 
