@@ -1,7 +1,7 @@
 """Writes benches/plan_shapes.rs: the plan benchmark's DAG shapes written out as graph!
 blocks (one binding a node), as dynamic Delayed graphs and as hand-written rayon code.
 
-    python3 scripts/gen_plan_shapes.py > benches/plan_shapes.rs
+    python3 scripts/gen_plan_shapes.py > benches/plan_shapes.rs && cargo fmt
 """
 
 WIDTH, DEPTH, LEAVES = 64, 64, 256
