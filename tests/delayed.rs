@@ -1,28 +1,11 @@
 //! `#[delayed]` functions used as a user would: through `dask::prelude` only.
 
+mod common;
+
+use common::{add, explode, inc, mean, total};
 use dask::prelude::*;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
-
-#[delayed]
-fn inc(x: i64) -> i64 {
-    x + 1
-}
-
-#[delayed]
-fn add(x: i64, y: i64) -> i64 {
-    x + y
-}
-
-#[delayed]
-fn total(xs: Vec<i64>) -> i64 {
-    xs.iter().sum()
-}
-
-#[delayed]
-fn mean(xs: &[f64]) -> f64 {
-    xs.iter().sum::<f64>() / xs.len() as f64
-}
 
 #[delayed]
 fn shout(s: &str, times: usize) -> String {
@@ -61,14 +44,6 @@ fn parse(s: String) -> Result<i64, BadInput> {
 #[delayed]
 fn read_len(path: String) -> std::io::Result<usize> {
     Ok(std::fs::read(path)?.len())
-}
-
-#[delayed]
-fn explode(x: i64) -> i64 {
-    if x > 2 {
-        panic!("x = {x} is too big");
-    }
-    x
 }
 
 #[delayed]

@@ -1,6 +1,9 @@
 //! Callbacks, the progress bar, the profiler and pictures, used as a user would.
 
 use dask::diagnostics::{Callback, Profiler, ProgressBar, RunInfo, TaskEvent};
+mod common;
+
+use common::{add, inc};
 use dask::prelude::*;
 use std::collections::HashMap;
 use std::process::Command;
@@ -13,16 +16,6 @@ fn serial() -> std::sync::MutexGuard<'static, ()> {
     SERIAL
         .lock()
         .unwrap_or_else(std::sync::PoisonError::into_inner)
-}
-
-#[delayed]
-fn inc(x: i64) -> i64 {
-    x + 1
-}
-
-#[delayed]
-fn add(x: i64, y: i64) -> i64 {
-    x + y
 }
 
 /// Counts starts and finishes by key.

@@ -1,41 +1,16 @@
 //! `graph!` plans used as a user would: through `dask::prelude` only.
 
+mod common;
+
+use common::{add, explode, inc, mean, total};
 use dask::prelude::*;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::thread::ThreadId;
 
 #[delayed]
-fn inc(x: i64) -> i64 {
-    x + 1
-}
-
-#[delayed]
-fn add(x: i64, y: i64) -> i64 {
-    x + y
-}
-
-#[delayed]
-fn total(xs: Vec<i64>) -> i64 {
-    xs.iter().sum()
-}
-
-#[delayed]
-fn mean(xs: &[f64]) -> f64 {
-    xs.iter().sum::<f64>() / xs.len() as f64
-}
-
-#[delayed]
 fn parse(s: String) -> Result<i64, std::num::ParseIntError> {
     s.trim().parse()
-}
-
-#[delayed]
-fn explode(x: i64) -> i64 {
-    if x > 2 {
-        panic!("x = {x} is too big");
-    }
-    x
 }
 
 #[delayed]
