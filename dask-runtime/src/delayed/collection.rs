@@ -55,12 +55,7 @@ pub fn compute<C: Computable>(values: C) -> Result<C::Output, Error> {
 ///
 /// As [`Delayed::compute_with`].
 pub fn compute_with<C: Computable>(values: C, scheduler: Scheduler) -> Result<C::Output, Error> {
-    let nodes = values.output_nodes();
-    if nodes.is_empty() {
-        return values.collect_values(Vec::new());
-    }
-    let outputs = executor::execute(&nodes, &scheduler)?;
-    values.collect_values(outputs)
+    compute_with_callbacks(values, scheduler, &[])
 }
 
 /// [`compute_with`] with `callbacks` besides any registered ones.
@@ -77,7 +72,7 @@ pub fn compute_with_callbacks<C: Computable>(
     if nodes.is_empty() {
         return values.collect_values(Vec::new());
     }
-    let outputs = executor::execute_observed(&nodes, &scheduler, callbacks)?;
+    let outputs = executor::execute(&nodes, &scheduler, callbacks)?;
     values.collect_values(outputs)
 }
 

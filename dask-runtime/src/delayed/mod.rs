@@ -118,11 +118,7 @@ impl<T: Send + Sync + 'static> Delayed<T> {
     ///
     /// As [`Delayed::compute`], and [`Error::Scheduler`] for `Threads(0)`.
     pub fn compute_with(&self, scheduler: Scheduler) -> Result<T, Error> {
-        let mut values = executor::execute(&[&self.node], &scheduler)?;
-        let value = values
-            .pop()
-            .ok_or_else(|| Error::Internal("no output value".into()))?;
-        collection::unshare::<T>(value, &self.node)
+        self.compute_with_callbacks(scheduler, &[])
     }
 
     /// Runs the graph on `scheduler` with `callbacks` (besides any registered ones):
@@ -145,7 +141,7 @@ impl<T: Send + Sync + 'static> Delayed<T> {
         scheduler: Scheduler,
         callbacks: &[Arc<dyn crate::observe::Callback>],
     ) -> Result<T, Error> {
-        let mut values = executor::execute_observed(&[&self.node], &scheduler, callbacks)?;
+        let mut values = executor::execute(&[&self.node], &scheduler, callbacks)?;
         let value = values
             .pop()
             .ok_or_else(|| Error::Internal("no output value".into()))?;

@@ -18,13 +18,9 @@ use state::RunState;
 use std::sync::Arc;
 
 /// Runs everything `outputs` depend on and returns their values in order (a node asked
-/// for twice gives the same shared value twice).
-pub(crate) fn execute(outputs: &[&NodeRef], scheduler: &Scheduler) -> Result<Vec<Value>, Error> {
-    execute_observed(outputs, scheduler, &[])
-}
-
-/// [`execute`] with `extra` callbacks besides the registered ones.
-pub(crate) fn execute_observed(
+/// for twice gives the same shared value twice), with `extra` callbacks besides the
+/// registered ones.
+pub(crate) fn execute(
     outputs: &[&NodeRef],
     scheduler: &Scheduler,
     extra: &[Arc<dyn Callback>],

@@ -206,7 +206,7 @@ where
     ///
     /// As [`BlockPlan::compute`].
     pub fn compute_with(&self, scheduler: Scheduler) -> Result<O, Error> {
-        run(self.info, &scheduler, &[], |runner| (self.body)(runner))
+        self.compute_with_callbacks(scheduler, &[])
     }
 
     /// Runs the plan on `scheduler` with `callbacks` besides any registered ones (each
