@@ -119,6 +119,28 @@ impl std::error::Error for Error {
     }
 }
 
+/// A task's value, or the error that names it: `outcome` is what the task gave under
+/// `catch_unwind`; `key` is only built when the task failed.
+pub(crate) fn task_outcome<T>(
+    outcome: std::thread::Result<Result<T, BoxError>>,
+    name: &'static str,
+    key: impl FnOnce() -> String,
+) -> Result<T, Error> {
+    match outcome {
+        Ok(Ok(value)) => Ok(value),
+        Ok(Err(source)) => Err(Error::TaskFailed {
+            name,
+            key: key(),
+            source,
+        }),
+        Err(payload) => Err(Error::TaskPanicked {
+            name,
+            key: key(),
+            message: panic_message(&*payload),
+        }),
+    }
+}
+
 /// The text of a caught panic payload.
 pub(crate) fn panic_message(payload: &(dyn std::any::Any + Send)) -> String {
     if let Some(s) = payload.downcast_ref::<&'static str>() {

@@ -4,7 +4,7 @@
 use super::order::Layout;
 use crate::Error;
 use crate::delayed::node::{Value, key_of};
-use crate::error::{BoxError, panic_message};
+use crate::error::{BoxError, task_outcome};
 use crate::observe::{Hooks, TaskEvent, TaskKey, notify};
 use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::sync::atomic::{AtomicBool, AtomicU32, Ordering};
@@ -102,8 +102,8 @@ impl<'g> RunState<'g> {
                 self.fail(e);
             }
         }
-        let failure = match outcome {
-            Ok(Ok(value)) => {
+        match task_outcome(outcome, node.name(), || key_of(node)) {
+            Ok(value) => {
                 self.slot(i).value = Some(value);
                 for &c in self.layout.consumers(i) {
                     // AcqRel: the consumer must see every input's slot written.
@@ -111,21 +111,13 @@ impl<'g> RunState<'g> {
                         ready(c);
                     }
                 }
-                return true;
+                true
             }
-            Ok(Err(source)) => Error::TaskFailed {
-                name: node.name(),
-                key: key_of(node),
-                source,
-            },
-            Err(payload) => Error::TaskPanicked {
-                name: node.name(),
-                key: key_of(node),
-                message: panic_message(&*payload),
-            },
-        };
-        self.fail(failure);
-        false
+            Err(failure) => {
+                self.fail(failure);
+                false
+            }
+        }
     }
 
     /// Records the first error; later ones are dropped, as no task starts after it.

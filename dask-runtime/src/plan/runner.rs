@@ -4,7 +4,7 @@
 //! calling thread.
 
 use crate::Error;
-use crate::error::{BoxError, panic_message};
+use crate::error::{BoxError, task_outcome};
 use crate::observe::{Hooks, TaskEvent, TaskKey, notify};
 use rayon::prelude::*;
 use std::panic::{AssertUnwindSafe, catch_unwind};
@@ -102,19 +102,7 @@ impl Runner {
         #[cfg(feature = "tracing")]
         drop(span);
         self.finished(event, matches!(outcome, Ok(Ok(_))));
-        match outcome {
-            Ok(Ok(value)) => Ok(value),
-            Ok(Err(source)) => Err(self.fail(Error::TaskFailed {
-                name,
-                key: key.to_owned(),
-                source,
-            })),
-            Err(payload) => Err(self.fail(Error::TaskPanicked {
-                name,
-                key: key.to_owned(),
-                message: panic_message(&*payload),
-            })),
-        }
+        task_outcome(outcome, name, || key.to_owned()).map_err(|e| self.fail(e))
     }
 
     /// Runs `f` on every item of `items`, each a task (in parallel when the run is),
@@ -138,19 +126,8 @@ impl Runner {
             if self.failed.load(Ordering::Relaxed) {
                 return Err(Stop);
             }
-            match catch_unwind(AssertUnwindSafe(|| f(item))) {
-                Ok(Ok(value)) => Ok(value),
-                Ok(Err(source)) => Err(self.fail(Error::TaskFailed {
-                    name,
-                    key: format!("{key}[{index}]"),
-                    source,
-                })),
-                Err(payload) => Err(self.fail(Error::TaskPanicked {
-                    name,
-                    key: format!("{key}[{index}]"),
-                    message: panic_message(&*payload),
-                })),
-            }
+            let outcome = catch_unwind(AssertUnwindSafe(|| f(item)));
+            task_outcome(outcome, name, || format!("{key}[{index}]")).map_err(|e| self.fail(e))
         };
         let event = self.observe(index, name, key);
         let result: Result<Vec<T>, Stop> = if self.parallel {
