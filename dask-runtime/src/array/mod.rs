@@ -298,28 +298,9 @@ impl<T: Element> Array<T> {
     pub fn compute_with(&self, scheduler: Scheduler) -> Result<ArrayD<T>, Error> {
         let d = self.def()?;
         let mut blocks = crate::compute_with(self.block_nodes()?.as_slice(), scheduler)?;
-        if let [only] = blocks.as_mut_slice() {
-            // One block: hand it over instead of copying it into a new array.
-            let block = typed::<T>(only)
-                .map_err(|e| Error::Internal(e.to_string()))?
-                .clone();
-            *only = T::into_block(ArrayD::default(IxDyn(&[0])));
-            let block = Arc::try_unwrap(block).unwrap_or_else(|shared| (*shared).clone());
-            if block.shape() == d.shape.as_slice() {
-                return Ok(block);
-            }
-            return Err(ShapeError::new(
-                d.name,
-                format!(
-                    "the block has shape {:?}, expected {:?}",
-                    block.shape(),
-                    d.shape
-                ),
-            )
-            .into());
-        }
-        let mut out = ArrayD::<T>::default(IxDyn(&d.shape));
-        for (idx, block) in Self::block_indices(&d.chunks).iter().zip(&blocks) {
+        let indices = Self::block_indices(&d.chunks);
+        let mut regions = Vec::with_capacity(blocks.len());
+        for (idx, block) in indices.iter().zip(&blocks) {
             let block = typed::<T>(block).map_err(|e| Error::Internal(e.to_string()))?;
             let region = region(&d.chunks, idx);
             let expected: Vec<usize> = region.iter().map(|(_, len)| *len).collect();
@@ -333,6 +314,21 @@ impl<T: Element> Array<T> {
                 )
                 .into());
             }
+            regions.push(region);
+        }
+        if blocks.len() == 1
+            && let Some(only) = blocks.pop()
+        {
+            // One block: hand it over instead of copying it into a new array.
+            let block = typed::<T>(&only)
+                .map_err(|e| Error::Internal(e.to_string()))?
+                .clone();
+            drop(only);
+            return Ok(Arc::try_unwrap(block).unwrap_or_else(|shared| (*shared).clone()));
+        }
+        let mut out = ArrayD::<T>::default(IxDyn(&d.shape));
+        for (region, block) in regions.iter().zip(&blocks) {
+            let block = typed::<T>(block).map_err(|e| Error::Internal(e.to_string()))?;
             out.slice_each_axis_mut(|ax| {
                 let (start, len) = region[ax.axis.index()];
                 Slice::from(start..start + len)
