@@ -9,8 +9,8 @@
 //! `(x + x.t()).mean()`, `.std()`, and a 4000x4000 matmul. Baselines measured in the same
 //! run: a hand-written rayon loop that generates and sums the same blocks (written out
 //! here, independently of the library, and checked to give the same mean) and
-//! ndarray's single-threaded `dot`. With `--features blas`, block products go through
-//! the system's OpenBLAS (`apt-get install libopenblas-dev`).
+//! ndarray's single-threaded `dot`. Block products run on the gemm crate's kernels; with
+//! `--features blas`, on the system's OpenBLAS (`apt-get install libopenblas-dev`).
 
 use dask::array::Array;
 use dask::array::random::default_rng;

@@ -20,6 +20,7 @@
 //! out of range) is kept in the array and returned by `compute()` (or [`Array::check`]) as
 //! [`Error::Shape`] naming the operation and the shapes; nothing panics.
 
+mod block_product;
 mod chunks;
 mod create;
 mod element;

@@ -405,6 +405,8 @@ pub fn stack<T: Element>(arrays: &[Array<T>], axis: usize) -> Array<T> {
 impl<T: Element + LinalgScalar> Array<T> {
     /// The matrix product of two 2-d arrays: each output block is a tree sum of the
     /// products of the blocks along the inner axis (`other` is rechunked to match).
+    /// Block products of `f64` and `f32` run on the `gemm` crate's SIMD kernels (on
+    /// OpenBLAS with the `blas` feature), one thread a block.
     ///
     /// ```
     /// use dask_runtime::array::{eye, from_ndarray};
@@ -477,16 +479,7 @@ impl<T: Element + LinalgScalar> Array<T> {
                                                 let r = super::typed::<T>(&r)?
                                                     .view()
                                                     .into_dimensionality::<Ix2>()?;
-                                                match &mut sum {
-                                                    Some(c) => ndarray::linalg::general_mat_mul(
-                                                        T::one(),
-                                                        &l,
-                                                        &r,
-                                                        T::one(),
-                                                        c,
-                                                    ),
-                                                    None => sum = Some(l.dot(&r)),
-                                                }
+                                                super::block_product::mul_add(&mut sum, &l, &r)?;
                                             }
                                             let sum =
                                                 sum.ok_or("no blocks along the inner axis")?;

@@ -513,6 +513,62 @@ fn dot_matches_ndarray() {
 }
 
 #[test]
+fn dot_of_strided_blocks_and_other_element_types() {
+    // Blocks big enough for gemm's packed kernels, with ragged edges.
+    let (a, b) = (data(&[130, 70]), data(&[90, 70]));
+    let (a2, b2) = (
+        a.view().into_dimensionality::<ndarray::Ix2>().unwrap(),
+        b.view().into_dimensionality::<ndarray::Ix2>().unwrap(),
+    );
+    // A transposed operand hands the kernel column-major blocks.
+    let want = a2.dot(&b2.t());
+    let got = from_ndarray(a.clone(), 64)
+        .dot(&from_ndarray(b.clone(), [33, 64]).t())
+        .compute()
+        .unwrap();
+    assert_close(&got, &want.into_dyn());
+    let want_t = a2.t().dot(&a2);
+    let got_t = from_ndarray(a.clone(), [50, 64])
+        .t()
+        .dot(&from_ndarray(a, [50, 64]))
+        .compute()
+        .unwrap();
+    assert_close(&got_t, &want_t.into_dyn());
+
+    // f32 goes through gemm too; integers through ndarray. Small integers are exact.
+    let ints = Array2::from_shape_fn((40, 30), |(i, j)| (i * 7 + j * 3) as i64 % 11 - 5);
+    let ints_b = Array2::from_shape_fn((30, 20), |(i, j)| (i * 5 + j) as i64 % 7 - 3);
+    let want = ints.dot(&ints_b).into_dyn();
+    let got = from_ndarray(ints.clone().into_dyn(), 16)
+        .dot(&from_ndarray(ints_b.clone().into_dyn(), 16))
+        .compute()
+        .unwrap();
+    assert_eq!(got, want);
+    let got32 = from_ndarray(ints.mapv(|v| v as f32).into_dyn(), 16)
+        .dot(&from_ndarray(ints_b.mapv(|v| v as f32).into_dyn(), 16))
+        .compute()
+        .unwrap();
+    assert_eq!(got32, want.mapv(|v| v as f32));
+}
+
+#[test]
+fn block_product_reports_blocks_that_do_not_multiply() {
+    let (l, r) = (Array2::<f64>::ones((3, 4)), Array2::<f64>::ones((5, 2)));
+    let mut acc = None;
+    let err = block_product::mul_add(&mut acc, &l.view(), &r.view()).unwrap_err();
+    assert!(err.contains("[3, 4] and [5, 2]"), "{err}");
+    let mut acc = Some(Array2::<f64>::zeros((2, 2)));
+    let r = Array2::<f64>::ones((4, 2));
+    let err = block_product::mul_add(&mut acc, &l.view(), &r.view()).unwrap_err();
+    assert!(err.contains("into (2, 2)"), "{err}");
+    // Empty inner axis: a zero product, not a kernel call on empty memory.
+    let mut acc = None;
+    let (l, r) = (Array2::<f64>::ones((3, 0)), Array2::<f64>::ones((0, 2)));
+    block_product::mul_add(&mut acc, &l.view(), &r.view()).unwrap();
+    assert_eq!(acc.unwrap(), Array2::<f64>::zeros((3, 2)));
+}
+
+#[test]
 fn persist_to_delayed_and_npy() {
     let x = default_rng(9).normal(0.0, 1.0, [6, 4], [4, 3]);
     let kept = x.persist().unwrap();

@@ -1,0 +1,92 @@
+//! The product of two blocks, `C = A·B` or `C += A·B`: the kernel under
+//! [`Array::dot`](super::Array::dot).
+//!
+//! `f64` and `f32` blocks go through the `gemm` crate, which picks AVX-512, AVX2+FMA or
+//! NEON micro-kernels at run time: about twice ndarray's pure-Rust kernel on an
+//! AVX-512 machine, so the default build needs no system BLAS. Other element types, and
+//! every type under the `blas` feature (OpenBLAS through ndarray), go through ndarray's
+//! `general_mat_mul`.
+
+use ndarray::{Array2, ArrayView2, LinalgScalar};
+
+/// `acc = l·r` when `acc` is `None`, `acc += l·r` otherwise; an error when the shapes
+/// do not multiply or do not match `acc`.
+pub(crate) fn mul_add<T: LinalgScalar>(
+    acc: &mut Option<Array2<T>>,
+    l: &ArrayView2<'_, T>,
+    r: &ArrayView2<'_, T>,
+) -> Result<(), String> {
+    let want = (l.nrows(), r.ncols());
+    if l.ncols() != r.nrows() || acc.as_ref().is_some_and(|c| c.dim() != want) {
+        return Err(format!(
+            "blocks of shapes {:?} and {:?} do not multiply into {:?}",
+            l.shape(),
+            r.shape(),
+            acc.as_ref().map_or(want, |c| c.dim()),
+        ));
+    }
+    // A fresh accumulator is all zeros: the kernel overwrites it instead of reading it.
+    let accumulate = acc.is_some();
+    let c = acc.get_or_insert_with(|| Array2::zeros((l.nrows(), r.ncols())));
+    #[cfg(not(feature = "blas"))]
+    if gemm_kernel::mul_add(c, accumulate, l, r) {
+        return Ok(());
+    }
+    let beta = if accumulate { T::one() } else { T::zero() };
+    ndarray::linalg::general_mat_mul(T::one(), l, r, beta, c);
+    Ok(())
+}
+
+#[cfg(not(feature = "blas"))]
+mod gemm_kernel {
+    use ndarray::{Array2, ArrayView2, LinalgScalar};
+    use std::any::TypeId;
+
+    /// Runs `c (+)= l·r` through `gemm` when `T` is `f64` or `f32` and no axis is
+    /// empty; returns whether it did.
+    #[allow(unsafe_code)] // gemm's API takes raw pointers and strides.
+    pub(super) fn mul_add<T: LinalgScalar>(
+        c: &mut Array2<T>,
+        accumulate: bool,
+        l: &ArrayView2<'_, T>,
+        r: &ArrayView2<'_, T>,
+    ) -> bool {
+        let supported =
+            TypeId::of::<T>() == TypeId::of::<f64>() || TypeId::of::<T>() == TypeId::of::<f32>();
+        let (m, k, n) = (l.nrows(), l.ncols(), r.ncols());
+        if !supported || m == 0 || n == 0 || k == 0 || r.nrows() != k || c.dim() != (m, n) {
+            return false;
+        }
+        let (ls, rs) = (l.strides(), r.strides());
+        let cs = [c.strides()[0], c.strides()[1]];
+        // SAFETY: `T` is f64 or f32, the types gemm accepts. The three pointers and
+        // their strides come from ndarray arrays whose shapes were checked above
+        // (c is m×n, l is m×k, r is k×n), so every element gemm reads or writes lies
+        // inside them. `c` is borrowed mutably and owned, so it overlaps neither input.
+        // Parallelism::None: the array's scheduler already runs blocks in parallel.
+        unsafe {
+            gemm::gemm(
+                m,
+                n,
+                k,
+                c.as_mut_ptr(),
+                cs[1],
+                cs[0],
+                accumulate,
+                l.as_ptr(),
+                ls[1],
+                ls[0],
+                r.as_ptr(),
+                rs[1],
+                rs[0],
+                T::one(),
+                T::one(),
+                false,
+                false,
+                false,
+                gemm::Parallelism::None,
+            );
+        }
+        true
+    }
+}
