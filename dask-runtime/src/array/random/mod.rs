@@ -4,7 +4,8 @@
 //! (each method call on a [`Generator`] is a new stream, as NumPy's generator advances)
 //! and the element's global index. A block computes its elements wherever it runs, so
 //! the same seed gives the same array whatever the chunks and the number of workers
-//! (Dask's arrays change with the chunks). Normals use rand_distr's ziggurat.
+//! (Dask's arrays change with the chunks). Normals use rand_distr's ziggurat, with its
+//! fast path inlined ([`standard_normal_of`]).
 //!
 //! ```
 //! use dask_runtime::array::random::default_rng;
@@ -14,10 +15,15 @@
 //! assert_eq!(a, b);
 //! ```
 
+mod ziggurat;
+
+pub use ziggurat::standard_normal_of;
+#[cfg(test)]
+use ziggurat::ziggurat_x;
+
 use super::create::generated;
 use super::{Array, ChunkSpec, ShapeError};
 use ndarray::{ArrayD, IxDyn};
-use rand_distr::{Distribution, StandardNormal};
 use std::convert::Infallible;
 use std::hash::{BuildHasher, RandomState};
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -136,13 +142,13 @@ impl Generator {
                 .wrapping_add(GOLDEN)))
     }
 
-    /// An array whose element at global index `i` is `draw(stream of i)`.
+    /// An array whose element at global index `i` is `draw(key of i's stream)`.
     fn draw<T: super::Element>(
         &self,
         name: &'static str,
         shape: &[usize],
         chunks: ChunkSpec,
-        draw: impl Fn(&mut ElementStream) -> T + Send + Sync + 'static,
+        draw: impl Fn(u64) -> T + Send + Sync + 'static,
     ) -> Array<T> {
         let stream = self.stream();
         let full: Vec<usize> = shape.to_vec();
@@ -152,10 +158,7 @@ impl Generator {
             let mut values = Vec::with_capacity(n);
             let Some((&last, outer)) = lengths.split_last() else {
                 // A 0-d array: one element, index 0.
-                values.push(draw(&mut ElementStream {
-                    key: mix(stream),
-                    counter: 0,
-                }));
+                values.push(draw(mix(stream)));
                 return ArrayD::from_shape_vec(IxDyn(&[]), values).unwrap_or_default();
             };
             let last_offset = region[region.len() - 1].0;
@@ -166,10 +169,10 @@ impl Generator {
                     base = base * dim as u64 + (region[ax].0 + outer_index[ax]) as u64;
                 }
                 base = base * *full.last().unwrap_or(&1) as u64 + last_offset as u64;
-                for j in 0..last as u64 {
-                    let key = stream.wrapping_add((base + j).wrapping_mul(GOLDEN));
-                    values.push(draw(&mut ElementStream { key, counter: 0 }));
-                }
+                values.extend(
+                    (base..base + last as u64)
+                        .map(|i| draw(stream.wrapping_add(i.wrapping_mul(GOLDEN)))),
+                );
             }
             ArrayD::from_shape_vec(IxDyn(&lengths), values).unwrap_or_default()
         })
@@ -189,9 +192,8 @@ impl Generator {
                 format!("loc {loc} and scale {scale}: both must be finite, scale >= 0"),
             ));
         }
-        self.draw("normal", shape.as_ref(), chunks.into(), move |s| {
-            let z: f64 = StandardNormal.sample(s);
-            loc + scale * z
+        self.draw("normal", shape.as_ref(), chunks.into(), move |key| {
+            loc + scale * standard_normal_of(key)
         })
     }
 
@@ -218,8 +220,8 @@ impl Generator {
                 format!("low {low} and high {high}: both must be finite, low <= high"),
             ));
         }
-        self.draw("uniform", shape.as_ref(), chunks.into(), move |s| {
-            low + (high - low) * unit(rand_core::Rng::next_u64(s))
+        self.draw("uniform", shape.as_ref(), chunks.into(), move |key| {
+            low + (high - low) * unit(mix(key))
         })
     }
 
@@ -243,9 +245,12 @@ impl Generator {
             ));
         }
         let range = high.abs_diff(low);
-        self.draw("integers", shape.as_ref(), chunks.into(), move |s| {
-            let x = rand_core::Rng::next_u64(s);
+        self.draw("integers", shape.as_ref(), chunks.into(), move |key| {
+            let x = mix(key);
             low.wrapping_add(((u128::from(x) * u128::from(range)) >> 64) as i64)
         })
     }
 }
+
+#[cfg(test)]
+mod test;
