@@ -402,6 +402,75 @@ fn tree<T, R: Reducer<T>>(
     })
 }
 
+/// Elements a strip holds when a reduction makes a block a strip of rows at a time:
+/// 256 KB of f64, in L2 cache (smaller strips measured slower, larger ones spill).
+const STRIP_ELEMENTS: usize = 32_768;
+
+/// The strips of rows (`(offset into the block along axis 0, rows)`) that cover a
+/// block region, each about [`STRIP_ELEMENTS`] elements.
+fn strips(region: &[(usize, usize)]) -> impl Iterator<Item = (usize, usize)> {
+    let rows = region.first().map_or(0, |r| r.1);
+    let row: usize = region.iter().skip(1).map(|(_, l)| *l).product();
+    let per_strip = (STRIP_ELEMENTS / row.max(1)).max(1);
+    (0..rows)
+        .step_by(per_strip)
+        .map(move |at| (at, per_strip.min(rows - at)))
+}
+
+/// Lanes folded together, a transposed panel at a time: enough lanes that each row
+/// of the panel copies a cache line, few enough that the panel stays in cache.
+const PANEL_LANES: usize = 64;
+
+/// Folds every lane of `block` along `axis`, in the row-major order of the other
+/// axes, with positions rebased by `+ base`. Lanes across memory (any axis but the
+/// last) are first copied a panel at a time into contiguous rows, so the fold reads
+/// memory in order and in cache instead of striding through the whole block.
+fn fold_lanes<T: Element, R: Reducer<T>>(
+    r: &R,
+    block: ndarray::ArrayViewD<'_, T>,
+    axis: usize,
+    base: usize,
+) -> Vec<R::Acc> {
+    let block = block.as_standard_layout();
+    let shape = block.shape();
+    let len = shape[axis];
+    let outer: usize = shape[..axis].iter().product();
+    let inner: usize = shape[axis + 1..].iter().product();
+    let fold = |lane: &[T]| r.rebase(r.fold(ndarray::ArrayView1::from(lane)), &|p| p + base);
+    let Some(data) = block.as_slice() else {
+        // Unreachable (standard layout is contiguous); stay correct anyway.
+        return block
+            .lanes(Axis(axis))
+            .into_iter()
+            .map(|lane| r.rebase(r.fold(lane), &|p| p + base))
+            .collect();
+    };
+    let mut accs = Vec::with_capacity(outer * inner);
+    if inner == 1 {
+        accs.extend((0..outer).map(|o| fold(&data[o * len..(o + 1) * len])));
+        return accs;
+    }
+    let mut panel = vec![T::default(); PANEL_LANES.min(inner) * len];
+    for o in 0..outer {
+        let slab = &data[o * len * inner..(o + 1) * len * inner];
+        for first in (0..inner).step_by(PANEL_LANES) {
+            let width = PANEL_LANES.min(inner - first);
+            for (k, row) in slab.chunks_exact(inner).enumerate() {
+                for (j, &v) in row[first..first + width].iter().enumerate() {
+                    panel[j * len + k] = v;
+                }
+            }
+            accs.extend(
+                panel
+                    .chunks_exact(len.max(1))
+                    .take(width)
+                    .map(|lane| fold(&lane[..len])),
+            );
+        }
+    }
+    accs
+}
+
 /// The global row-major index of position `p` (row-major) of a block.
 fn global_index(region: &[(usize, usize)], shape: &[usize], p: usize) -> usize {
     let mut rest = p;
@@ -427,21 +496,17 @@ impl<T: Element> Array<T> {
                 let task = (d.blocks)(&idx);
                 let region = region(&d.chunks, &idx);
                 let (r, shape, kernel) = (Arc::clone(&r), d.shape.clone(), task.kernel);
-                let strips = task.region;
+                let strip_fn = task.region;
                 let args: Vec<Arg<super::AnyBlock>> =
                     task.leaves.into_iter().map(Arg::node).collect();
                 node(
                     name,
                     args,
                     move |args: &Vec<Arg<super::AnyBlock>>, inputs| {
-                        if let (Some(strip), Some(&(start, rows))) = (&strips, region.first()) {
+                        if let (Some(strip), Some(&(start, _))) = (&strip_fn, region.first()) {
                             // Make and fold the block a strip of rows at a time, in cache.
-                            let row: usize = region[1..].iter().map(|(_, l)| *l).product();
-                            let per_strip = (32_768 / row.max(1)).max(1);
                             let mut acc = r.empty();
-                            let mut at = 0;
-                            while at < rows {
-                                let n = per_strip.min(rows - at);
+                            for (at, n) in strips(&region) {
                                 let mut part = region.clone();
                                 part[0] = (start + at, n);
                                 let values = strip(&part)?;
@@ -449,7 +514,6 @@ impl<T: Element> Array<T> {
                                     global_index(&part, &shape, p)
                                 });
                                 acc = r.merge(acc, folded);
-                                at += n;
                             }
                             return Ok(acc);
                         }
@@ -517,24 +581,62 @@ impl<T: Element> Array<T> {
                                 }
                                 let task = (source.blocks)(&idx);
                                 let (r, kernel, offset) = (Arc::clone(&r), task.kernel, offsets[k]);
+                                let block_region = region(&source.chunks, &idx);
+                                let strip_fn = task.region;
                                 let args: Vec<Arg<super::AnyBlock>> =
                                     task.leaves.into_iter().map(Arg::node).collect();
                                 node(
                                     name,
                                     args,
                                     move |args: &Vec<Arg<super::AnyBlock>>, inputs| {
-                                        let values = args
-                                            .iter()
-                                            .map(|a| a.take(inputs))
-                                            .collect::<Result<Vec<_>, _>>()?;
-                                        let block = kernel(&values)?;
-                                        let mut lane_shape = block.shape().to_vec();
+                                        let mut lane_shape: Vec<usize> =
+                                            block_region.iter().map(|(_, l)| *l).collect();
                                         lane_shape.remove(axis);
-                                        let accs: Vec<R::Acc> = block
-                                            .lanes(Axis(axis))
-                                            .into_iter()
-                                            .map(|lane| r.rebase(r.fold(lane), &|p| p + offset))
-                                            .collect();
+                                        let accs = match &strip_fn {
+                                            // Make the block a strip of rows at a time, in cache.
+                                            Some(strip) if lane_shape.iter().all(|&l| l > 0) => {
+                                                let mut accs: Vec<R::Acc> = Vec::new();
+                                                for (at, n) in strips(&block_region) {
+                                                    let mut part = block_region.clone();
+                                                    part[0] = (part[0].0 + at, n);
+                                                    let values = strip(&part)?;
+                                                    if axis == 0 {
+                                                        // Every strip holds a piece of every lane.
+                                                        let folded = fold_lanes(
+                                                            &*r,
+                                                            values.view(),
+                                                            0,
+                                                            offset + at,
+                                                        );
+                                                        accs = if accs.is_empty() {
+                                                            folded
+                                                        } else {
+                                                            accs.into_iter()
+                                                                .zip(folded)
+                                                                .map(|(a, b)| r.merge(a, b))
+                                                                .collect()
+                                                        };
+                                                    } else {
+                                                        // Each strip holds whole lanes, in order.
+                                                        accs.extend(fold_lanes(
+                                                            &*r,
+                                                            values.view(),
+                                                            axis,
+                                                            offset,
+                                                        ));
+                                                    }
+                                                }
+                                                accs
+                                            }
+                                            _ => {
+                                                let values = args
+                                                    .iter()
+                                                    .map(|a| a.take(inputs))
+                                                    .collect::<Result<Vec<_>, _>>()?;
+                                                let block = kernel(&values)?;
+                                                fold_lanes(&*r, block.view(), axis, offset)
+                                            }
+                                        };
                                         Ok(ArrayD::from_shape_vec(IxDyn(&lane_shape), accs)?)
                                     },
                                 )

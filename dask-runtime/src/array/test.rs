@@ -330,6 +330,56 @@ fn a_mean_of_many_values_is_exact_to_1e_12() {
     assert!(((got - want) / want).abs() < 1e-12, "{got} vs {want}");
 }
 
+/// Every axis reduction of `x` along every axis against ndarray on `a`, x's values.
+fn check_axis_reductions(x: &Array<f64>, a: &ArrayD<f64>) {
+    for axis in 0..a.ndim() {
+        let ax = Axis(axis);
+        assert_close(&x.sum_axis(axis).compute().unwrap(), &a.sum_axis(ax));
+        assert_close(
+            &x.mean_axis(axis).compute().unwrap(),
+            &a.mean_axis(ax).unwrap(),
+        );
+        assert_close(
+            &x.var_axis(axis, 1.0).compute().unwrap(),
+            &a.var_axis(ax, 1.0),
+        );
+        assert_close(
+            &x.std_axis(axis, 0.0).compute().unwrap(),
+            &a.std_axis(ax, 0.0),
+        );
+        assert_close(
+            &x.max_axis(axis).compute().unwrap(),
+            &a.map_axis(ax, |l| l.fold(f64::MIN, |m, &v| m.max(v))),
+        );
+        assert_close(
+            &x.min_axis(axis).compute().unwrap(),
+            &a.map_axis(ax, |l| l.fold(f64::MAX, |m, &v| m.min(v))),
+        );
+        let argmax = a.map_axis(ax, |l| {
+            l.iter()
+                .enumerate()
+                .fold(
+                    (0, f64::MIN),
+                    |(bi, bv), (i, &v)| if v > bv { (i, v) } else { (bi, bv) },
+                )
+                .0 as i64
+        });
+        assert_eq!(x.argmax_axis(axis).compute().unwrap(), argmax);
+        assert_close(
+            &x.prod_axis(axis).compute().unwrap(),
+            &a.map_axis(ax, |l| l.product()),
+        );
+        let keep = x.sum_axis_keepdims(axis).compute().unwrap();
+        assert_close(&keep, &a.sum_axis(ax).insert_axis(ax));
+        let keep_max = x.max_axis(axis).expand_dims(axis).compute().unwrap();
+        assert_close(
+            &keep_max,
+            &a.map_axis(ax, |l| l.fold(f64::MIN, |m, &v| m.max(v)))
+                .insert_axis(ax),
+        );
+    }
+}
+
 #[test]
 fn axis_reductions_match_ndarray() {
     let a = data(&[5, 6, 4]);
@@ -338,53 +388,7 @@ fn axis_reductions_match_ndarray() {
         ChunkSpec::PerAxis(vec![5, 1, 3]),
         ChunkSpec::Uniform(10),
     ] {
-        let x = from_ndarray(a.clone(), c);
-        for axis in 0..3 {
-            let ax = Axis(axis);
-            assert_close(&x.sum_axis(axis).compute().unwrap(), &a.sum_axis(ax));
-            assert_close(
-                &x.mean_axis(axis).compute().unwrap(),
-                &a.mean_axis(ax).unwrap(),
-            );
-            assert_close(
-                &x.var_axis(axis, 1.0).compute().unwrap(),
-                &a.var_axis(ax, 1.0),
-            );
-            assert_close(
-                &x.std_axis(axis, 0.0).compute().unwrap(),
-                &a.std_axis(ax, 0.0),
-            );
-            assert_close(
-                &x.max_axis(axis).compute().unwrap(),
-                &a.map_axis(ax, |l| l.fold(f64::MIN, |m, &v| m.max(v))),
-            );
-            assert_close(
-                &x.min_axis(axis).compute().unwrap(),
-                &a.map_axis(ax, |l| l.fold(f64::MAX, |m, &v| m.min(v))),
-            );
-            let argmax = a.map_axis(ax, |l| {
-                l.iter()
-                    .enumerate()
-                    .fold(
-                        (0, f64::MIN),
-                        |(bi, bv), (i, &v)| if v > bv { (i, v) } else { (bi, bv) },
-                    )
-                    .0 as i64
-            });
-            assert_eq!(x.argmax_axis(axis).compute().unwrap(), argmax);
-            assert_close(
-                &x.prod_axis(axis).compute().unwrap(),
-                &a.map_axis(ax, |l| l.product()),
-            );
-            let keep = x.sum_axis_keepdims(axis).compute().unwrap();
-            assert_close(&keep, &a.sum_axis(ax).insert_axis(ax));
-            let keep_max = x.max_axis(axis).expand_dims(axis).compute().unwrap();
-            assert_close(
-                &keep_max,
-                &a.map_axis(ax, |l| l.fold(f64::MIN, |m, &v| m.max(v)))
-                    .insert_axis(ax),
-            );
-        }
+        check_axis_reductions(&from_ndarray(a.clone(), c), &a);
     }
     let b = from_ndarray(arr2(&[[true, false], [true, true]]).into_dyn(), 1);
     assert_eq!(
@@ -411,6 +415,20 @@ fn axis_reductions_match_ndarray() {
             .contains("axis 3 is out of range for a 3-d array"),
         "{err}"
     );
+}
+
+#[test]
+fn axis_reductions_of_generated_blocks_strip_by_strip() {
+    // Blocks above one strip (32,768 elements), lanes across more than one panel
+    // (64), ragged edges: generated and fused blocks take the strip path.
+    let rng = default_rng(5);
+    let x = &rng.normal(0.0, 1.0, [700, 150], [400, 150]) * 0.01 + 1.0;
+    check_axis_reductions(&x, &x.compute().unwrap());
+    let y = rng.normal(0.0, 1.0, [300, 300], [210, 190]);
+    let fused = &(&y + &y.t()) * 0.01 + 1.0;
+    check_axis_reductions(&fused, &fused.compute().unwrap());
+    let z = &rng.uniform(0.5, 1.5, [40, 30, 70], [25, 30, 70]) - 0.0;
+    check_axis_reductions(&z, &z.compute().unwrap());
 }
 
 #[test]
