@@ -37,6 +37,8 @@ pub trait Element:
     fn into_block(block: ArrayD<Self>) -> AnyBlock;
     #[doc(hidden)]
     fn from_block(block: &AnyBlock) -> Option<&Arc<ArrayD<Self>>>;
+    #[doc(hidden)]
+    fn spare() -> &'static super::buffers::Spare<Self>;
 }
 
 macro_rules! element {
@@ -51,6 +53,14 @@ macro_rules! element {
                     AnyBlock::$variant(b) => Some(b),
                     _ => None,
                 }
+            }
+            fn spare() -> &'static super::buffers::Spare<Self> {
+                thread_local! {
+                    static SPARE: std::cell::RefCell<Vec<Vec<$t>>> = const {
+                        std::cell::RefCell::new(Vec::new())
+                    };
+                }
+                &SPARE
             }
         }
     };

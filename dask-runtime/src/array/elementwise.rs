@@ -216,7 +216,10 @@ fn elementwise<T: Element>(
                             .ok_or_else(|| BoxError::from("empty wrapped block"))
                     })
                     .collect::<Result<Vec<_>, BoxError>>()?;
-                combine(&blocks, &shape)
+                let out = combine(&blocks, &shape);
+                // The inputs' strips are spent: their memory makes the next ones.
+                blocks.into_iter().for_each(super::buffers::recycle_block);
+                out
             }) as super::RegionFn<T>
         });
         let combine = Arc::clone(&combine);
@@ -256,7 +259,7 @@ pub(crate) fn zip_with<A: Element, B: Element, C: Element>(
         let y = y
             .broadcast(IxDyn(shape))
             .ok_or("block does not broadcast")?;
-        Ok(Zip::from(&x).and(&y).map_collect(|&p, &q| f(p, q)))
+        Ok(super::buffers::zip_map(&x, &y, &f)?)
     })
 }
 
@@ -310,7 +313,9 @@ impl<T: Element> Array<T> {
         self.map_block_tasks(name, move |_, task| {
             let f = Arc::clone(&f);
             super::compose_regional(task, <[(usize, usize)]>::to_vec, move |block| {
-                Ok(block.mapv(|v| f(v)))
+                let out = super::buffers::map(&block.view(), |v| f(v))?;
+                super::buffers::recycle(block);
+                Ok(out)
             })
         })
     }

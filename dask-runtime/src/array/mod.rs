@@ -21,6 +21,7 @@
 //! [`Error::Shape`] naming the operation and the shapes; nothing panics.
 
 mod block_product;
+mod buffers;
 mod chunks;
 mod create;
 mod element;

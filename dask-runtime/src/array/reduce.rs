@@ -471,6 +471,39 @@ fn fold_lanes<T: Element, R: Reducer<T>>(
     accs
 }
 
+/// [`fold_lanes`] over a block made a strip of rows at a time, in cache, by `strip`.
+fn fold_lanes_by_strip<T: Element, R: Reducer<T>>(
+    r: &R,
+    strip: &super::RegionFn<T>,
+    block_region: &[(usize, usize)],
+    axis: usize,
+    offset: usize,
+) -> Result<Vec<R::Acc>, BoxError> {
+    let mut accs: Vec<R::Acc> = Vec::new();
+    for (at, n) in strips(block_region) {
+        let mut part = block_region.to_vec();
+        part[0] = (part[0].0 + at, n);
+        let values = strip(&part)?;
+        if axis == 0 {
+            // Every strip holds a piece of every lane.
+            let folded = fold_lanes(r, values.view(), 0, offset + at);
+            accs = if accs.is_empty() {
+                folded
+            } else {
+                accs.into_iter()
+                    .zip(folded)
+                    .map(|(a, b)| r.merge(a, b))
+                    .collect()
+            };
+        } else {
+            // Each strip holds whole lanes, in order.
+            accs.extend(fold_lanes(r, values.view(), axis, offset));
+        }
+        super::buffers::recycle(values);
+    }
+    Ok(accs)
+}
+
 /// The global row-major index of position `p` (row-major) of a block.
 fn global_index(region: &[(usize, usize)], shape: &[usize], p: usize) -> usize {
     let mut rest = p;
@@ -514,6 +547,7 @@ impl<T: Element> Array<T> {
                                     global_index(&part, &shape, p)
                                 });
                                 acc = r.merge(acc, folded);
+                                super::buffers::recycle(values);
                             }
                             return Ok(acc);
                         }
@@ -593,40 +627,14 @@ impl<T: Element> Array<T> {
                                             block_region.iter().map(|(_, l)| *l).collect();
                                         lane_shape.remove(axis);
                                         let accs = match &strip_fn {
-                                            // Make the block a strip of rows at a time, in cache.
                                             Some(strip) if lane_shape.iter().all(|&l| l > 0) => {
-                                                let mut accs: Vec<R::Acc> = Vec::new();
-                                                for (at, n) in strips(&block_region) {
-                                                    let mut part = block_region.clone();
-                                                    part[0] = (part[0].0 + at, n);
-                                                    let values = strip(&part)?;
-                                                    if axis == 0 {
-                                                        // Every strip holds a piece of every lane.
-                                                        let folded = fold_lanes(
-                                                            &*r,
-                                                            values.view(),
-                                                            0,
-                                                            offset + at,
-                                                        );
-                                                        accs = if accs.is_empty() {
-                                                            folded
-                                                        } else {
-                                                            accs.into_iter()
-                                                                .zip(folded)
-                                                                .map(|(a, b)| r.merge(a, b))
-                                                                .collect()
-                                                        };
-                                                    } else {
-                                                        // Each strip holds whole lanes, in order.
-                                                        accs.extend(fold_lanes(
-                                                            &*r,
-                                                            values.view(),
-                                                            axis,
-                                                            offset,
-                                                        ));
-                                                    }
-                                                }
-                                                accs
+                                                fold_lanes_by_strip(
+                                                    &*r,
+                                                    strip,
+                                                    &block_region,
+                                                    axis,
+                                                    offset,
+                                                )?
                                             }
                                             _ => {
                                                 let values = args

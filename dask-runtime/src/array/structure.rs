@@ -50,12 +50,8 @@ impl<T: Element> Array<T> {
                     }
                     input
                 },
-                move |block| {
-                    Ok(block
-                        .permuted_axes(IxDyn(&perm))
-                        .as_standard_layout()
-                        .into_owned())
-                },
+                // Only the strides change: no copy. Consumers take any layout.
+                move |block| Ok(block.permuted_axes(IxDyn(&perm))),
             )
         })
     }
@@ -185,7 +181,11 @@ impl<T: Element> Array<T> {
                     Ok(w) => (w.blocks)(&vec![0; w.shape.len()]),
                     Err(e) => return failing_task(e),
                 };
-                compose(task, move |b| Ok(b.into_shape_with_order(IxDyn(&target))?))
+                compose(task, move |b| {
+                    Ok(b.as_standard_layout()
+                        .into_owned()
+                        .into_shape_with_order(IxDyn(&target))?)
+                })
             });
         }
         let row_in: usize = d.shape[1..].iter().product();

@@ -674,3 +674,42 @@ fn generated_and_elementwise_blocks_can_be_made_a_region_at_a_time() {
         whole.slice(ndarray::s![1..3, 4..7]).to_owned().into_dyn()
     );
 }
+
+#[test]
+fn strip_buffers_are_recycled_on_the_same_thread_only_when_unshared() {
+    let strip = ArrayD::from_elem(IxDyn(&[32, 1000]), 1.5_f64);
+    let ptr = strip.as_ptr();
+    buffers::recycle(strip);
+    let again = buffers::take::<f64>(32_000);
+    assert_eq!(again.as_ptr(), ptr, "the freed strip's memory comes back");
+    assert!(again.is_empty() && again.capacity() >= 32_000);
+    // Whole blocks go back to the allocator; a block someone else holds is left alone.
+    let big = ArrayD::<f64>::zeros(IxDyn(&[1000, 1000]));
+    let big_ptr = big.as_ptr();
+    buffers::recycle(big);
+    let fresh = buffers::take::<f64>(10);
+    assert!(fresh.as_ptr() != big_ptr && fresh.capacity() < 1_000_000);
+    let shared = std::sync::Arc::new(ArrayD::from_elem(IxDyn(&[8]), 2_i64));
+    let held = std::sync::Arc::clone(&shared);
+    buffers::recycle_block(AnyBlock::I64(shared));
+    assert_eq!(*held, ArrayD::from_elem(IxDyn(&[8]), 2_i64));
+    let fresh = buffers::take::<i64>(8);
+    assert_ne!(fresh.as_ptr(), held.as_ptr());
+}
+
+#[test]
+fn recycled_maps_match_ndarray_in_every_layout() {
+    let a = data(&[6, 5]);
+    // The same values as `a`, column-major.
+    let mut t = ArrayD::zeros(ndarray::ShapeBuilder::f(IxDyn(&[6, 5])));
+    t.assign(&a);
+    assert!(t.as_slice().is_none());
+    for x in [a.view(), t.view()] {
+        let got = buffers::map(&x, |v| v * 2.0 - 1.0).unwrap();
+        assert_eq!(got, a.mapv(|v| v * 2.0 - 1.0));
+        for y in [a.view(), t.view()] {
+            let got = buffers::zip_map(&x, &y, |p, q| p - 3.0 * q).unwrap();
+            assert_eq!(got, &a - &(&a * 3.0));
+        }
+    }
+}

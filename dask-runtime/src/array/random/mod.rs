@@ -155,7 +155,7 @@ impl Generator {
         generated(name, shape, chunks, move |region| {
             let lengths: Vec<usize> = region.iter().map(|(_, l)| *l).collect();
             let n: usize = lengths.iter().product();
-            let mut values = Vec::with_capacity(n);
+            let mut values = super::buffers::take(n);
             let Some((&last, outer)) = lengths.split_last() else {
                 // A 0-d array: one element, index 0.
                 values.push(draw(mix(stream)));

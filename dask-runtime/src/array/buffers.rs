@@ -1,0 +1,103 @@
+//! Recycled element buffers for the strips a reduction makes and folds in a loop.
+//!
+//! Each strip of `(x + x.t()).mean()` allocates a few 256 KB temporaries and frees
+//! them a moment later. glibc's malloc hands freed memory that size back to the OS
+//! (munmap, or trimming a thread's arena) and the next strip faults it back in: 39% of
+//! that benchmark's time was spent in the kernel. Instead, a worker thread keeps a
+//! few freed buffers of each element type and the next strip reuses them.
+
+use super::{AnyBlock, Element};
+use ndarray::{ArrayD, ArrayView, IxDyn, ShapeError, Zip};
+use std::cell::RefCell;
+use std::sync::Arc;
+use std::thread::LocalKey;
+
+/// Buffers a thread keeps, per element type.
+const KEEP: usize = 8;
+/// Buffers above this go back to the allocator: whole blocks are not recycled, only
+/// strips (256 KB of f64), so a thread holds at most `KEEP` times this.
+const MAX_BYTES: usize = 1 << 20;
+
+/// The thread's spare buffers of one element type.
+pub type Spare<T> = LocalKey<RefCell<Vec<Vec<T>>>>;
+
+/// An empty buffer with room for `len` elements, recycled when one is spare.
+pub(crate) fn take<T: Element>(len: usize) -> Vec<T> {
+    let spare = T::spare().with_borrow_mut(Vec::pop);
+    match spare {
+        Some(mut v) => {
+            v.clear();
+            v.reserve(len);
+            v
+        }
+        None => Vec::with_capacity(len),
+    }
+}
+
+/// Keeps `array`'s memory for a later [`take`] on this thread.
+pub(crate) fn recycle<T: Element>(array: ArrayD<T>) {
+    let (v, _) = array.into_raw_vec_and_offset();
+    if v.capacity() == 0 || v.capacity() * size_of::<T>() > MAX_BYTES {
+        return;
+    }
+    T::spare().with_borrow_mut(|spare| {
+        if spare.len() < KEEP {
+            spare.push(v);
+        }
+    });
+}
+
+/// Recycles a block nobody else holds.
+pub(crate) fn recycle_block(block: AnyBlock) {
+    match block {
+        AnyBlock::F64(b) => recycle_shared(b),
+        AnyBlock::F32(b) => recycle_shared(b),
+        AnyBlock::I64(b) => recycle_shared(b),
+        AnyBlock::Bool(b) => recycle_shared(b),
+    }
+}
+
+fn recycle_shared<T: Element>(block: Arc<ArrayD<T>>) {
+    if let Ok(array) = Arc::try_unwrap(block) {
+        recycle(array);
+    }
+}
+
+/// `f` of each element of `block`, in a recycled buffer.
+pub(crate) fn map<T: Element, U: Element>(
+    block: &ArrayView<'_, T, IxDyn>,
+    f: impl Fn(T) -> U,
+) -> Result<ArrayD<U>, ShapeError> {
+    let mut values = take::<U>(block.len());
+    if let Some(slice) = block.as_slice() {
+        values.extend(slice.iter().map(|&v| f(v)));
+        return ArrayD::from_shape_vec(block.raw_dim(), values);
+    }
+    // Another layout (a transposed block): fill, then assign in Zip's order.
+    values.resize(block.len(), U::default());
+    let mut out = ArrayD::from_shape_vec(block.raw_dim(), values)?;
+    Zip::from(&mut out).and(block).for_each(|o, &v| *o = f(v));
+    Ok(out)
+}
+
+/// `f` of each pair of elements of `a` and `b` (same shape), in a recycled buffer.
+pub(crate) fn zip_map<A: Element, B: Element, C: Element>(
+    a: &ArrayView<'_, A, IxDyn>,
+    b: &ArrayView<'_, B, IxDyn>,
+    f: impl Fn(A, B) -> C,
+) -> Result<ArrayD<C>, ShapeError> {
+    let mut values = take::<C>(a.len());
+    if let (Some(x), Some(y)) = (a.as_slice(), b.as_slice())
+        && x.len() == y.len()
+    {
+        values.extend(x.iter().zip(y).map(|(&p, &q)| f(p, q)));
+        return ArrayD::from_shape_vec(a.raw_dim(), values);
+    }
+    values.resize(a.len(), C::default());
+    let mut out = ArrayD::from_shape_vec(a.raw_dim(), values)?;
+    Zip::from(&mut out)
+        .and(a)
+        .and(b)
+        .for_each(|o, &p, &q| *o = f(p, q));
+    Ok(out)
+}
