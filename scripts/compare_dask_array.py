@@ -6,6 +6,12 @@
 One JSON line per case: the median of 3 runs, each in a fresh process (so the peak
 memory, from resource.getrusage, is the case's own). Dask uses its default threaded
 scheduler, the NumPy matmul OpenBLAS with its default threads.
+
+The headline ratio, measured side by side (rounds alternate Dask and dask-rs so both
+see the same machine load; one JSON line with the medians and ratios):
+
+    cargo build --release --example array_bench
+    .venv/bin/python scripts/compare_dask_array.py --against target/release/examples/array_bench
 """
 import json
 import resource
@@ -49,9 +55,47 @@ def case(name):
     print(seconds, value, peak_mb)
 
 
+def seconds_of(command):
+    out = subprocess.run(command, capture_output=True, text=True, check=True)
+    return float(out.stdout.split()[0])
+
+
+def side_by_side(case_name, runners, ratios, rounds=7):
+    """Rounds that run each command once, in turn; one JSON line of medians and ratios."""
+    times = {name: [] for name in runners}
+    for _ in range(rounds):
+        for name, command in runners.items():
+            times[name].append(seconds_of(command))
+    m = {name: statistics.median(t) for name, t in times.items()}
+    line = {"case": case_name, "rounds": rounds, **{name: round(v, 4) for name, v in m.items()}}
+    line.update({f"{a}_over_{b}": round(m[a] / m[b], 2) for a, b in ratios})
+    print(json.dumps(line), flush=True)
+
+
+def against(array_bench):
+    """The issue's two headline figures: the mission's mean and the 4000x4000 matmul."""
+    import dask
+    print(json.dumps({"dask": dask.__version__}), flush=True)
+    me = [sys.executable, __file__, "--case"]
+    side_by_side("mission_mean", {
+        "dask_mean": me + ["mean"],
+        "dask_mean_legacy": me + ["mean_legacy"],
+        "dask_rs_mean": [array_bench, "--case", "mean"],
+        "rayon_mean": [array_bench, "--case", "rayon_mean"],
+    }, [("dask_mean", "dask_rs_mean"), ("dask_mean_legacy", "dask_rs_mean"),
+        ("dask_rs_mean", "rayon_mean")])
+    side_by_side("matmul_4000", {
+        "numpy_matmul": me + ["matmul_numpy"],
+        "dask_rs_matmul": [array_bench, "--case", "matmul_only"],
+    }, [("dask_rs_matmul", "numpy_matmul")], rounds=5)
+
+
 def main():
     if len(sys.argv) == 3 and sys.argv[1] == "--case":
         case(sys.argv[2])
+        return
+    if len(sys.argv) == 3 and sys.argv[1] == "--against":
+        against(sys.argv[2])
         return
     import dask
     for name in ["mean", "mean_legacy", "sum_axis0", "x_plus_xt_mean", "std", "matmul", "matmul_numpy"]:
