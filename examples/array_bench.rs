@@ -7,9 +7,10 @@
 //! Cases (medians of 3 runs, each in a fresh process so peak memory is its own):
 //! `normal(0, 1, [10000, 10000], chunks [1000, 1000])` then `.mean()`, `.sum_axis(0)`,
 //! `(x + x.t()).mean()`, `.std()`, and a 4000x4000 matmul. Baselines measured in the same
-//! run: a hand-written rayon loop that generates and sums the same blocks (written out
-//! here, independently of the library, and checked to give the same mean) and
-//! ndarray's single-threaded `dot`. Block products run on the gemm crate's kernels; with
+//! run: a hand-written rayon loop that generates and sums the same blocks (the element
+//! keys written out here, each value drawn with the library's per-element sampler
+//! `standard_normal_of`, and checked to give the same mean) and ndarray's
+//! single-threaded `dot`. Block products run on the gemm crate's kernels; with
 //! `--features blas`, on the system's OpenBLAS (`apt-get install libopenblas-dev`).
 
 use dask::array::Array;
