@@ -10,7 +10,8 @@
 //! run: a hand-written rayon loop that generates and sums the same blocks (the element
 //! keys written out here, each value drawn with the library's per-element sampler
 //! `standard_normal_of`, and checked to give the same mean) and ndarray's
-//! single-threaded `dot`. Block products run on the gemm crate's kernels; with
+//! single-threaded `dot`. `exact_mean` sums the same values exactly (fixed point), and
+//! the run checks the library's mean against it to 1e-12 relative. Block products run on the gemm crate's kernels; with
 //! `--features blas`, on the system's OpenBLAS (`apt-get install libopenblas-dev`).
 
 use dask::array::Array;
@@ -68,11 +69,32 @@ fn rayon_mean() -> f64 {
     total / (N * N) as f64
 }
 
+/// The mission's mean summed exactly: each value is a fixed-point integer in units of
+/// 2^-90 (|x| < 8, so 10^8 of them fit an i128), dropping under 1e-27 a value.
+fn exact_mean() -> f64 {
+    const GOLDEN: u64 = 0x9e37_79b9_7f4a_7c15;
+    const SCALE: f64 = (1_u128 << 90) as f64;
+    let stream = mix(SEED ^ mix(GOLDEN));
+    let total: i128 = (0..N)
+        .into_par_iter()
+        .map(|i| {
+            (0..N)
+                .map(|j| {
+                    let key = stream.wrapping_add(((i * N + j) as u64).wrapping_mul(GOLDEN));
+                    (standard_normal_of(key) * SCALE) as i128
+                })
+                .sum::<i128>()
+        })
+        .sum();
+    total as f64 / SCALE / (N * N) as f64
+}
+
 fn run(case: &str) -> (f64, f64) {
     let start = Instant::now();
     let value = match case {
         "mean" => mission().mean().compute().expect("mean"),
         "rayon_mean" => rayon_mean(),
+        "exact_mean" => exact_mean(),
         "sum_axis0" => mission().sum_axis(0).compute().expect("sum_axis").sum(),
         "x_plus_xt_mean" => {
             let x = mission();
@@ -136,6 +158,7 @@ fn main() {
     let cases = [
         "mean",
         "rayon_mean",
+        "exact_mean",
         "sum_axis0",
         "x_plus_xt_mean",
         "std",
@@ -177,11 +200,18 @@ fn main() {
             "{{\"case\":\"{case}\",\"seconds\":{seconds:.4},\"value\":{value:.12e},\"peak_mb\":{peak:.1},\"runs\":3}}"
         );
     }
-    // The library and the hand-written loop draw the same numbers.
-    if let [lib, hand] = means.as_slice() {
+    // The library and the hand-written loop draw the same numbers, and the library's
+    // compensated tree sum is right against the exact one.
+    if let [lib, hand, exact] = means.as_slice() {
         assert!(
             (lib - hand).abs() < 1e-12,
             "dask::array mean {lib} vs hand-written {hand}"
         );
+        let relative = ((lib - exact) / exact).abs();
+        let naive = ((hand - exact) / exact).abs();
+        println!(
+            "{{\"check\":\"mean_vs_exact\",\"relative_error\":{relative:.3e},\"hand_written_relative_error\":{naive:.3e}}}"
+        );
+        assert!(relative < 1e-12, "mean {lib} vs exact {exact}");
     }
 }
