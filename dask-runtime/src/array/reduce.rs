@@ -431,19 +431,22 @@ fn fold_lanes<T: Element, R: Reducer<T>>(
     axis: usize,
     base: usize,
 ) -> Vec<R::Acc> {
+    if block.len_of(Axis(axis)) <= 1 || block.stride_of(Axis(axis)) == 1 {
+        // Lanes already lie in order in memory (the last axis of a row-major block, the
+        // first of a transposed one).
+        let lanes = block.lanes(Axis(axis));
+        return lanes.into_iter().map(|l| fold_lane(r, l, base)).collect();
+    }
     let block = block.as_standard_layout();
     let shape = block.shape();
     let len = shape[axis];
     let outer: usize = shape[..axis].iter().product();
     let inner: usize = shape[axis + 1..].iter().product();
-    let fold = |lane: &[T]| r.rebase(r.fold(ndarray::ArrayView1::from(lane)), &|p| p + base);
+    let fold = |lane: &[T]| fold_lane(r, ndarray::ArrayView1::from(lane), base);
     let Some(data) = block.as_slice() else {
         // Unreachable (standard layout is contiguous); stay correct anyway.
-        return block
-            .lanes(Axis(axis))
-            .into_iter()
-            .map(|lane| r.rebase(r.fold(lane), &|p| p + base))
-            .collect();
+        let lanes = block.lanes(Axis(axis));
+        return lanes.into_iter().map(|l| fold_lane(r, l, base)).collect();
     };
     let mut accs = Vec::with_capacity(outer * inner);
     if inner == 1 {
@@ -460,15 +463,19 @@ fn fold_lanes<T: Element, R: Reducer<T>>(
                     panel[j * len + k] = v;
                 }
             }
-            accs.extend(
-                panel
-                    .chunks_exact(len.max(1))
-                    .take(width)
-                    .map(|lane| fold(&lane[..len])),
-            );
+            accs.extend(panel.chunks_exact(len).take(width).map(fold));
         }
     }
     accs
+}
+
+/// One lane folded, its positions rebased by `+ base`.
+fn fold_lane<T: Element, R: Reducer<T>>(
+    r: &R,
+    lane: ndarray::ArrayView1<'_, T>,
+    base: usize,
+) -> R::Acc {
+    r.rebase(r.fold(lane), &|p| p + base)
 }
 
 /// [`fold_lanes`] over a block made a strip of rows at a time, in cache, by `strip`.
@@ -627,7 +634,9 @@ impl<T: Element> Array<T> {
                                             block_region.iter().map(|(_, l)| *l).collect();
                                         lane_shape.remove(axis);
                                         let accs = match &strip_fn {
-                                            Some(strip) if lane_shape.iter().all(|&l| l > 0) => {
+                                            Some(strip)
+                                                if block_region.iter().all(|&(_, l)| l > 0) =>
+                                            {
                                                 fold_lanes_by_strip(
                                                     &*r,
                                                     strip,

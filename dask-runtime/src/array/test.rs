@@ -429,6 +429,22 @@ fn axis_reductions_of_generated_blocks_strip_by_strip() {
     check_axis_reductions(&fused, &fused.compute().unwrap());
     let z = &rng.uniform(0.5, 1.5, [40, 30, 70], [25, 30, 70]) - 0.0;
     check_axis_reductions(&z, &z.compute().unwrap());
+    // Column-major strips: lanes along axis 0 are already contiguous.
+    let yt = &y.t() * 0.01 + 1.0;
+    check_axis_reductions(&y.t(), &y.t().compute().unwrap());
+    check_axis_reductions(&yt, &yt.compute().unwrap());
+}
+
+#[test]
+fn axis_reductions_over_an_empty_axis() {
+    // As NumPy: sums of nothing are 0, means NaN, and a max has no identity.
+    let a = ArrayD::<f64>::zeros(IxDyn(&[0, 5]));
+    let x = from_ndarray(a.clone(), 2);
+    assert_eq!(x.sum_axis(0).compute().unwrap(), a.sum_axis(Axis(0)));
+    assert!(x.mean_axis(0).compute().unwrap().iter().all(|v| v.is_nan()));
+    assert_eq!(x.sum_axis(1).compute().unwrap().len(), 0);
+    let err = x.max_axis(0).compute().unwrap_err();
+    assert!(err.to_string().contains("no identity"), "{err}");
 }
 
 #[test]
