@@ -1,9 +1,11 @@
-//! The README's main job: the mission's first two examples, serial beside parallel.
+//! The README's main job: the mission's three examples, serial beside parallel for the
+//! first two, time and peak memory for the array.
 //!
 //! ```text
 //! cargo run --release --example quickstart
 //! ```
 
+use dask::array::random;
 use dask::prelude::*;
 use std::time::{Duration, Instant};
 
@@ -28,6 +30,17 @@ fn add(x: i64, y: i64) -> i64 {
 fn f(x: f64) -> f64 {
     std::thread::sleep(Duration::from_millis(100));
     x.sqrt()
+}
+
+/// Peak resident memory of this process so far, in MB (Linux's VmHWM; NaN elsewhere).
+fn peak_mb() -> f64 {
+    std::fs::read_to_string("/proc/self/status")
+        .ok()
+        .and_then(|s| {
+            let line = s.lines().find(|l| l.starts_with("VmHWM:"))?;
+            line.split_whitespace().nth(1)?.parse::<f64>().ok()
+        })
+        .map_or(f64::NAN, |kb| kb / 1024.0)
 }
 
 fn timed<T>(what: &str, run: impl FnOnce() -> T) -> T {
@@ -62,6 +75,24 @@ fn main() -> Result<(), dask::Error> {
     })?;
     assert_eq!(serial, on_cores);
     assert_eq!(serial, wide);
-    println!("  sum of sqrt(0..30) = {:.4}", wide.iter().sum::<f64>());
+    println!("  sum of sqrt(0..30) = {:.4}\n", wide.iter().sum::<f64>());
+
+    println!("3. the mean of normal(0, 1, [10_000, 10_000]) in 1_000 x 1_000 chunks (800 MB)");
+    let x = random::default_rng(42).normal(0.0, 1.0, [10_000, 10_000], [1_000, 1_000]);
+    let mean: f64 = timed(
+        &format!(
+            "dask::array: x.mean(), {} chunks, {cores} workers",
+            x.nblocks()
+        ),
+        || x.mean().compute(),
+    )?;
+    println!(
+        "  mean {mean:+.2e}; this process's peak memory {:.0} MB: chunks in flight, never the array",
+        peak_mb()
+    );
+    assert!(
+        mean.abs() < 1e-3,
+        "the mean of 10^8 standard normals is about 0"
+    );
     Ok(())
 }
