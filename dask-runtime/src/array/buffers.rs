@@ -23,14 +23,14 @@ pub type Spare<T> = LocalKey<RefCell<Vec<Vec<T>>>>;
 
 /// An empty buffer with room for `len` elements, recycled when one is spare.
 pub(crate) fn take<T: Element>(len: usize) -> Vec<T> {
-    let spare = T::spare().with_borrow_mut(Vec::pop);
-    match spare {
-        Some(mut v) => {
+    match T::spare().with_borrow_mut(Vec::pop) {
+        Some(mut v) if v.capacity() >= len => {
             v.clear();
-            v.reserve(len);
             v
         }
-        None => Vec::with_capacity(len),
+        // Too small (a whole block after strips): growing it would copy it; a fresh
+        // allocation does not.
+        _ => Vec::with_capacity(len),
     }
 }
 
