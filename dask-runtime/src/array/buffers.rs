@@ -23,7 +23,12 @@ pub type Spare<T> = LocalKey<RefCell<Vec<Vec<T>>>>;
 
 /// An empty buffer with room for `len` elements, recycled when one is spare.
 pub(crate) fn take<T: Element>(len: usize) -> Vec<T> {
-    match T::spare().with_borrow_mut(Vec::pop) {
+    // try_with: during a thread's teardown the pool may be gone; then just allocate.
+    let spare = T::spare()
+        .try_with(|s| s.try_borrow_mut().ok()?.pop())
+        .ok()
+        .flatten();
+    match spare {
         Some(mut v) if v.capacity() >= len => {
             v.clear();
             v
@@ -40,8 +45,11 @@ pub(crate) fn recycle<T: Element>(array: ArrayD<T>) {
     if v.capacity() == 0 || v.capacity() * size_of::<T>() > MAX_BYTES {
         return;
     }
-    T::spare().with_borrow_mut(|spare| {
-        if spare.len() < KEEP {
+    // If the pool is gone (thread teardown) or busy, the buffer is simply freed.
+    let _ = T::spare().try_with(|s| {
+        if let Ok(mut spare) = s.try_borrow_mut()
+            && spare.len() < KEEP
+        {
             spare.push(v);
         }
     });
