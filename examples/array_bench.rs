@@ -23,34 +23,33 @@ const N: usize = 10_000;
 const CHUNK: usize = 1_000;
 const SEED: u64 = 42;
 
-/// Peak resident memory of this process, in MB (Linux's VmHWM).
-fn peak_mb() -> f64 {
-    std::fs::read_to_string("/proc/self/status")
-        .ok()
-        .and_then(|s| {
-            s.lines()
-                .find(|l| l.starts_with("VmHWM:"))
-                .and_then(|l| l.split_whitespace().nth(1)?.parse::<f64>().ok())
-        })
-        .map_or(f64::NAN, |kb| kb / 1024.0)
-}
+#[path = "support/peak_memory.rs"]
+mod peak_memory;
+use peak_memory::peak_mb;
 
 fn mission() -> Array<f64> {
     default_rng(SEED).normal(0.0, 1.0, [N, N], [CHUNK, CHUNK])
 }
 
-// The hand-written baseline: the same per-element stream keys as dask::array::random,
+// The hand-written baselines: the same per-element stream keys as dask::array::random,
 // written out here, and the same per-element sampler.
-fn mix(mut z: u64) -> u64 {
+const fn mix(mut z: u64) -> u64 {
     z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
     z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
     z ^ (z >> 31)
 }
 
+const GOLDEN: u64 = 0x9e37_79b9_7f4a_7c15;
+/// The stream of the generator's first call.
+const STREAM: u64 = mix(SEED ^ mix(GOLDEN));
+
+/// The mission's value at row `i`, column `j`.
+fn mission_value(i: usize, j: usize) -> f64 {
+    standard_normal_of(STREAM.wrapping_add(((i * N + j) as u64).wrapping_mul(GOLDEN)))
+}
+
 /// Sums the mission's array block by block on rayon, as one would by hand.
 fn rayon_mean() -> f64 {
-    const GOLDEN: u64 = 0x9e37_79b9_7f4a_7c15;
-    let stream = mix(SEED ^ mix(GOLDEN)); // the generator's first call
     let blocks = N / CHUNK;
     let total: f64 = (0..blocks * blocks)
         .into_par_iter()
@@ -59,8 +58,7 @@ fn rayon_mean() -> f64 {
             let mut sum = 0.0;
             for i in bi * CHUNK..(bi + 1) * CHUNK {
                 for j in bj * CHUNK..(bj + 1) * CHUNK {
-                    let key = stream.wrapping_add(((i * N + j) as u64).wrapping_mul(GOLDEN));
-                    sum += standard_normal_of(key);
+                    sum += mission_value(i, j);
                 }
             }
             sum
@@ -72,17 +70,12 @@ fn rayon_mean() -> f64 {
 /// The mission's mean summed exactly: each value is a fixed-point integer in units of
 /// 2^-90 (|x| < 8, so 10^8 of them fit an i128), dropping under 1e-27 a value.
 fn exact_mean() -> f64 {
-    const GOLDEN: u64 = 0x9e37_79b9_7f4a_7c15;
     const SCALE: f64 = (1_u128 << 90) as f64;
-    let stream = mix(SEED ^ mix(GOLDEN));
     let total: i128 = (0..N)
         .into_par_iter()
         .map(|i| {
             (0..N)
-                .map(|j| {
-                    let key = stream.wrapping_add(((i * N + j) as u64).wrapping_mul(GOLDEN));
-                    (standard_normal_of(key) * SCALE) as i128
-                })
+                .map(|j| (mission_value(i, j) * SCALE) as i128)
                 .sum::<i128>()
         })
         .sum();

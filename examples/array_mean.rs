@@ -9,16 +9,9 @@
 use dask::array::random;
 use std::time::Instant;
 
-/// Peak resident memory of this process, in MB (Linux's VmHWM).
-fn peak_mb() -> f64 {
-    std::fs::read_to_string("/proc/self/status")
-        .ok()
-        .and_then(|s| {
-            let line = s.lines().find(|l| l.starts_with("VmHWM:"))?;
-            line.split_whitespace().nth(1)?.parse::<f64>().ok()
-        })
-        .map_or(f64::NAN, |kb| kb / 1024.0)
-}
+#[path = "support/peak_memory.rs"]
+mod peak_memory;
+use peak_memory::peak_mb;
 
 fn main() -> Result<(), dask::Error> {
     match std::env::args().nth(1).as_deref() {

@@ -32,16 +32,9 @@ fn f(x: f64) -> f64 {
     x.sqrt()
 }
 
-/// Peak resident memory of this process so far, in MB (Linux's VmHWM; NaN elsewhere).
-fn peak_mb() -> f64 {
-    std::fs::read_to_string("/proc/self/status")
-        .ok()
-        .and_then(|s| {
-            let line = s.lines().find(|l| l.starts_with("VmHWM:"))?;
-            line.split_whitespace().nth(1)?.parse::<f64>().ok()
-        })
-        .map_or(f64::NAN, |kb| kb / 1024.0)
-}
+#[path = "support/peak_memory.rs"]
+mod peak_memory;
+use peak_memory::peak_mb;
 
 fn timed<T>(what: &str, run: impl FnOnce() -> T) -> T {
     let start = Instant::now();
