@@ -406,15 +406,27 @@ fn tree<T, R: Reducer<T>>(
 /// 256 KB of f64, in L2 cache (smaller strips measured slower, larger ones spill).
 const STRIP_ELEMENTS: usize = 32_768;
 
-/// The strips of rows (`(offset into the block along axis 0, rows)`) that cover a
-/// block region, each about [`STRIP_ELEMENTS`] elements.
-fn strips(region: &[(usize, usize)]) -> impl Iterator<Item = (usize, usize)> {
-    let rows = region.first().map_or(0, |r| r.1);
-    let row: usize = region.iter().skip(1).map(|(_, l)| *l).product();
+/// Makes the block `region` a strip of rows at a time (each about [`STRIP_ELEMENTS`]
+/// elements) with `strip`, hands each to `visit` with its region and its first row's
+/// offset into the block, then recycles its memory for the next one.
+fn for_each_strip<T: Element>(
+    strip: &super::RegionFn<T>,
+    region: &[(usize, usize)],
+    mut visit: impl FnMut(&[(usize, usize)], usize, ndarray::ArrayViewD<'_, T>),
+) -> Result<(), BoxError> {
+    let Some(&(start, rows)) = region.first() else {
+        return Ok(());
+    };
+    let row: usize = region[1..].iter().map(|(_, l)| *l).product();
     let per_strip = (STRIP_ELEMENTS / row.max(1)).max(1);
-    (0..rows)
-        .step_by(per_strip)
-        .map(move |at| (at, per_strip.min(rows - at)))
+    let mut part = region.to_vec();
+    for at in (0..rows).step_by(per_strip) {
+        part[0] = (start + at, per_strip.min(rows - at));
+        let values = strip(&part)?;
+        visit(&part, at, values.view());
+        super::buffers::recycle(values);
+    }
+    Ok(())
 }
 
 /// Lanes folded together, a transposed panel at a time: enough lanes that each row
@@ -431,28 +443,25 @@ fn fold_lanes<T: Element, R: Reducer<T>>(
     axis: usize,
     base: usize,
 ) -> Vec<R::Acc> {
-    if block.len_of(Axis(axis)) <= 1 || block.stride_of(Axis(axis)) == 1 {
-        // Lanes already lie in order in memory (the last axis of a row-major block, the
-        // first of a transposed one).
-        let lanes = block.lanes(Axis(axis));
-        return lanes.into_iter().map(|l| fold_lane(r, l, base)).collect();
+    // Lanes that already lie in order in memory are folded where they are: the last
+    // axis of a row-major block, the first of a transposed one.
+    let in_order =
+        |b: &ndarray::ArrayViewD<'_, T>| b.len_of(Axis(axis)) <= 1 || b.stride_of(Axis(axis)) == 1;
+    if in_order(&block) {
+        return fold_each_lane(r, block, axis, base);
     }
     let block = block.as_standard_layout();
+    let data = match block.as_slice() {
+        Some(data) if !in_order(&block.view()) => data,
+        // The axis is the last one; or, unreachable, row-major is not contiguous.
+        _ => return fold_each_lane(r, block.view(), axis, base),
+    };
     let shape = block.shape();
     let len = shape[axis];
     let outer: usize = shape[..axis].iter().product();
     let inner: usize = shape[axis + 1..].iter().product();
     let fold = |lane: &[T]| fold_lane(r, ndarray::ArrayView1::from(lane), base);
-    let Some(data) = block.as_slice() else {
-        // Unreachable (standard layout is contiguous); stay correct anyway.
-        let lanes = block.lanes(Axis(axis));
-        return lanes.into_iter().map(|l| fold_lane(r, l, base)).collect();
-    };
     let mut accs = Vec::with_capacity(outer * inner);
-    if inner == 1 {
-        accs.extend((0..outer).map(|o| fold(&data[o * len..(o + 1) * len])));
-        return accs;
-    }
     let mut panel = vec![T::default(); PANEL_LANES.min(inner) * len];
     for o in 0..outer {
         let slab = &data[o * len * inner..(o + 1) * len * inner];
@@ -467,6 +476,17 @@ fn fold_lanes<T: Element, R: Reducer<T>>(
         }
     }
     accs
+}
+
+/// Every lane along `axis` folded in place, in the row-major order of the other axes.
+fn fold_each_lane<T: Element, R: Reducer<T>>(
+    r: &R,
+    block: ndarray::ArrayViewD<'_, T>,
+    axis: usize,
+    base: usize,
+) -> Vec<R::Acc> {
+    let lanes = block.lanes(Axis(axis));
+    lanes.into_iter().map(|l| fold_lane(r, l, base)).collect()
 }
 
 /// One lane folded, its positions rebased by `+ base`.
@@ -487,27 +507,24 @@ fn fold_lanes_by_strip<T: Element, R: Reducer<T>>(
     offset: usize,
 ) -> Result<Vec<R::Acc>, BoxError> {
     let mut accs: Vec<R::Acc> = Vec::new();
-    for (at, n) in strips(block_region) {
-        let mut part = block_region.to_vec();
-        part[0] = (part[0].0 + at, n);
-        let values = strip(&part)?;
+    for_each_strip(strip, block_region, |_, at, values| {
         if axis == 0 {
             // Every strip holds a piece of every lane.
-            let folded = fold_lanes(r, values.view(), 0, offset + at);
+            let folded = fold_lanes(r, values, 0, offset + at);
             accs = if accs.is_empty() {
                 folded
             } else {
-                accs.into_iter()
+                std::mem::take(&mut accs)
+                    .into_iter()
                     .zip(folded)
                     .map(|(a, b)| r.merge(a, b))
                     .collect()
             };
         } else {
             // Each strip holds whole lanes, in order.
-            accs.extend(fold_lanes(r, values.view(), axis, offset));
+            accs.extend(fold_lanes(r, values, axis, offset));
         }
-        super::buffers::recycle(values);
-    }
+    })?;
     Ok(accs)
 }
 
@@ -536,26 +553,23 @@ impl<T: Element> Array<T> {
                 let task = (d.blocks)(&idx);
                 let region = region(&d.chunks, &idx);
                 let (r, shape, kernel) = (Arc::clone(&r), d.shape.clone(), task.kernel);
-                let strip_fn = task.region;
+                // A 0-d block has no rows to cut into strips.
+                let strip_fn = task.region.filter(|_| !region.is_empty());
                 let args: Vec<Arg<super::AnyBlock>> =
                     task.leaves.into_iter().map(Arg::node).collect();
                 node(
                     name,
                     args,
                     move |args: &Vec<Arg<super::AnyBlock>>, inputs| {
-                        if let (Some(strip), Some(&(start, _))) = (&strip_fn, region.first()) {
+                        if let Some(strip) = &strip_fn {
                             // Make and fold the block a strip of rows at a time, in cache.
                             let mut acc = r.empty();
-                            for (at, n) in strips(&region) {
-                                let mut part = region.clone();
-                                part[0] = (start + at, n);
-                                let values = strip(&part)?;
-                                let folded = r.rebase(r.fold(values.view()), &|p| {
-                                    global_index(&part, &shape, p)
-                                });
-                                acc = r.merge(acc, folded);
-                                super::buffers::recycle(values);
-                            }
+                            for_each_strip(strip, &region, |part, _, values| {
+                                let folded =
+                                    r.rebase(r.fold(values), &|p| global_index(part, &shape, p));
+                                let before = std::mem::replace(&mut acc, r.empty());
+                                acc = r.merge(before, folded);
+                            })?;
                             return Ok(acc);
                         }
                         let values = args
@@ -623,7 +637,10 @@ impl<T: Element> Array<T> {
                                 let task = (source.blocks)(&idx);
                                 let (r, kernel, offset) = (Arc::clone(&r), task.kernel, offsets[k]);
                                 let block_region = region(&source.chunks, &idx);
-                                let strip_fn = task.region;
+                                // A block with an empty axis has no strips, only empty lanes.
+                                let strip_fn = task
+                                    .region
+                                    .filter(|_| block_region.iter().all(|&(_, l)| l > 0));
                                 let args: Vec<Arg<super::AnyBlock>> =
                                     task.leaves.into_iter().map(Arg::node).collect();
                                 node(
@@ -634,18 +651,14 @@ impl<T: Element> Array<T> {
                                             block_region.iter().map(|(_, l)| *l).collect();
                                         lane_shape.remove(axis);
                                         let accs = match &strip_fn {
-                                            Some(strip)
-                                                if block_region.iter().all(|&(_, l)| l > 0) =>
-                                            {
-                                                fold_lanes_by_strip(
-                                                    &*r,
-                                                    strip,
-                                                    &block_region,
-                                                    axis,
-                                                    offset,
-                                                )?
-                                            }
-                                            _ => {
+                                            Some(strip) => fold_lanes_by_strip(
+                                                &*r,
+                                                strip,
+                                                &block_region,
+                                                axis,
+                                                offset,
+                                            )?,
+                                            None => {
                                                 let values = args
                                                     .iter()
                                                     .map(|a| a.take(inputs))

@@ -729,3 +729,15 @@ fn recycled_maps_match_ndarray_in_every_layout() {
         }
     }
 }
+
+#[test]
+fn reductions_of_a_zero_dimensional_array_see_its_one_value() {
+    let x = full([], 7.0_f64, 1);
+    assert_eq!(x.sum().compute().unwrap(), 7.0);
+    assert_eq!(x.mean().compute().unwrap(), 7.0);
+    assert_eq!(x.max().compute().unwrap(), 7.0);
+    let z = default_rng(4).normal(0.0, 1.0, [], 1);
+    let value = z.compute().unwrap().sum();
+    assert!(value != 0.0);
+    assert_eq!(z.sum().compute().unwrap(), value);
+}
