@@ -181,11 +181,7 @@ impl<T: Element> Array<T> {
                     Ok(w) => (w.blocks)(&vec![0; w.shape.len()]),
                     Err(e) => return failing_task(e),
                 };
-                compose(task, move |b| {
-                    Ok(b.as_standard_layout()
-                        .into_owned()
-                        .into_shape_with_order(IxDyn(&target))?)
-                })
+                compose(task, move |b| Ok(row_major_reshape(b, &target)?))
             });
         }
         let row_in: usize = d.shape[1..].iter().product();
@@ -217,13 +213,23 @@ impl<T: Element> Array<T> {
             };
             let mut target = vec![out_chunks[0][idx[0]]];
             target.extend(&target_rest);
-            compose(task, move |b| {
-                Ok(b.as_standard_layout()
-                    .into_owned()
-                    .into_shape_with_order(IxDyn(&target))?)
-            })
+            compose(task, move |b| Ok(row_major_reshape(b, &target)?))
         })
     }
+}
+
+/// `block` reshaped to `target` in row-major order, copied first only when its layout
+/// is not row-major (a transposed block is a view with permuted strides).
+fn row_major_reshape<T: Element>(
+    block: ArrayD<T>,
+    target: &[usize],
+) -> Result<ArrayD<T>, ndarray::ShapeError> {
+    let block = if block.is_standard_layout() {
+        block
+    } else {
+        block.as_standard_layout().into_owned()
+    };
+    block.into_shape_with_order(IxDyn(target))
 }
 
 impl<T: Element> Array<T> {

@@ -516,6 +516,28 @@ fn structure_matches_ndarray() {
             .to_string()
             .contains("35 elements")
     );
+    // Transposed blocks are column-major views: reshape reads them in row-major order.
+    let tr = data(&[4, 6]).t().as_standard_layout().into_owned();
+    for chunks in [[6, 4], [2, 4]] {
+        let r = from_ndarray(data(&[4, 6]), [chunks[1], chunks[0]])
+            .t()
+            .reshape(&[3, 2, 4])
+            .compute()
+            .unwrap();
+        assert_eq!(
+            r,
+            tr.clone().into_shape_with_order(IxDyn(&[3, 2, 4])).unwrap()
+        );
+    }
+    let one = from_ndarray(data(&[1, 1]), 1)
+        .t()
+        .reshape(&[])
+        .compute()
+        .unwrap();
+    assert_eq!(
+        one,
+        data(&[1, 1]).into_shape_with_order(IxDyn(&[])).unwrap()
+    );
 }
 
 #[test]
