@@ -4,9 +4,8 @@
 //! `f64` and `f32` blocks go through the `gemm` crate, which picks AVX-512, AVX2+FMA or
 //! NEON micro-kernels at run time: a 4000x4000 product takes 1.0 s on two workers here
 //! against 1.94 s on ndarray's pure-Rust kernel, as fast as OpenBLAS, so the default
-//! build needs no system BLAS. Other element types, and
-//! every type under the `blas` feature (OpenBLAS through ndarray), go through ndarray's
-//! `general_mat_mul`.
+//! build needs no system BLAS. Other element types, and every type under the `blas`
+//! feature (OpenBLAS through ndarray), go through ndarray's `general_mat_mul`.
 
 use ndarray::{Array2, ArrayView2, LinalgScalar};
 
@@ -28,7 +27,7 @@ pub(crate) fn mul_add<T: LinalgScalar>(
     }
     // A fresh accumulator is all zeros: the kernel overwrites it instead of reading it.
     let accumulate = acc.is_some();
-    let c = acc.get_or_insert_with(|| Array2::zeros((l.nrows(), r.ncols())));
+    let c = acc.get_or_insert_with(|| Array2::zeros(want));
     #[cfg(not(feature = "blas"))]
     if gemm_kernel::mul_add(c, accumulate, l, r) {
         return Ok(());

@@ -25,16 +25,21 @@ use rand_distr::{Distribution, StandardNormal};
 /// ```
 #[inline(always)]
 pub fn standard_normal_of(key: u64) -> f64 {
-    let bits = super::mix(key);
-    // As rand_distr: the low 8 bits pick the layer, the top 52 make u in [-1, 1).
+    match inside_layer(super::mix(key)) {
+        Some(x) => x,
+        None => rejected(key),
+    }
+}
+
+/// The ziggurat's fast path on one 64-bit draw: the sample, when the point falls
+/// inside its layer's box. As rand_distr: the low 8 bits pick the layer, the top 52
+/// make u in [-1, 1).
+#[inline(always)]
+pub(super) fn inside_layer(bits: u64) -> Option<f64> {
     let layer = (bits & 0xff) as usize;
     let u = f64::from_bits((bits >> 12) | 0x4000_0000_0000_0000) - 3.0;
     let x = u * ZIG_NORM_X[layer];
-    if x.abs() < ZIG_NORM_X[layer + 1] {
-        x
-    } else {
-        rejected(key)
-    }
+    (x.abs() < ZIG_NORM_X[layer + 1]).then_some(x)
 }
 
 /// The 1.2% of draws outside the layer's box: the reference sampler, same stream.
@@ -42,12 +47,6 @@ pub fn standard_normal_of(key: u64) -> f64 {
 #[inline(never)]
 fn rejected(key: u64) -> f64 {
     StandardNormal.sample(&mut ElementStream { key, counter: 0 })
-}
-
-/// The table, for the tests.
-#[cfg(test)]
-pub(super) fn ziggurat_x(layer: usize) -> f64 {
-    ZIG_NORM_X[layer]
 }
 
 /// rand_distr 0.6's `ZIG_NORM_X` (MIT or Apache-2.0, "Developers of the Rand
