@@ -22,13 +22,10 @@
 #![deny(missing_docs, missing_debug_implementations)]
 
 pub use dask_runtime::{
-    BoxError, Computable, Delayed, Error, IntoArg, Plan, Scheduler, array, compute, compute_with,
-    compute_with_callbacks, delayed_value, plan,
+    BoxError, CancelToken, Computable, DEFAULT_MAX_TASKS, Delayed, Error, IntoArg,
+    MAX_CACHED_POOLS, MAX_WORKERS, Options, Plan, Scheduler, array, compute, compute_with,
+    compute_with_callbacks, delayed_value, diagnostics, is_cancelled, plan,
 };
-
-/// Seeing the work: callbacks, a progress bar, a profiler, pictures of graphs (Dask's
-/// `dask.diagnostics` and `visualize`).
-pub use dask_runtime::observe as diagnostics;
 
 /// Turns a function into a lazy task constructor: calling it builds a node of a task
 /// graph and returns a [`Delayed`] of its result; nothing runs until `compute`.
@@ -205,7 +202,9 @@ pub use dask_macros::graph;
 
 /// Everything a user of dask needs in scope: `use dask::prelude::*;`.
 pub mod prelude {
-    pub use crate::{Delayed, Error, Plan, Scheduler, compute, delayed, graph};
+    pub use crate::{
+        CancelToken, Delayed, Error, Options, Plan, Scheduler, compute, delayed, graph,
+    };
 }
 
 /// The README's code blocks, compiled and run as doctests.

@@ -184,7 +184,9 @@ fn a_panic_in_a_task_is_an_error_naming_it_on_every_scheduler() {
             .compute_with(scheduler.clone())
             .unwrap_err();
         match err {
-            Error::TaskPanicked { name, key, message } => {
+            Error::TaskPanicked {
+                name, key, message, ..
+            } => {
                 assert_eq!(name, "explode");
                 assert_eq!(key, boom.key());
                 assert_eq!(message, "x = 3 is too big");

@@ -224,7 +224,9 @@ fn errors_and_panics_name_the_binding() {
     };
     for s in schedulers() {
         match boom.compute_with(s).unwrap_err() {
-            Error::TaskPanicked { name, key, message } => {
+            Error::TaskPanicked {
+                name, key, message, ..
+            } => {
                 assert_eq!((name, key.as_str()), ("explode", "b"));
                 assert_eq!(message, "x = 3 is too big");
             }

@@ -15,7 +15,8 @@ pub type BoxError = Box<dyn std::error::Error + Send + Sync + 'static>;
 /// # Examples
 ///
 /// ```
-/// use dask_runtime::{delayed_value, Error};
+/// # use dask_runtime as dask;
+/// use dask::{delayed_value, Error};
 ///
 /// let x = delayed_value(4_i64).map(|v| -> i64 { if v > 3 { panic!("too big: {v}") } else { v } });
 /// match x.compute() {
@@ -35,8 +36,10 @@ pub enum Error {
         name: &'static str,
         /// The task's unique key (`inc-3f2a...`).
         key: String,
-        /// The error the task returned.
+        /// The error the task returned (on its last attempt).
         source: BoxError,
+        /// How many times the task ran: 1, or more with `Options::retries`.
+        attempts: u32,
     },
     /// A task panicked; the panic was caught and the rest of the run stopped.
     TaskPanicked {
@@ -46,6 +49,24 @@ pub enum Error {
         key: String,
         /// The panic's message (`"<non-string panic payload>"` when it was not a string).
         message: String,
+        /// How many times the task ran: 1, or more with `Options::retries`.
+        attempts: u32,
+    },
+    /// The run's [`CancelToken`](crate::CancelToken) was cancelled: no task started after
+    /// that, and the running ones were let finish.
+    Cancelled,
+    /// The run's deadline (`Options::deadline`) passed: no task started after that.
+    DeadlineExceeded {
+        /// The keys of the tasks that were running when the deadline was found passed.
+        running: Vec<String>,
+    },
+    /// The graph is larger than the run allows (`Options::max_tasks`): it was refused
+    /// before anything ran.
+    TooManyTasks {
+        /// How many tasks the run would have had.
+        tasks: usize,
+        /// The ceiling.
+        limit: usize,
     },
     /// The scheduler asked for cannot run (`Threads(0)`, a bad `DASK_SCHEDULER`, a pool
     /// that failed to start).
@@ -91,12 +112,46 @@ impl Error {
 impl fmt::Display for Error {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
-            Error::TaskFailed { name, key, source } => {
-                write!(f, "task `{name}` ({key}) failed: {source}")
+            Error::TaskFailed {
+                name,
+                key,
+                source,
+                attempts,
+            } => {
+                write!(
+                    f,
+                    "task `{name}` ({key}) failed{}: {source}",
+                    Attempts(*attempts)
+                )
             }
-            Error::TaskPanicked { name, key, message } => {
-                write!(f, "task `{name}` ({key}) panicked: {message}")
+            Error::TaskPanicked {
+                name,
+                key,
+                message,
+                attempts,
+            } => {
+                write!(
+                    f,
+                    "task `{name}` ({key}) panicked{}: {message}",
+                    Attempts(*attempts)
+                )
             }
+            Error::Cancelled => f.write_str("the run was cancelled"),
+            Error::DeadlineExceeded { running } if running.is_empty() => {
+                f.write_str("the run's deadline passed")
+            }
+            Error::DeadlineExceeded { running } => {
+                write!(
+                    f,
+                    "the run's deadline passed while running {}",
+                    running.join(", ")
+                )
+            }
+            Error::TooManyTasks { tasks, limit } => write!(
+                f,
+                "the graph has {tasks} tasks, more than the limit of {limit} \
+                 (raise it with Options::max_tasks, or use bigger chunks)"
+            ),
             Error::Scheduler(message) => write!(f, "scheduler error: {message}"),
             Error::Shape { operation, message } => {
                 write!(f, "shape error in `{operation}`: {message}")
@@ -110,6 +165,18 @@ impl fmt::Display for Error {
     }
 }
 
+/// " after N attempts" when a task ran more than once.
+struct Attempts(u32);
+
+impl fmt::Display for Attempts {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        if self.0 > 1 {
+            write!(f, " after {} attempts", self.0)?;
+        }
+        Ok(())
+    }
+}
+
 impl std::error::Error for Error {
     fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
         match self {
@@ -120,10 +187,11 @@ impl std::error::Error for Error {
 }
 
 /// A task's value, or the error that names it: `outcome` is what the task gave under
-/// `catch_unwind`; `key` is only built when the task failed.
+/// `catch_unwind` on its last of `attempts`; `key` is only built when the task failed.
 pub(crate) fn task_outcome<T>(
     outcome: std::thread::Result<Result<T, BoxError>>,
     name: &'static str,
+    attempts: u32,
     key: impl FnOnce() -> String,
 ) -> Result<T, Error> {
     match outcome {
@@ -132,11 +200,13 @@ pub(crate) fn task_outcome<T>(
             name,
             key: key(),
             source,
+            attempts,
         }),
         Err(payload) => Err(Error::TaskPanicked {
             name,
             key: key(),
             message: panic_message(&*payload),
+            attempts,
         }),
     }
 }

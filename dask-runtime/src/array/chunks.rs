@@ -1,6 +1,7 @@
 //! Chunk specifications and the chunks (block sizes per axis, Dask's form) they give.
 
 use super::ShapeError;
+use std::sync::atomic::{AtomicUsize, Ordering};
 
 /// The byte size "auto" chunks aim at, like Dask's `array.chunk-size`.
 pub const AUTO_CHUNK_BYTES: usize = 128 << 20;
@@ -70,7 +71,20 @@ impl ChunkSpec {
         element_bytes: usize,
     ) -> Result<Vec<Vec<usize>>, ShapeError> {
         let op = "chunks";
-        match self {
+        element_count(shape)?;
+        let grid: Result<Vec<usize>, ShapeError> = match self {
+            ChunkSpec::Uniform(size) => shape.iter().map(|&n| block_count(n, *size)).collect(),
+            ChunkSpec::PerAxis(sizes) if sizes.len() == shape.len() => shape
+                .iter()
+                .zip(sizes)
+                .map(|(&n, &size)| block_count(n, if size == FULL { n.max(1) } else { size }))
+                .collect(),
+            ChunkSpec::Explicit(blocks) => Ok(blocks.iter().map(Vec::len).collect()),
+            // Checked below, where they are known, or refused with their own message.
+            _ => Ok(Vec::new()),
+        };
+        check_block_count(&grid?)?;
+        let chunks = match self {
             ChunkSpec::Uniform(size) => shape.iter().map(|&n| regular(n, *size, op)).collect(),
             ChunkSpec::PerAxis(sizes) => {
                 if sizes.len() != shape.len() {
@@ -121,7 +135,72 @@ impl ChunkSpec {
             }
             ChunkSpec::Auto => auto(shape, element_bytes, AUTO_CHUNK_BYTES),
             ChunkSpec::AutoBytes(bytes) => auto(shape, element_bytes, *bytes),
-        }
+        }?;
+        check_block_count(&chunks.iter().map(Vec::len).collect::<Vec<_>>())?;
+        Ok(chunks)
+    }
+}
+
+/// The most blocks an array may have unless raised with [`set_max_blocks`]: enough for
+/// a 10⁶-task graph a layer, far below what would exhaust memory while building it.
+pub const DEFAULT_MAX_BLOCKS: usize = 1_000_000;
+
+static MAX_BLOCKS: AtomicUsize = AtomicUsize::new(DEFAULT_MAX_BLOCKS);
+
+/// Sets the most blocks an array may have (for the whole process); an operation that
+/// would make more fails with [`Error::Shape`](crate::Error::Shape) saying how many it
+/// would have made. Returns the previous ceiling.
+///
+/// ```
+/// # use dask_runtime as dask;
+/// let x = dask::array::zeros::<f64>([10_000, 10_000], [1, 1]);   // 10^8 blocks
+/// let err = x.check().unwrap_err();
+/// assert!(err.to_string().contains("100000000 blocks"), "{err}");
+/// ```
+pub fn set_max_blocks(n: usize) -> usize {
+    MAX_BLOCKS.swap(n, Ordering::Relaxed)
+}
+
+/// The most blocks an array may have (see [`set_max_blocks`]).
+pub fn max_blocks() -> usize {
+    MAX_BLOCKS.load(Ordering::Relaxed)
+}
+
+/// The number of elements of `shape`, or an error when it overflows `usize`.
+pub(crate) fn element_count(shape: &[usize]) -> Result<usize, ShapeError> {
+    shape
+        .iter()
+        .try_fold(1_usize, |n, &len| n.checked_mul(len))
+        .ok_or_else(|| {
+            ShapeError::new(
+                "shape",
+                format!("shape {shape:?} has more elements than a usize can count"),
+            )
+        })
+}
+
+/// The number of blocks of size `size` along an axis of length `n`, without making them.
+fn block_count(n: usize, size: usize) -> Result<usize, ShapeError> {
+    if size == 0 {
+        return Err(ShapeError::new("chunks", "a zero-size chunk".into()));
+    }
+    Ok(n.div_ceil(size).max(1))
+}
+
+/// Refuses a grid of more blocks than [`max_blocks`].
+fn check_block_count(grid: &[usize]) -> Result<(), ShapeError> {
+    let limit = max_blocks();
+    let blocks = grid.iter().try_fold(1_usize, |n, &len| n.checked_mul(len));
+    match blocks {
+        Some(blocks) if blocks <= limit => Ok(()),
+        blocks => Err(ShapeError::new(
+            "chunks",
+            format!(
+                "{} blocks (grid {grid:?}), more than the limit of {limit} tasks a layer: \
+                 use bigger chunks, or raise it with dask::array::set_max_blocks",
+                blocks.map_or_else(|| "more than usize::MAX".to_owned(), |b| b.to_string())
+            ),
+        )),
     }
 }
 
@@ -146,7 +225,7 @@ fn auto(
     target: usize,
 ) -> Result<Vec<Vec<usize>>, ShapeError> {
     let mut size: Vec<usize> = shape.iter().map(|&n| n.max(1)).collect();
-    let bytes = |size: &[usize]| size.iter().product::<usize>() * element_bytes;
+    let bytes = |size: &[usize]| size.iter().fold(element_bytes, |b, &s| b.saturating_mul(s));
     while bytes(&size) > target.max(element_bytes) {
         let Some((axis, _)) = size.iter().enumerate().max_by_key(|(_, s)| **s) else {
             break;

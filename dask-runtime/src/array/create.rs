@@ -85,7 +85,16 @@ pub fn arange_with(start: f64, stop: f64, step: f64, chunks: impl Into<ChunkSpec
             format!("start {start}, stop {stop}, step {step}: step must be finite and non-zero"),
         );
     }
-    let n = ((stop - start) / step).ceil().max(0.0) as usize;
+    let n = ((stop - start) / step).ceil().max(0.0);
+    // Past 2^53 elements f64 steps no longer tell elements apart; far more than any
+    // memory holds anyway.
+    if n.is_nan() || n > 9_007_199_254_740_992.0 {
+        return Array::failed(
+            "arange",
+            format!("start {start}, stop {stop}, step {step}: {n:e} elements is too many"),
+        );
+    }
+    let n = n as usize;
     generated("arange", &[n], chunks.into(), move |r| {
         let (off, len) = r[0];
         ArrayD::from_shape_fn(IxDyn(&[len]), |i| start + (off + i[0]) as f64 * step)
@@ -104,7 +113,7 @@ pub fn linspace(start: f64, stop: f64, num: usize, chunks: impl Into<ChunkSpec>)
         let (off, len) = r[0];
         ArrayD::from_shape_fn(IxDyn(&[len]), |i| {
             let k = off + i[0];
-            if k + 1 == num {
+            if k + 1 == num && num > 1 {
                 stop
             } else {
                 start + k as f64 * step

@@ -465,26 +465,27 @@ arithmetic!(Div div "div"; f64, f32);
 arithmetic!(Rem rem "rem"; f64, f32);
 
 macro_rules! integer_division {
-    ($Trait:ident $method:ident $name:literal $checked:ident) => {
+    ($Trait:ident $method:ident $name:literal $wrapping:ident) => {
         impl $Trait<&Array<i64>> for &Array<i64> {
             type Output = Array<i64>;
-            /// Integer division by zero gives 0 here rather than a panic in a worker.
+            /// Integer division by zero gives 0 and `i64::MIN / -1` wraps to `i64::MIN`,
+            /// as NumPy's do, rather than a panic in a worker.
             fn $method(self, rhs: &Array<i64>) -> Array<i64> {
                 zip_with($name, self.into(), rhs.into(), |a: i64, b: i64| {
-                    a.$checked(b).unwrap_or(0)
+                    if b == 0 { 0 } else { a.$wrapping(b) }
                 })
             }
         }
         impl $Trait<i64> for &Array<i64> {
             type Output = Array<i64>;
             fn $method(self, rhs: i64) -> Array<i64> {
-                self.map_named($name, move |v| v.$checked(rhs).unwrap_or(0))
+                self.map_named($name, move |v| if rhs == 0 { 0 } else { v.$wrapping(rhs) })
             }
         }
     };
 }
-integer_division!(Div div "div" checked_div);
-integer_division!(Rem rem "rem" checked_rem);
+integer_division!(Div div "div" wrapping_div);
+integer_division!(Rem rem "rem" wrapping_rem);
 
 macro_rules! negation {
     ($($t:ty),*) => {$(

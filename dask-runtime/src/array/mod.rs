@@ -33,7 +33,9 @@ mod structure;
 #[cfg(test)]
 mod test;
 
-pub use chunks::{AUTO_CHUNK_BYTES, ChunkSpec, FULL};
+pub use chunks::{
+    AUTO_CHUNK_BYTES, ChunkSpec, DEFAULT_MAX_BLOCKS, FULL, max_blocks, set_max_blocks,
+};
 pub use create::{
     arange, arange_with, eye, from_delayed, from_ndarray, full, linspace, ones, zeros,
 };
@@ -45,7 +47,7 @@ pub use structure::{concatenate, stack};
 
 use crate::delayed::{Arg, node};
 use crate::error::BoxError;
-use crate::{Delayed, Error, Scheduler};
+use crate::{Delayed, Error, Options};
 use ndarray::{ArrayD, Dimension, IxDyn, Slice};
 use std::fmt;
 use std::sync::{Arc, OnceLock};
@@ -289,17 +291,18 @@ impl<T: Element> Array<T> {
     ///
     /// A kept shape error, or a failed task.
     pub fn compute(&self) -> Result<ArrayD<T>, Error> {
-        self.compute_with(Scheduler::from_env()?)
+        self.compute_with(Options::new())
     }
 
-    /// Computes the whole array on `scheduler`.
+    /// Computes the whole array as `options` say: a [`Scheduler`](crate::Scheduler),
+    /// or [`Options`] with callbacks, a cancel token, a deadline or retries.
     ///
     /// # Errors
     ///
-    /// As [`Array::compute`].
-    pub fn compute_with(&self, scheduler: Scheduler) -> Result<ArrayD<T>, Error> {
+    /// As [`Array::compute`], and as [`Delayed::compute_with`].
+    pub fn compute_with(&self, options: impl Into<Options>) -> Result<ArrayD<T>, Error> {
         let d = self.def()?;
-        let mut blocks = crate::compute_with(self.block_nodes()?.as_slice(), scheduler)?;
+        let mut blocks = crate::compute_with(self.block_nodes()?.as_slice(), options)?;
         let indices = Self::block_indices(&d.chunks);
         let mut regions = Vec::with_capacity(blocks.len());
         for (idx, block) in indices.iter().zip(&blocks) {
@@ -387,37 +390,6 @@ impl<T: Element> Array<T> {
             .map(|n| n.try_map(|b| typed::<T>(&b).map(|a| (**a).clone())))
             .collect();
         ArrayD::from_shape_vec(IxDyn(&grid), delayed).map_err(|e| Error::Internal(e.to_string()))
-    }
-
-    /// The task graph that computes the array's blocks, in graphviz's DOT language
-    /// (big graphs collapse to one node a layer, see [`crate::observe::DotOptions`]).
-    ///
-    /// # Errors
-    ///
-    /// A kept shape error.
-    pub fn to_dot(&self) -> Result<String, Error> {
-        self.to_dot_with(&crate::observe::DotOptions::default())
-    }
-
-    /// [`Array::to_dot`] with options.
-    ///
-    /// # Errors
-    ///
-    /// A kept shape error.
-    pub fn to_dot_with(&self, options: &crate::observe::DotOptions) -> Result<String, Error> {
-        let nodes = self.block_nodes()?;
-        let refs: Vec<&crate::delayed::node::NodeRef> = nodes.iter().map(Delayed::node).collect();
-        crate::observe::to_dot(&refs, options)
-    }
-
-    /// Writes the picture of the array's task graph to `path` (see
-    /// [`Delayed::visualize`]).
-    ///
-    /// # Errors
-    ///
-    /// A kept shape error, or as [`Delayed::visualize`].
-    pub fn visualize(&self, path: impl AsRef<std::path::Path>) -> Result<(), Error> {
-        crate::observe::write_picture(&self.to_dot()?, path.as_ref())
     }
 
     /// Cuts the array into new blocks. Each new block reads the old blocks it overlaps;

@@ -43,6 +43,11 @@ impl Compensated {
     fn add(self, x: f64) -> Self {
         let Compensated(s, c) = self;
         let t = s + x;
+        if !t.is_finite() {
+            // An infinity (or NaN) reached the sum: it stands as IEEE says (inf - inf is
+            // NaN only when both occur); the compensation would turn it into NaN.
+            return Compensated(t, c);
+        }
         let c = if s.abs() >= x.abs() {
             c + ((s - t) + x)
         } else {

@@ -1,9 +1,8 @@
 //! Arguments of a task: a plain value kept in the node, or another node's output.
 
-use super::Delayed;
-use super::node::{NodeRef, node};
+use super::{Delayed, node};
 use crate::error::BoxError;
-use crate::executor::Inputs;
+use crate::graph::{Args, Inputs, NodeRef, key_of};
 use std::ops::Deref;
 use std::sync::Arc;
 
@@ -21,7 +20,7 @@ impl<T> std::fmt::Debug for Arg<T> {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match &self.0 {
             Source::Value(_) => f.write_str("Arg::Value"),
-            Source::Node(Some(n)) => write!(f, "Arg::Node({})", super::node::key_of(&**n)),
+            Source::Node(Some(n)) => write!(f, "Arg::Node({})", key_of(&**n)),
             Source::Node(None) => f.write_str("Arg::Node(<dropped>)"),
         }
     }
@@ -179,4 +178,28 @@ pub(crate) fn gather<T: Clone + Send + Sync + 'static>(parts: Vec<Delayed<T>>) -
     node("list", args, |args: &Vec<Arg<T>>, inputs| {
         args.iter().map(|arg| arg.take(inputs)).collect()
     })
+}
+
+impl<T: Send + Sync + 'static, Rest: Args> Args for (Arg<T>, Rest) {
+    fn visit_deps<'a>(&'a self, f: &mut dyn FnMut(&'a NodeRef)) {
+        self.0.visit_dep(f);
+        self.1.visit_deps(f);
+    }
+    fn take_deps(&mut self, out: &mut Vec<NodeRef>) {
+        self.0.take_dep(out);
+        self.1.take_deps(out);
+    }
+}
+
+impl<T: Send + Sync + 'static> Args for Vec<Arg<T>> {
+    fn visit_deps<'a>(&'a self, f: &mut dyn FnMut(&'a NodeRef)) {
+        for arg in self {
+            arg.visit_dep(f);
+        }
+    }
+    fn take_deps(&mut self, out: &mut Vec<NodeRef>) {
+        for arg in self {
+            arg.take_dep(out);
+        }
+    }
 }

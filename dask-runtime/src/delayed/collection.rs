@@ -1,9 +1,9 @@
 //! `dask::compute`: several lazy values run as one graph.
 
 use super::Delayed;
-use super::node::{NodeRef, Value, key_of};
 use crate::executor;
-use crate::{Error, Scheduler};
+use crate::graph::{NodeRef, Value, key_of};
+use crate::{Error, Options, Scheduler};
 use std::sync::Arc;
 
 mod sealed {
@@ -30,7 +30,8 @@ pub trait Computable: sealed::Sealed {
 /// # Examples
 ///
 /// ```
-/// use dask_runtime::{compute, delayed_value};
+/// # use dask_runtime as dask;
+/// use dask::{compute, delayed_value};
 ///
 /// let shared = delayed_value(10_i64).map(|v| v * 2);
 /// let a = shared.map(|v| v + 1);
@@ -49,31 +50,44 @@ pub fn compute<C: Computable>(values: C) -> Result<C::Output, Error> {
     compute_with(values, Scheduler::from_env()?)
 }
 
-/// [`compute`] on a chosen scheduler.
+/// [`compute`] as `options` say: a [`Scheduler`], or [`Options`] with callbacks, a
+/// cancel token, a deadline or retries.
+///
+/// ```
+/// # use dask_runtime as dask;
+/// use dask::{Options, Scheduler};
+/// let parts: Vec<_> = (0..3).map(|i| dask::delayed_value(i).map(|v| v + 1)).collect();
+/// assert_eq!(dask::compute_with(parts.clone(), Scheduler::Sync).unwrap(), [1, 2, 3]);
+/// assert_eq!(dask::compute_with(parts, Options::new().retries(1)).unwrap(), [1, 2, 3]);
+/// ```
 ///
 /// # Errors
 ///
 /// As [`Delayed::compute_with`].
-pub fn compute_with<C: Computable>(values: C, scheduler: Scheduler) -> Result<C::Output, Error> {
-    compute_with_callbacks(values, scheduler, &[])
-}
-
-/// [`compute_with`] with `callbacks` besides any registered ones.
-///
-/// # Errors
-///
-/// As [`Delayed::compute_with`], and [`Error::Callback`] if a callback panicked.
-pub fn compute_with_callbacks<C: Computable>(
+pub fn compute_with<C: Computable>(
     values: C,
-    scheduler: Scheduler,
-    callbacks: &[Arc<dyn crate::observe::Callback>],
+    options: impl Into<Options>,
 ) -> Result<C::Output, Error> {
     let nodes = values.output_nodes();
     if nodes.is_empty() {
         return values.collect_values(Vec::new());
     }
-    let outputs = executor::execute(&nodes, &scheduler, callbacks)?;
+    let outputs = executor::execute(&nodes, &options.into())?;
     values.collect_values(outputs)
+}
+
+/// [`compute_with`] on `scheduler` with `callbacks` besides any registered ones: a
+/// thin alias of `compute_with(values, Options::from(scheduler).callbacks(callbacks))`.
+///
+/// # Errors
+///
+/// As [`Delayed::compute_with`].
+pub fn compute_with_callbacks<C: Computable>(
+    values: C,
+    scheduler: Scheduler,
+    callbacks: &[Arc<dyn crate::hooks::Callback>],
+) -> Result<C::Output, Error> {
+    compute_with(values, Options::from(scheduler).callbacks(callbacks))
 }
 
 /// Turns a shared output into an owned `T`, moving it when nobody else holds it.

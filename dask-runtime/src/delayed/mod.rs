@@ -2,18 +2,16 @@
 
 mod arg;
 mod collection;
-pub(crate) mod node;
 mod ops;
 #[cfg(test)]
 mod test;
 
 pub use arg::{Arg, ArgRef, IntoArg};
 pub use collection::{Computable, compute, compute_with, compute_with_callbacks};
-pub use node::{Args, node};
 
 use crate::executor;
-use crate::{Error, Scheduler};
-use node::NodeRef;
+use crate::graph::{Args, Inputs, NodeRef, key_of, new_node};
+use crate::{BoxError, Error, Options, Scheduler};
 use std::fmt;
 use std::marker::PhantomData;
 use std::sync::Arc;
@@ -28,7 +26,8 @@ use std::sync::Arc;
 /// # Examples
 ///
 /// ```
-/// use dask_runtime::delayed_value;
+/// # use dask_runtime as dask;
+/// use dask::delayed_value;
 ///
 /// let x = delayed_value(1_i64);
 /// let y = x.map(|v| v + 1);          // nothing has run yet
@@ -53,7 +52,7 @@ impl<T> Clone for Delayed<T> {
 
 impl<T> fmt::Debug for Delayed<T> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "Delayed({})", node::key_of(&*self.node))
+        write!(f, "Delayed({})", key_of(&*self.node))
     }
 }
 
@@ -76,7 +75,7 @@ impl<T> Delayed<T> {
     /// The task's unique key: its function's name and a token, like Dask's
     /// (`inc-9e3779b97f4a7c15`). Error messages name tasks by it.
     pub fn key(&self) -> String {
-        node::key_of(&*self.node)
+        key_of(&*self.node)
     }
 
     /// The name of the function the task runs (`inc`, `add`, `map`, `list`, `value`).
@@ -106,26 +105,41 @@ impl<T: Send + Sync + 'static> Delayed<T> {
         self.compute_with(Scheduler::from_env()?)
     }
 
-    /// Runs the graph on `scheduler`.
+    /// Runs the graph as `options` say: a [`Scheduler`], or [`Options`] with
+    /// callbacks, a [`CancelToken`](crate::CancelToken), a deadline or retries.
     ///
     /// ```
-    /// use dask_runtime::{delayed_value, Scheduler};
+    /// # use dask_runtime as dask;
+    /// use dask::{Options, Scheduler, delayed_value};
+    /// use std::time::Duration;
+    ///
     /// let x = delayed_value(2.0_f64).map(f64::sqrt);
     /// assert_eq!(x.compute_with(Scheduler::Sync).unwrap(), 2.0_f64.sqrt());
+    /// let options = Options::new().deadline(Duration::from_secs(10));
+    /// assert_eq!(x.compute_with(options).unwrap(), 2.0_f64.sqrt());
     /// ```
     ///
     /// # Errors
     ///
-    /// As [`Delayed::compute`], and [`Error::Scheduler`] for `Threads(0)`.
-    pub fn compute_with(&self, scheduler: Scheduler) -> Result<T, Error> {
-        self.compute_with_callbacks(scheduler, &[])
+    /// As [`Delayed::compute`]; [`Error::Scheduler`] for `Threads(0)` or more than
+    /// [`MAX_WORKERS`](crate::MAX_WORKERS) workers; [`Error::Callback`] if a callback
+    /// panicked; [`Error::Cancelled`] and [`Error::DeadlineExceeded`];
+    /// [`Error::TooManyTasks`] above the task ceiling.
+    pub fn compute_with(&self, options: impl Into<Options>) -> Result<T, Error> {
+        let mut values = executor::execute(&[&self.node], &options.into())?;
+        let value = values
+            .pop()
+            .ok_or_else(|| Error::Internal("no output value".into()))?;
+        collection::unshare::<T>(value, &self.node)
     }
 
     /// Runs the graph on `scheduler` with `callbacks` (besides any registered ones):
-    /// Dask's `compute(callbacks=[...])`.
+    /// Dask's `compute(callbacks=[...])`. A thin alias of
+    /// `compute_with(Options::from(scheduler).callbacks(callbacks))`.
     ///
     /// ```
-    /// use dask_runtime::{Scheduler, delayed_value, observe::Profiler};
+    /// # use dask_runtime as dask;
+    /// use dask::{Scheduler, delayed_value, diagnostics::Profiler};
     /// use std::sync::Arc;
     /// let profiler = Profiler::new();
     /// let x = delayed_value(1).map(|v| v + 1);
@@ -135,65 +149,20 @@ impl<T: Send + Sync + 'static> Delayed<T> {
     ///
     /// # Errors
     ///
-    /// As [`Delayed::compute_with`], and [`Error::Callback`] if a callback panicked.
+    /// As [`Delayed::compute_with`].
     pub fn compute_with_callbacks(
         &self,
         scheduler: Scheduler,
-        callbacks: &[Arc<dyn crate::observe::Callback>],
+        callbacks: &[Arc<dyn crate::hooks::Callback>],
     ) -> Result<T, Error> {
-        let mut values = executor::execute(&[&self.node], &scheduler, callbacks)?;
-        let value = values
-            .pop()
-            .ok_or_else(|| Error::Internal("no output value".into()))?;
-        collection::unshare::<T>(value, &self.node)
-    }
-
-    /// The graph behind this value in graphviz's DOT language: functions as ellipses,
-    /// their outputs as boxes (Dask's `visualize()` picture).
-    ///
-    /// ```
-    /// use dask_runtime::delayed_value;
-    /// let dot = (delayed_value(1_i64) + 2).to_dot();
-    /// assert_eq!(dot.matches("shape=ellipse").count(), 2);
-    /// ```
-    pub fn to_dot(&self) -> String {
-        self.to_dot_with(&crate::observe::DotOptions::default())
-    }
-
-    /// [`Delayed::to_dot`] with options: layout direction, colours, collapsing.
-    pub fn to_dot_with(&self, options: &crate::observe::DotOptions) -> String {
-        crate::observe::to_dot(&[&self.node], options).unwrap_or_else(|e| format!("// {e}\n"))
-    }
-
-    /// Writes the picture of the graph to `path`: DOT text for `.dot`, else rendered by
-    /// graphviz's `dot` program (`.svg`, `.png`, `.pdf`).
-    ///
-    /// # Errors
-    ///
-    /// [`Error::Io`] when the file cannot be written or graphviz is not installed (the
-    /// message names the package).
-    pub fn visualize(&self, path: impl AsRef<std::path::Path>) -> Result<(), Error> {
-        self.visualize_with(path, &crate::observe::DotOptions::default())
-    }
-
-    /// [`Delayed::visualize`] with options.
-    ///
-    /// # Errors
-    ///
-    /// As [`Delayed::visualize`].
-    pub fn visualize_with(
-        &self,
-        path: impl AsRef<std::path::Path>,
-        options: &crate::observe::DotOptions,
-    ) -> Result<(), Error> {
-        let dot = crate::observe::to_dot(&[&self.node], options)?;
-        crate::observe::write_picture(&dot, path.as_ref())
+        self.compute_with(Options::from(scheduler).callbacks(callbacks))
     }
 
     /// A node that applies `f` to this value: Dask's `delayed(f)(x)` for a closure.
     ///
     /// ```
-    /// use dask_runtime::delayed_value;
+    /// # use dask_runtime as dask;
+    /// use dask::delayed_value;
     /// let words = delayed_value(String::from("a b c")).map(|s| s.split(' ').count());
     /// assert_eq!(words.compute().unwrap(), 3);
     /// ```
@@ -214,7 +183,8 @@ impl<T: Send + Sync + 'static> Delayed<T> {
     /// [`Error::TaskFailed`], keeping the error as its source.
     ///
     /// ```
-    /// use dask_runtime::delayed_value;
+    /// # use dask_runtime as dask;
+    /// use dask::delayed_value;
     /// let n = delayed_value(String::from("x1")).try_map(|s| s.parse::<i64>());
     /// let err = n.compute().unwrap_err();
     /// assert!(err.to_string().contains("invalid digit"), "{err}");
@@ -234,11 +204,23 @@ impl<T: Send + Sync + 'static> Delayed<T> {
     }
 }
 
+/// Builds a node that runs `task` on the values of `args`: the one constructor every
+/// `#[delayed]` function, operator and `map` goes through.
+pub fn node<A, F, R>(name: &'static str, args: A, task: F) -> Delayed<R>
+where
+    A: Args,
+    F: Fn(&A, &mut Inputs<'_>) -> Result<R, BoxError> + Send + Sync + 'static,
+    R: Send + Sync + 'static,
+{
+    Delayed::from_node(new_node(name, args, task))
+}
+
 /// Wraps a plain value as a node, Dask's `delayed(value)`. The value is cloned each time
 /// the graph runs.
 ///
 /// ```
-/// use dask_runtime::delayed_value;
+/// # use dask_runtime as dask;
+/// use dask::delayed_value;
 /// let data = delayed_value(vec![1, 2, 3]);
 /// assert_eq!(data.map(|v| v.iter().sum::<i32>()).compute().unwrap(), 6);
 /// ```

@@ -127,7 +127,10 @@ fn a_list_of_delayeds_is_one_argument() {
 fn a_failing_map_names_the_task_and_keeps_the_source() {
     let parsed = delayed_value("12x".to_owned()).try_map(|s| s.parse::<i32>());
     let err = parsed.compute().unwrap_err();
-    let Error::TaskFailed { name, key, source } = &err else {
+    let Error::TaskFailed {
+        name, key, source, ..
+    } = &err
+    else {
         panic!("expected TaskFailed, got {err:?}");
     };
     assert_eq!(*name, "map");

@@ -2,32 +2,29 @@
 //! thread ([`Scheduler::Sync`]) or on a rayon pool ([`Scheduler::Threads`]). See
 //! `README.md` beside this file for the design.
 
-mod order;
 pub(crate) mod pool;
 mod state;
+pub(crate) mod stop;
 #[cfg(test)]
 mod test;
 
-pub(crate) use order::Layout;
-pub use state::Inputs;
-
-use crate::delayed::node::{NodeRef, Value};
-use crate::observe::{self, Callback, RunInfo, TaskInfo, TaskKey};
-use crate::{Error, Scheduler};
+use crate::graph::{Layout, NodeRef, Value};
+use crate::hooks::{Observed, TaskInfo, TaskKey};
+use crate::{Error, Options, Scheduler};
 use state::RunState;
-use std::sync::Arc;
+use stop::Stopper;
 
-/// Runs everything `outputs` depend on and returns their values in order (a node asked
-/// for twice gives the same shared value twice), with `extra` callbacks besides the
-/// registered ones.
-pub(crate) fn execute(
-    outputs: &[&NodeRef],
-    scheduler: &Scheduler,
-    extra: &[Arc<dyn Callback>],
-) -> Result<Vec<Value>, Error> {
+/// Runs everything `outputs` depend on, as `options` say, and returns their values in
+/// order (a node asked for twice gives the same shared value twice).
+pub(crate) fn execute(outputs: &[&NodeRef], options: &Options) -> Result<Vec<Value>, Error> {
+    let scheduler = options.resolved_scheduler()?;
     let layout = Layout::new(outputs).map_err(Error::Internal)?;
-    let hooks = observe::hooks(extra);
-    let run = hooks.as_ref().map(|_| {
+    check_size(layout.len(), options)?;
+    let pool = match scheduler {
+        Scheduler::Threads(n) => Some(pool::get(n)?),
+        Scheduler::Sync => None,
+    };
+    let observed = Observed::start(&options.callbacks, workers(&scheduler), || {
         let tasks = layout
             .nodes
             .iter()
@@ -37,28 +34,36 @@ pub(crate) fn execute(
             })
             .collect();
         let (dep_start, deps) = layout.dep_table();
-        let workers = match *scheduler {
-            Scheduler::Threads(n) => n,
-            Scheduler::Sync => 1,
-        };
-        RunInfo::new(tasks, dep_start.into(), deps.into(), workers)
-    });
-    if let (Some(hooks), Some(run)) = (&hooks, &run) {
-        observe::notify(hooks, |c| c.start(run))?;
+        (tasks, dep_start.into(), deps.into())
+    })?;
+    let stopper = Stopper::new(options, layout.len());
+    let state = RunState::new(layout, observed, stopper, options.retries);
+    match &pool {
+        None => run_sync(&state),
+        Some(pool) => run_threads(&state, pool),
     }
-    let state = RunState::new(layout, hooks.clone(), run.as_ref().map_or(0, |r| r.origin));
-    let ran = match *scheduler {
-        Scheduler::Sync => {
-            run_sync(&state);
-            Ok(())
-        }
-        Scheduler::Threads(n) => run_threads(&state, n),
-    };
-    let result = ran.and_then(|()| state.finish());
-    if let (Some(hooks), Some(run)) = (&hooks, &run) {
-        observe::notify(hooks, |c| c.finish(run, result.as_ref().err()))?;
+    let result = state.finish();
+    match state.observed() {
+        Some(o) => o.finish(result),
+        None => result,
     }
-    result
+}
+
+/// The workers a scheduler runs tasks on.
+pub(crate) fn workers(scheduler: &Scheduler) -> usize {
+    match *scheduler {
+        Scheduler::Threads(n) => n,
+        Scheduler::Sync => 1,
+    }
+}
+
+/// Refuses a run of more tasks than the options allow.
+pub(crate) fn check_size(tasks: usize, options: &Options) -> Result<(), Error> {
+    let limit = options.task_limit();
+    if tasks > limit {
+        return Err(Error::TooManyTasks { tasks, limit });
+    }
+    Ok(())
 }
 
 /// One task at a time, on this thread: a stack of ready tasks, so the run goes depth-first
@@ -75,10 +80,9 @@ fn run_sync(state: &RunState<'_>) {
     }
 }
 
-/// Tasks on a pool of `workers` rayon threads. A worker that finishes a task goes on with
-/// one consumer it made ready (no spawn, no recursion down a chain) and spawns the others.
-fn run_threads(state: &RunState<'_>, workers: usize) -> Result<(), Error> {
-    let pool = pool::get(workers)?;
+/// Tasks on a pool of rayon threads. A worker that finishes a task goes on with one
+/// consumer it made ready (no spawn, no recursion down a chain) and spawns the others.
+fn run_threads(state: &RunState<'_>, pool: &rayon::ThreadPool) {
     let ready = state.initially_ready();
     pool.scope(|scope| {
         // rayon runs a worker's own spawns last-in first-out: spawn in reverse so the
@@ -87,15 +91,11 @@ fn run_threads(state: &RunState<'_>, workers: usize) -> Result<(), Error> {
             scope.spawn(move |scope| run_from(state, i, scope));
         }
     });
-    Ok(())
 }
 
 fn run_from<'s>(state: &'s RunState<'s>, first: u32, scope: &rayon::Scope<'s>) {
     let mut next = Some(first);
     while let Some(i) = next.take() {
-        if state.has_failed() {
-            return;
-        }
         let ok = state.run(i, |c| {
             if next.is_none() {
                 next = Some(c);

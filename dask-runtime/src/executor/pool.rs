@@ -1,49 +1,53 @@
-//! One rayon pool per worker count, built on first use and kept for the process.
-//!
-//! Looking a pool up is on the path of every compute, including plans of three nodes,
-//! so counts up to 64 are a lock-free array of `OnceLock`s; larger ones go through a
-//! mutex-guarded map. Pools are leaked: they live as long as the process either way.
+//! Thread pools for [`Scheduler::Threads`](crate::Scheduler::Threads): a small cache of
+//! pools by worker count, most recently used last. A pool is built once under the
+//! cache's lock (a hundred threads asking for the same size at once build one pool);
+//! past [`MAX_CACHED_POOLS`] sizes the least recently used pool leaves the cache, and
+//! its threads end once the last run holding it is done. So a program that tries
+//! `Threads(1)` to `Threads(100)` keeps a few pools, not five thousand threads.
 
 use crate::Error;
+use crate::options::{MAX_CACHED_POOLS, MAX_WORKERS};
 use rayon::{ThreadPool, ThreadPoolBuilder};
-use rustc_hash::FxHashMap;
-use std::sync::{Mutex, OnceLock, PoisonError};
+use std::sync::{Arc, Mutex, PoisonError};
 
-const FAST: usize = 64;
+static POOLS: Mutex<Vec<(usize, Arc<ThreadPool>)>> = Mutex::new(Vec::new());
 
-pub(crate) fn get(workers: usize) -> Result<&'static ThreadPool, Error> {
-    static SMALL: [OnceLock<&'static ThreadPool>; FAST] = [const { OnceLock::new() }; FAST];
-    static LARGE: OnceLock<Mutex<FxHashMap<usize, &'static ThreadPool>>> = OnceLock::new();
+/// The pool of `workers` threads, built if it is not cached.
+pub(crate) fn get(workers: usize) -> Result<Arc<ThreadPool>, Error> {
     if workers == 0 {
         return Err(Error::Scheduler(
             "Threads(0): a thread pool needs at least one worker".into(),
         ));
     }
-    if let Some(slot) = SMALL.get(workers - 1) {
-        if let Some(pool) = slot.get() {
+    if workers > MAX_WORKERS {
+        return Err(Error::Scheduler(format!(
+            "Threads({workers}): at most {MAX_WORKERS} workers (dask::MAX_WORKERS); \
+             for more blocking work at once, split it into fewer, longer tasks"
+        )));
+    }
+    let evicted;
+    let pool = {
+        let mut pools = POOLS.lock().unwrap_or_else(PoisonError::into_inner);
+        if let Some(at) = pools.iter().position(|(n, _)| *n == workers) {
+            let entry = pools.remove(at);
+            let pool = Arc::clone(&entry.1);
+            pools.push(entry);
             return Ok(pool);
         }
-        let pool = build(workers)?;
-        // Two threads may race to build the first pool of a size; one is kept.
-        return Ok(slot.get_or_init(|| pool));
-    }
-    let mut large = LARGE
-        .get_or_init(Default::default)
-        .lock()
-        .unwrap_or_else(PoisonError::into_inner);
-    if let Some(pool) = large.get(&workers) {
-        return Ok(pool);
-    }
-    let pool = build(workers)?;
-    large.insert(workers, pool);
+        let pool = Arc::new(build(workers)?);
+        evicted = (pools.len() >= MAX_CACHED_POOLS).then(|| pools.remove(0));
+        pools.push((workers, Arc::clone(&pool)));
+        pool
+    };
+    // The evicted pool's threads end when the last run holding it lets go.
+    drop(evicted);
     Ok(pool)
 }
 
-fn build(workers: usize) -> Result<&'static ThreadPool, Error> {
+fn build(workers: usize) -> Result<ThreadPool, Error> {
     ThreadPoolBuilder::new()
         .num_threads(workers)
         .thread_name(move |i| format!("dask-{workers}-worker-{i}"))
         .build()
-        .map(|pool| &*Box::leak(Box::new(pool)))
         .map_err(|e| Error::Scheduler(format!("Threads({workers}): cannot start the pool: {e}")))
 }

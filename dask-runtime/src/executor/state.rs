@@ -1,13 +1,13 @@
-//! The shared state of one run: a waiting counter and a result slot per node, the first
-//! error, and how a task reads its inputs.
+//! The shared state of one run: a waiting counter and a result slot per node, the stop
+//! state, and how a task reads its inputs.
 
-use super::order::Layout;
+use super::stop::{self, Stopper};
 use crate::Error;
-use crate::delayed::node::{Value, key_of};
-use crate::error::{BoxError, task_outcome};
-use crate::observe::{Hooks, TaskEvent, TaskKey, notify};
+use crate::error::{panic_message, task_outcome};
+use crate::graph::{InputSource, Inputs, Layout, Value, key_of};
+use crate::hooks::{Observed, TaskKey};
 use std::panic::{AssertUnwindSafe, catch_unwind};
-use std::sync::atomic::{AtomicBool, AtomicU32, Ordering};
+use std::sync::atomic::{AtomicU32, Ordering};
 use std::sync::{Arc, Mutex, PoisonError};
 
 pub(crate) struct RunState<'g> {
@@ -15,11 +15,10 @@ pub(crate) struct RunState<'g> {
     /// Dependencies not yet finished, per node: the node is ready at zero.
     waiting: Vec<AtomicU32>,
     slots: Vec<Mutex<Slot>>,
-    failed: AtomicBool,
-    error: Mutex<Option<Error>>,
-    hooks: Option<Hooks>,
-    /// The clock reading at the start of the run (for task start times).
-    origin: u64,
+    pub(crate) stopper: Arc<Stopper>,
+    observed: Option<Observed>,
+    /// How many times a failed task is run again.
+    retries: u32,
 }
 
 /// A node's output and how many reads of it are left; the last read takes it, so an
@@ -30,7 +29,12 @@ struct Slot {
 }
 
 impl<'g> RunState<'g> {
-    pub(crate) fn new(layout: Layout<'g>, hooks: Option<Hooks>, origin: u64) -> Self {
+    pub(crate) fn new(
+        layout: Layout<'g>,
+        observed: Option<Observed>,
+        stopper: Stopper,
+        retries: u32,
+    ) -> Self {
         let n = layout.len();
         let mut reads = vec![0_u32; n];
         for i in 0..n {
@@ -55,10 +59,9 @@ impl<'g> RunState<'g> {
                 })
                 .collect(),
             layout,
-            failed: AtomicBool::new(false),
-            error: Mutex::new(None),
-            hooks,
-            origin,
+            stopper: Arc::new(stopper),
+            observed,
+            retries,
         }
     }
 
@@ -69,41 +72,68 @@ impl<'g> RunState<'g> {
             .collect()
     }
 
-    pub(crate) fn has_failed(&self) -> bool {
-        self.failed.load(Ordering::Acquire)
+    pub(crate) fn observed(&self) -> Option<&Observed> {
+        self.observed.as_ref()
     }
 
-    /// Runs node `i` and stores its output; on success calls `ready` for each consumer
-    /// that this completion made ready. Returns false if the task failed.
+    fn key(&self, i: usize) -> String {
+        key_of(self.layout.nodes[i])
+    }
+
+    /// Runs node `i` (again after a failure, up to the retries) and stores its output;
+    /// on success calls `ready` for each consumer that this completion made ready.
+    /// Returns false once the run has stopped: the task failed, a callback failed, or
+    /// the run was cancelled or ran out of time before the task could start.
     pub(crate) fn run(&self, i: u32, mut ready: impl FnMut(u32)) -> bool {
         let node = self.layout.nodes[i as usize];
-        let mut event = self.hooks.as_ref().map(|hooks| {
-            let key = TaskKey::Node(node.name(), node.id());
-            let event = TaskEvent::starting(i as usize, node.name(), key, self.origin);
-            if let Err(e) = notify(hooks, |c| c.task_start(&event)) {
-                self.fail(e);
+        let mut inputs = Inputs::new(self, self.layout.deps(i), self.retries > 0);
+        let mut attempt = 1;
+        let outcome = loop {
+            if self.stopper.should_stop(|j| self.key(j)) {
+                break None;
             }
-            event
-        });
-        let mut inputs = Inputs {
-            state: self,
-            deps: self.layout.deps(i),
-            next: 0,
+            let event = match &self.observed {
+                None => None,
+                Some(o) => {
+                    match o.task_start(i as usize, TaskKey::Node(node.name(), node.id()), attempt) {
+                        Ok(event) => Some(event),
+                        // A failing `task_start` hook fails the run and skips its task.
+                        Err(e) => {
+                            self.stopper.fail(e);
+                            break None;
+                        }
+                    }
+                }
+            };
+            self.stopper.mark_running(i as usize, true);
+            let outcome = {
+                let _current = stop::enter(&self.stopper);
+                #[cfg(feature = "tracing")]
+                let _span =
+                    tracing::info_span!("dask_task", name = node.name(), id = node.id()).entered();
+                catch_unwind(AssertUnwindSafe(|| node.run(&mut inputs)))
+            };
+            self.stopper.mark_running(i as usize, false);
+            if let (Some(o), Some(event)) = (&self.observed, event)
+                && let Err(e) = o.task_finish(event, matches!(outcome, Ok(Ok(_))))
+            {
+                self.stopper.fail(e);
+            }
+            match outcome {
+                Ok(Ok(value)) => break Some(Ok(value)),
+                failed if attempt <= self.retries && !self.stopper.has_stopped() => {
+                    drop_caught(failed);
+                    inputs.rewind();
+                    attempt += 1;
+                }
+                failed => break Some(task_outcome(failed, node.name(), attempt, || key_of(node))),
+            }
         };
-        #[cfg(feature = "tracing")]
-        let span = tracing::info_span!("dask_task", name = node.name(), id = node.id()).entered();
-        let outcome = catch_unwind(AssertUnwindSafe(|| node.run(&mut inputs)));
-        #[cfg(feature = "tracing")]
-        drop(span);
-        inputs.release_unread();
-        if let (Some(hooks), Some(event)) = (&self.hooks, &mut event) {
-            event.finished(matches!(outcome, Ok(Ok(_))));
-            if let Err(e) = notify(hooks, |c| c.task_finish(event)) {
-                self.fail(e);
-            }
+        for (dep, value) in inputs.release() {
+            self.drop_value(dep, value);
         }
-        match task_outcome(outcome, node.name(), || key_of(node)) {
-            Ok(value) => {
+        match outcome {
+            Some(Ok(value)) if !self.stopper.has_stopped() => {
                 self.slot(i).value = Some(value);
                 for &c in self.layout.consumers(i) {
                     // AcqRel: the consumer must see every input's slot written.
@@ -113,38 +143,61 @@ impl<'g> RunState<'g> {
                 }
                 true
             }
-            Err(failure) => {
-                self.fail(failure);
+            // The run stopped while the task ran (a callback failed, another task did):
+            // its value is not needed.
+            Some(Ok(value)) => {
+                self.drop_value(i, value);
                 false
             }
+            Some(Err(failure)) => {
+                self.stopper.fail(failure);
+                false
+            }
+            None => false,
         }
     }
 
-    /// Records the first error; later ones are dropped, as no task starts after it.
-    pub(crate) fn fail(&self, error: Error) {
-        let mut first = self.error.lock().unwrap_or_else(PoisonError::into_inner);
-        if first.is_none() {
-            *first = Some(error);
+    /// Drops node `i`'s value where a panic in its `Drop` is caught: it becomes the
+    /// run's error (if it has none yet), never a panic out of `compute`.
+    fn drop_value(&self, i: u32, value: Value) {
+        if let Err(payload) = catch_unwind(AssertUnwindSafe(move || drop(value))) {
+            let node = self.layout.nodes[i as usize];
+            self.stopper.fail(Error::TaskPanicked {
+                name: node.name(),
+                key: key_of(node),
+                message: format!("while dropping its value: {}", panic_message(&*payload)),
+                attempts: 1,
+            });
         }
-        self.failed.store(true, Ordering::Release);
     }
 
-    /// The outputs in request order, or the first error.
+    /// The outputs in request order, or the run's error. Values left in the slots of a
+    /// stopped run are dropped here, each where a panic in its `Drop` is caught.
     pub(crate) fn finish(&self) -> Result<Vec<Value>, Error> {
-        let first_error = self
-            .error
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner)
-            .take();
-        if let Some(error) = first_error {
-            return Err(error);
+        // A token cancelled (or a deadline passed) while the last tasks ran still
+        // cancels the run: those tasks may have cut their work short.
+        if self.stopper.should_stop(|j| self.key(j)) {
+            for (i, slot) in self.slots.iter().enumerate() {
+                let left = slot
+                    .lock()
+                    .unwrap_or_else(PoisonError::into_inner)
+                    .value
+                    .take();
+                if let Some(value) = left {
+                    self.drop_value(i as u32, value);
+                }
+            }
+            return Err(self
+                .stopper
+                .take_error()
+                .unwrap_or_else(|| Error::Internal("a run stopped without an error".into())));
         }
         let mut values = Vec::with_capacity(self.layout.outputs.len());
         for &o in &self.layout.outputs {
             let value = self.read(o).ok_or_else(|| {
                 Error::Internal(format!(
                     "output {} has no value after the run",
-                    key_of(self.layout.nodes[o as usize])
+                    self.key(o as usize)
                 ))
             })?;
             values.push(value);
@@ -157,7 +210,9 @@ impl<'g> RunState<'g> {
             .lock()
             .unwrap_or_else(PoisonError::into_inner)
     }
+}
 
+impl InputSource for RunState<'_> {
     /// One read of node `i`'s output: the last read takes it out of the slot.
     fn read(&self, i: u32) -> Option<Value> {
         let mut slot = self.slot(i);
@@ -170,46 +225,8 @@ impl<'g> RunState<'g> {
     }
 }
 
-/// The values a running task reads: its dependencies' outputs, in argument order.
-pub struct Inputs<'r> {
-    state: &'r RunState<'r>,
-    deps: &'r [u32],
-    next: usize,
-}
-
-impl std::fmt::Debug for Inputs<'_> {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "Inputs({} of {} read)", self.next, self.deps.len())
-    }
-}
-
-impl Inputs<'_> {
-    /// The next dependency's output.
-    pub(crate) fn next<T: Send + Sync + 'static>(&mut self) -> Result<Arc<T>, BoxError> {
-        let &dep = self
-            .deps
-            .get(self.next)
-            .ok_or("task read more inputs than it has dependencies")?;
-        self.next += 1;
-        let value = self
-            .state
-            .read(dep)
-            .ok_or("task input missing: read after its last consumer")?;
-        value.downcast::<T>().map_err(|_| {
-            format!(
-                "task input has the wrong type: expected {}",
-                std::any::type_name::<T>()
-            )
-            .into()
-        })
-    }
-
-    /// Counts the inputs a task did not read (it failed early) as read, so their values
-    /// are freed all the same.
-    fn release_unread(&mut self) {
-        for &dep in &self.deps[self.next..] {
-            drop(self.state.read(dep));
-        }
-        self.next = self.deps.len();
-    }
+/// Drops what a failed attempt gave (its error or panic payload) where a panic in a
+/// `Drop` is caught; such a panic is lost with the attempt.
+fn drop_caught<T>(value: T) {
+    let _ = catch_unwind(AssertUnwindSafe(move || drop(value)));
 }

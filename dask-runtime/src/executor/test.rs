@@ -1,5 +1,5 @@
-use super::order::Layout;
 use crate::delayed::{Arg, node};
+use crate::graph::Layout;
 use crate::{Delayed, Error, Scheduler, compute_with, delayed_value};
 use proptest::prelude::*;
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -119,7 +119,9 @@ fn a_panic_stops_the_run_and_names_the_task() {
         }
         let err = compute_with(parts, scheduler.clone()).unwrap_err();
         match &err {
-            Error::TaskPanicked { name, key, message } => {
+            Error::TaskPanicked {
+                name, key, message, ..
+            } => {
                 assert_eq!(*name, "map");
                 assert_eq!(*key, bad.key());
                 assert_eq!(message, "boom at the start");

@@ -3,17 +3,21 @@
 //! can run at once, and a [`PlanInfo`] describing the graph. At run time nothing is
 //! hashed, boxed or walked: the generated code just runs.
 
-mod runner;
+pub(crate) mod runner;
 #[cfg(test)]
 mod test;
 
-pub use runner::{Runner, Stop};
+use runner::{Runner, Stop};
 
 use crate::delayed::node;
-use crate::executor::pool;
-use crate::{Delayed, Error, Scheduler};
+use crate::error::panic_message;
+use crate::executor::stop::Stopper;
+use crate::executor::{check_size, pool, workers};
+use crate::hooks::{Observed, TaskInfo, TaskKey};
+use crate::{Delayed, Error, Options, Scheduler};
 use std::fmt;
 use std::marker::PhantomData;
+use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::sync::Arc;
 
 /// The shape of a plan, fixed at compile time.
@@ -48,10 +52,11 @@ pub struct PlanInfo {
 ///
 /// ```
 /// # use dask_runtime::plan::{Plan, PlanInfo, BlockPlan};
+/// # use dask_runtime::plumbing::Runner;
 /// # static INFO: PlanInfo = PlanInfo { names: &["x", "y"], functions: &["expr", "expr"],
 /// #     dependencies: &[&[], &[0]], inputs: &[], outputs: &[1], critical_path_len: 2,
 /// #     exact: true, dot: "digraph {}" };
-/// # let plan = BlockPlan::new(&INFO, |_| Ok(1));
+/// # let plan = BlockPlan::new(&INFO, |_: &Runner| Ok(1));
 /// assert_eq!(plan.node_names(), ["x", "y"]);
 /// assert_eq!(plan.dependencies()[1], [0]);
 /// assert_eq!(plan.critical_path_len(), 2);
@@ -93,67 +98,82 @@ pub trait Plan {
     where
         Self: Sized,
     {
-        crate::observe::write_picture(self.info().dot, path.as_ref())
+        crate::diagnostics::write_picture(self.info().dot, path.as_ref())
     }
 }
 
-/// The run's callbacks, and what they are told of the plan.
+/// The run's callbacks, told that a run of the plan starts.
 fn observe(
     info: &'static PlanInfo,
     workers: usize,
-    extra: &[Arc<dyn crate::observe::Callback>],
-) -> Option<(crate::observe::Hooks, crate::observe::RunInfo)> {
-    let hooks = crate::observe::hooks(extra)?;
-    let tasks = (0..info.names.len())
-        .map(|i| crate::observe::TaskInfo {
-            name: info.functions[i],
-            key: crate::observe::TaskKey::Plan(info.names[i]),
-        })
-        .collect();
-    let mut dep_start = vec![0_u32];
-    let mut deps = Vec::new();
-    for d in info.dependencies {
-        deps.extend(d.iter().map(|&i| i as u32));
-        dep_start.push(deps.len() as u32);
-    }
-    let run = crate::observe::RunInfo::new(tasks, dep_start.into(), deps.into(), workers);
-    Some((hooks, run))
+    extra: &[Arc<dyn crate::hooks::Callback>],
+) -> Result<Option<Observed>, Error> {
+    Observed::start(extra, workers, || {
+        let tasks = (0..info.names.len())
+            .map(|i| TaskInfo {
+                name: info.functions[i],
+                key: TaskKey::Plan(info.names[i]),
+            })
+            .collect();
+        let mut dep_start = vec![0_u32];
+        let mut deps = Vec::new();
+        for d in info.dependencies {
+            deps.extend(d.iter().map(|&i| i as u32));
+            dep_start.push(deps.len() as u32);
+        }
+        (tasks, dep_start.into(), deps.into())
+    })
 }
 
-/// Runs a plan's body on `scheduler`.
+/// Runs a plan's body as `options` say.
 fn run<O: Send>(
     info: &'static PlanInfo,
-    scheduler: &Scheduler,
-    extra: &[Arc<dyn crate::observe::Callback>],
+    options: &Options,
     body: impl FnOnce(&Runner) -> Result<O, Stop> + Send,
 ) -> Result<O, Error> {
-    let workers = match *scheduler {
-        Scheduler::Threads(n) => n,
-        Scheduler::Sync => 1,
-    };
-    let observed = observe(info, workers, extra);
-    if let Some((hooks, run)) = &observed {
-        crate::observe::notify(hooks, |c| c.start(run))?;
+    let scheduler = options.resolved_scheduler()?;
+    if options.retries > 0 {
+        return Err(Error::Scheduler(
+            "retries are for dynamic graphs: a graph! plan's tasks consume their inputs, \
+             so they cannot run again (use into_delayed() or #[delayed] calls)"
+                .into(),
+        ));
     }
-    let hooks = observed.as_ref().map(|(h, _)| h.clone());
-    let origin = observed.as_ref().map_or(0, |(_, run)| run.origin);
-    let result = match *scheduler {
-        Scheduler::Sync => {
-            let runner = Runner::new(false, hooks, origin);
-            let result = body(&runner);
-            runner.finish(result)
-        }
-        Scheduler::Threads(n) => {
-            let pool = pool::get(n)?;
-            let runner = Runner::new(true, hooks, origin);
-            let result = pool.install(|| body(&runner));
-            runner.finish(result)
-        }
+    check_size(info.names.len(), options)?;
+    let pool = match scheduler {
+        Scheduler::Threads(n) => Some(pool::get(n)?),
+        Scheduler::Sync => None,
     };
-    if let Some((hooks, run)) = &observed {
-        crate::observe::notify(hooks, |c| c.finish(run, result.as_ref().err()))?;
+    let observed = observe(info, workers(&scheduler), &options.callbacks)?;
+    let runner = Runner::new(
+        info,
+        pool.is_some(),
+        observed,
+        Stopper::new(options, info.names.len()),
+    );
+    let body = || run_body(&runner, body);
+    let result = match &pool {
+        None => body(),
+        Some(pool) => pool.install(body),
+    };
+    match runner.observed() {
+        Some(o) => o.finish(result),
+        None => result,
     }
-    result
+}
+
+/// Runs `body` on `runner`: a panic outside the plan's tasks (in generated glue) fails
+/// the run like a task's.
+fn run_body<O>(runner: &Runner, body: impl FnOnce(&Runner) -> Result<O, Stop>) -> Result<O, Error> {
+    match catch_unwind(AssertUnwindSafe(|| body(runner))) {
+        Ok(result) => runner.finish(result),
+        Err(payload) => Err(Error::TaskPanicked {
+            name: "plan",
+            key: "plan".into(),
+            message: panic_message(&*payload),
+            attempts: 1,
+        }),
+    }
 }
 
 /// A plan without inputs: `graph! { ... }`.
@@ -200,29 +220,31 @@ where
         self.compute_with(Scheduler::from_env()?)
     }
 
-    /// Runs the plan on `scheduler`.
+    /// Runs the plan as `options` say: a [`Scheduler`], or [`Options`] with callbacks
+    /// (each node is a task: a list binding is one task, whatever its length), a
+    /// cancel token or a deadline.
     ///
     /// # Errors
     ///
-    /// As [`BlockPlan::compute`].
-    pub fn compute_with(&self, scheduler: Scheduler) -> Result<O, Error> {
-        self.compute_with_callbacks(scheduler, &[])
+    /// As [`BlockPlan::compute`]; [`Error::Callback`] if a callback panicked,
+    /// [`Error::Cancelled`], [`Error::DeadlineExceeded`]; [`Error::Scheduler`] for
+    /// retries, which plans do not take.
+    pub fn compute_with(&self, options: impl Into<Options>) -> Result<O, Error> {
+        run(self.info, &options.into(), |runner| (self.body)(runner))
     }
 
-    /// Runs the plan on `scheduler` with `callbacks` besides any registered ones (each
-    /// node is a task: a list binding is one task, whatever its length).
+    /// [`BlockPlan::compute_with`] on `scheduler` with `callbacks`: a thin alias of
+    /// `compute_with(Options::from(scheduler).callbacks(callbacks))`.
     ///
     /// # Errors
     ///
-    /// As [`BlockPlan::compute`], and [`Error::Callback`] if a callback panicked.
+    /// As [`BlockPlan::compute_with`].
     pub fn compute_with_callbacks(
         &self,
         scheduler: Scheduler,
-        callbacks: &[Arc<dyn crate::observe::Callback>],
+        callbacks: &[Arc<dyn crate::hooks::Callback>],
     ) -> Result<O, Error> {
-        run(self.info, &scheduler, callbacks, |runner| {
-            (self.body)(runner)
-        })
+        self.compute_with(Options::from(scheduler).callbacks(callbacks))
     }
 
     /// The plan as one node of a dynamic graph: static and dynamic graphs compose.
@@ -235,9 +257,9 @@ where
     {
         node("plan", (), move |(), _| {
             let on_pool = rayon::current_thread_index().is_some();
-            let runner = Runner::new(on_pool, None, 0);
-            let result = (self.body)(&runner);
-            runner.finish(result).map_err(Into::into)
+            let stopper = Stopper::new(&Options::new(), self.info.names.len());
+            let runner = Runner::new(self.info, on_pool, None, stopper);
+            run_body(&runner, &self.body).map_err(Into::into)
         })
     }
 }
@@ -293,16 +315,16 @@ impl<O: Send, F: Sync> FnPlan<O, F> {
         self.compute_with(input, Scheduler::from_env()?)
     }
 
-    /// Runs the plan on `input` on `scheduler`.
+    /// Runs the plan on `input` as `options` say (a [`Scheduler`] or [`Options`]).
     ///
     /// # Errors
     ///
-    /// As [`BlockPlan::compute`].
-    pub fn compute_with<I: Send>(&self, input: I, scheduler: Scheduler) -> Result<O, Error>
+    /// As [`BlockPlan::compute_with`].
+    pub fn compute_with<I: Send>(&self, input: I, options: impl Into<Options>) -> Result<O, Error>
     where
         F: Fn(I, &Runner) -> Result<O, Stop>,
     {
-        run(self.info, &scheduler, &[], |runner| {
+        run(self.info, &options.into(), |runner| {
             (self.body)(input, runner)
         })
     }

@@ -4,12 +4,13 @@
 //! calling thread.
 
 use crate::Error;
-use crate::error::{BoxError, task_outcome};
-use crate::observe::{Hooks, TaskEvent, TaskKey, notify};
+use crate::error::{BoxError, panic_message, task_outcome};
+use crate::executor::stop::{self, Stopper};
+use crate::hooks::{Observed, TaskEvent, TaskKey};
 use rayon::prelude::*;
 use std::panic::{AssertUnwindSafe, catch_unwind};
-use std::sync::Mutex;
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
+use std::sync::atomic::Ordering;
 
 /// Returned by a task of a plan once the run has failed; the error itself is kept by
 /// the [`Runner`] and returned by the plan's `compute`.
@@ -19,50 +20,80 @@ pub struct Stop;
 /// The run-time context of one plan run.
 pub struct Runner {
     parallel: bool,
-    failed: AtomicBool,
-    error: Mutex<Option<Error>>,
-    hooks: Option<Hooks>,
-    origin: u64,
+    stopper: Arc<Stopper>,
+    observed: Option<Observed>,
+    info: &'static super::PlanInfo,
 }
 
 impl std::fmt::Debug for Runner {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("Runner")
             .field("parallel", &self.parallel)
-            .field("failed", &self.failed)
+            .field("stopped", &self.stopper.has_stopped())
             .finish_non_exhaustive()
     }
 }
 
 impl Runner {
-    pub(crate) fn new(parallel: bool, hooks: Option<Hooks>, origin: u64) -> Self {
+    pub(crate) fn new(
+        info: &'static super::PlanInfo,
+        parallel: bool,
+        observed: Option<Observed>,
+        stopper: Stopper,
+    ) -> Self {
         Runner {
             parallel,
-            failed: AtomicBool::new(false),
-            error: Mutex::new(None),
-            hooks,
-            origin,
+            stopper: Arc::new(stopper),
+            observed,
+            info,
         }
     }
 
-    /// Tells the callbacks, if any, that node `index` starts; `finished` tells them it
-    /// ended.
-    fn observe(&self, index: usize, name: &'static str, key: &'static str) -> Option<TaskEvent> {
-        let hooks = self.hooks.as_ref()?;
-        let event = TaskEvent::starting(index, name, TaskKey::Plan(key), self.origin);
-        if let Err(e) = notify(hooks, |c| c.task_start(&event)) {
-            self.fail(e);
-        }
-        Some(event)
+    pub(crate) fn observed(&self) -> Option<&Observed> {
+        self.observed.as_ref()
+    }
+
+    /// Whether no more tasks may start (the run failed, was cancelled or is late);
+    /// records the cause the first time.
+    fn should_stop(&self) -> bool {
+        self.stopper
+            .should_stop(|i| self.info.names.get(i).copied().unwrap_or("?").to_owned())
+    }
+
+    /// Tells the callbacks, if any, that node `index` starts: `Err` when a callback
+    /// failed (the run fails and the task is skipped).
+    fn observe(&self, index: usize, key: &'static str) -> Result<Option<TaskEvent>, Stop> {
+        let Some(observed) = &self.observed else {
+            return Ok(None);
+        };
+        observed
+            .task_start(index, TaskKey::Plan(key), 1)
+            .map(Some)
+            .map_err(|e| self.fail(e))
     }
 
     fn finished(&self, event: Option<TaskEvent>, ok: bool) {
-        if let (Some(hooks), Some(mut event)) = (&self.hooks, event) {
-            event.finished(ok);
-            if let Err(e) = notify(hooks, |c| c.task_finish(&event)) {
-                self.fail(e);
-            }
+        if let (Some(observed), Some(event)) = (&self.observed, event)
+            && let Err(e) = observed.task_finish(event, ok)
+        {
+            self.fail(e);
         }
+    }
+
+    /// Runs `f` as task `index` under `catch_unwind`, marked running for the deadline's
+    /// message and current for [`crate::is_cancelled`].
+    fn guarded<T>(
+        &self,
+        index: usize,
+        f: impl FnOnce() -> Result<T, BoxError>,
+    ) -> std::thread::Result<Result<T, BoxError>> {
+        self.stopper.mark_running(index, true);
+        let outcome = {
+            let _current = stop::enter(&self.stopper);
+            catch_unwind(AssertUnwindSafe(f))
+        };
+        self.stopper.mark_running(index, false);
+        outcome
     }
 
     /// Runs `a` and `b`, at once when the run is parallel. Both always run to the end
@@ -82,7 +113,7 @@ impl Runner {
         }
     }
 
-    /// Runs one task: skipped once the run has failed; a panic or an `Err` records the
+    /// Runs one task: skipped once the run has stopped; a panic or an `Err` records the
     /// run's error (the first one wins) and stops the run.
     #[inline]
     pub fn task<T>(
@@ -92,21 +123,26 @@ impl Runner {
         key: &'static str,
         f: impl FnOnce() -> Result<T, BoxError>,
     ) -> Result<T, Stop> {
-        if self.failed.load(Ordering::Relaxed) {
+        if self.should_stop() {
             return Err(Stop);
         }
-        let event = self.observe(index, name, key);
+        let event = self.observe(index, key)?;
         #[cfg(feature = "tracing")]
         let span = tracing::info_span!("dask_task", name, key).entered();
-        let outcome = catch_unwind(AssertUnwindSafe(f));
+        let outcome = self.guarded(index, f);
         #[cfg(feature = "tracing")]
         drop(span);
         self.finished(event, matches!(outcome, Ok(Ok(_))));
-        task_outcome(outcome, name, || key.to_owned()).map_err(|e| self.fail(e))
+        let value = task_outcome(outcome, name, 1, || key.to_owned()).map_err(|e| self.fail(e))?;
+        if self.stopper.has_stopped() {
+            return Err(Stop);
+        }
+        Ok(value)
     }
 
     /// Runs `f` on every item of `items`, each a task (in parallel when the run is),
-    /// and collects the results in order. Task keys are `key[index]`.
+    /// and collects the results in order. Task keys are `key[index]`. A panic while
+    /// iterating `items` fails the run like a panicking task.
     pub fn map<I, T, F>(
         &self,
         index: usize,
@@ -121,15 +157,28 @@ impl Runner {
         T: Send,
         F: Fn(I::Item) -> Result<T, BoxError> + Send + Sync,
     {
-        let items: Vec<I::Item> = items.into_iter().collect();
-        let one = |(index, item): (usize, I::Item)| -> Result<T, Stop> {
-            if self.failed.load(Ordering::Relaxed) {
+        if self.should_stop() {
+            return Err(Stop);
+        }
+        let event = self.observe(index, key)?;
+        let items = catch_unwind(AssertUnwindSafe(|| items.into_iter().collect::<Vec<_>>()))
+            .map_err(|payload| {
+                self.finished(None, false);
+                self.fail(Error::TaskPanicked {
+                    name,
+                    key: key.to_owned(),
+                    message: format!("while iterating its items: {}", panic_message(&*payload)),
+                    attempts: 1,
+                })
+            })?;
+        let one = |(item_index, item): (usize, I::Item)| -> Result<T, Stop> {
+            if self.should_stop() {
                 return Err(Stop);
             }
-            let outcome = catch_unwind(AssertUnwindSafe(|| f(item)));
-            task_outcome(outcome, name, || format!("{key}[{index}]")).map_err(|e| self.fail(e))
+            let outcome = self.guarded(index, || f(item));
+            task_outcome(outcome, name, 1, || format!("{key}[{item_index}]"))
+                .map_err(|e| self.fail(e))
         };
-        let event = self.observe(index, name, key);
         let result: Result<Vec<T>, Stop> = if self.parallel {
             items.into_par_iter().enumerate().map(one).collect()
         } else {
@@ -192,18 +241,15 @@ impl Runner {
     }
 
     fn fail(&self, error: Error) -> Stop {
-        let mut first = self.error.lock().unwrap_or_else(|e| e.into_inner());
-        if first.is_none() {
-            *first = Some(error);
-        }
-        self.failed.store(true, Ordering::Relaxed);
+        self.stopper.fail(error);
         Stop
     }
 
     /// The run's result: the value, or the first error recorded.
-    pub(crate) fn finish<O>(self, result: Result<O, Stop>) -> Result<O, Error> {
-        let error = self.error.into_inner().unwrap_or_else(|e| e.into_inner());
-        match (result, error) {
+    pub(crate) fn finish<O>(&self, result: Result<O, Stop>) -> Result<O, Error> {
+        // Cancelled while the last tasks ran: they may have cut their work short.
+        self.should_stop();
+        match (result, self.stopper.take_error()) {
             (Ok(value), None) => Ok(value),
             (_, Some(error)) => Err(error),
             (Err(Stop), None) => Err(Error::Internal("a plan stopped without an error".into())),

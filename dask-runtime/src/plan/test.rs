@@ -61,7 +61,18 @@ fn a_failing_task_is_the_error_and_later_tasks_do_not_run() {
 
 #[test]
 fn a_panic_in_a_list_item_names_its_index() {
-    let r = Runner::new(true, None, 0);
+    static INFO: PlanInfo = PlanInfo {
+        names: &["ys"],
+        functions: &["f"],
+        dependencies: &[&[]],
+        inputs: &[],
+        outputs: &[0],
+        critical_path_len: 1,
+        exact: true,
+        dot: "digraph {}",
+    };
+    let runner = |parallel| Runner::new(&INFO, parallel, None, Stopper::new(&Options::new(), 1));
+    let r = runner(true);
     let out = r.map(0, "f", "ys", 0..100, |i: i32| {
         if i == 37 {
             panic!("item {i}");
@@ -72,7 +83,7 @@ fn a_panic_in_a_list_item_names_its_index() {
     let err = r.finish(out).unwrap_err();
     assert_eq!(err.task_key(), Some("ys[37]"));
     assert!(matches!(err, Error::TaskPanicked { ref message, .. } if message == "item 37"));
-    let r = Runner::new(false, None, 0);
+    let r = runner(false);
     let squares = r.map(0, "f", "ys", vec![1, 2, 3], |i: i32| Ok(i * i));
     assert_eq!(r.finish(squares).unwrap(), [1, 4, 9]);
 }

@@ -1,9 +1,8 @@
 //! Pictures of graphs in graphviz's DOT language, drawn like Dask's `visualize()`:
 //! functions as ellipses, their outputs as boxes.
 
-use crate::Error;
-use crate::delayed::node::{NodeRef, key_of};
-use crate::executor::Layout;
+use crate::graph::{Layout, NodeRef, key_of};
+use crate::{Delayed, Error};
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
 use std::io::Write as _;
@@ -224,5 +223,84 @@ pub(crate) fn write_picture(dot: &str, path: &Path) -> Result<(), Error> {
             String::from_utf8_lossy(&output.stderr).trim()
         )
         .into()))
+    }
+}
+
+// Pictures are an observer's job: `Delayed`'s picture methods live here, above it.
+impl<T: Send + Sync + 'static> Delayed<T> {
+    /// The graph behind this value in graphviz's DOT language: functions as ellipses,
+    /// their outputs as boxes (Dask's `visualize()` picture).
+    ///
+    /// ```
+    /// # use dask_runtime as dask;
+    /// use dask::delayed_value;
+    /// let dot = (delayed_value(1_i64) + 2).to_dot();
+    /// assert_eq!(dot.matches("shape=ellipse").count(), 2);
+    /// ```
+    pub fn to_dot(&self) -> String {
+        self.to_dot_with(&DotOptions::default())
+    }
+
+    /// [`Delayed::to_dot`] with options: layout direction, colours, collapsing.
+    pub fn to_dot_with(&self, options: &DotOptions) -> String {
+        to_dot(&[self.node()], options).unwrap_or_else(|e| format!("// {e}\n"))
+    }
+
+    /// Writes the picture of the graph to `path`: DOT text for `.dot`, else rendered by
+    /// graphviz's `dot` program (`.svg`, `.png`, `.pdf`).
+    ///
+    /// # Errors
+    ///
+    /// [`Error::Io`] when the file cannot be written or graphviz is not installed (the
+    /// message names the package).
+    pub fn visualize(&self, path: impl AsRef<std::path::Path>) -> Result<(), Error> {
+        self.visualize_with(path, &DotOptions::default())
+    }
+
+    /// [`Delayed::visualize`] with options.
+    ///
+    /// # Errors
+    ///
+    /// As [`Delayed::visualize`].
+    pub fn visualize_with(
+        &self,
+        path: impl AsRef<std::path::Path>,
+        options: &DotOptions,
+    ) -> Result<(), Error> {
+        let dot = to_dot(&[self.node()], options)?;
+        write_picture(&dot, path.as_ref())
+    }
+}
+
+impl<T: crate::array::Element> crate::array::Array<T> {
+    /// The task graph that computes the array's blocks, in graphviz's DOT language
+    /// (big graphs collapse to one node a layer, see [`DotOptions`]).
+    ///
+    /// # Errors
+    ///
+    /// A kept shape error.
+    pub fn to_dot(&self) -> Result<String, Error> {
+        self.to_dot_with(&DotOptions::default())
+    }
+
+    /// [`Array::to_dot`] with options.
+    ///
+    /// # Errors
+    ///
+    /// A kept shape error.
+    pub fn to_dot_with(&self, options: &DotOptions) -> Result<String, Error> {
+        let nodes = self.block_nodes()?;
+        let refs: Vec<&NodeRef> = nodes.iter().map(Delayed::node).collect();
+        to_dot(&refs, options)
+    }
+
+    /// Writes the picture of the array's task graph to `path` (see
+    /// [`Delayed::visualize`]).
+    ///
+    /// # Errors
+    ///
+    /// A kept shape error, or as [`Delayed::visualize`].
+    pub fn visualize(&self, path: impl AsRef<std::path::Path>) -> Result<(), Error> {
+        write_picture(&self.to_dot()?, path.as_ref())
     }
 }

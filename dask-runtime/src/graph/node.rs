@@ -1,9 +1,8 @@
 //! A task node: its name, its arguments (some of them other nodes) and the function that
 //! turns the argument values into its output. One allocation a node.
 
-use super::{Arg, Delayed};
+use super::Inputs;
 use crate::error::BoxError;
-use crate::executor::Inputs;
 use std::any::Any;
 use std::marker::PhantomData;
 use std::sync::Arc;
@@ -34,7 +33,7 @@ pub trait NodeDyn: Send + Sync + 'static {
 }
 
 /// The arguments of a node: a list `(Arg<A>, (Arg<B>, ()))` of any length, or a
-/// `Vec<Arg<T>>` for a gathered list.
+/// `Vec<Arg<T>>` for a gathered list (the impls live beside `Arg`).
 pub trait Args: Send + Sync + 'static {
     /// Calls `f` on each argument that is a node, in argument order.
     fn visit_deps<'a>(&'a self, f: &mut dyn FnMut(&'a NodeRef));
@@ -45,30 +44,6 @@ pub trait Args: Send + Sync + 'static {
 impl Args for () {
     fn visit_deps<'a>(&'a self, _: &mut dyn FnMut(&'a NodeRef)) {}
     fn take_deps(&mut self, _: &mut Vec<NodeRef>) {}
-}
-
-impl<T: Send + Sync + 'static, Rest: Args> Args for (Arg<T>, Rest) {
-    fn visit_deps<'a>(&'a self, f: &mut dyn FnMut(&'a NodeRef)) {
-        self.0.visit_dep(f);
-        self.1.visit_deps(f);
-    }
-    fn take_deps(&mut self, out: &mut Vec<NodeRef>) {
-        self.0.take_dep(out);
-        self.1.take_deps(out);
-    }
-}
-
-impl<T: Send + Sync + 'static> Args for Vec<Arg<T>> {
-    fn visit_deps<'a>(&'a self, f: &mut dyn FnMut(&'a NodeRef)) {
-        for arg in self {
-            arg.visit_dep(f);
-        }
-    }
-    fn take_deps(&mut self, out: &mut Vec<NodeRef>) {
-        for arg in self {
-            arg.take_dep(out);
-        }
-    }
 }
 
 struct Node<A: Args, F, R> {
@@ -120,22 +95,22 @@ impl<A: Args, F, R> Drop for Node<A, F, R> {
 
 static NEXT_ID: AtomicU64 = AtomicU64::new(0);
 
-/// Builds a node that runs `task` on the values of `args`: the one constructor every
-/// `#[delayed]` function, operator and `map` goes through.
-pub fn node<A, F, R>(name: &'static str, args: A, task: F) -> Delayed<R>
+/// Builds a node that runs `task` on the values of `args`: the one allocation every
+/// `#[delayed]` function, operator and `map` makes.
+pub(crate) fn new_node<A, F, R>(name: &'static str, args: A, task: F) -> NodeRef
 where
     A: Args,
     F: Fn(&A, &mut Inputs<'_>) -> Result<R, BoxError> + Send + Sync + 'static,
     R: Send + Sync + 'static,
 {
     let id = NEXT_ID.fetch_add(1, Ordering::Relaxed);
-    Delayed::from_node(Arc::new(Node {
+    Arc::new(Node {
         id,
         name,
         args,
         task,
         output: PhantomData,
-    }))
+    })
 }
 
 /// A key that reads like Dask's (`inc-9e3779b97f4a7c15`): the name and a scrambled id.

@@ -1,7 +1,7 @@
 //! A profiler: every task's key, worker, start and end, written in the Chrome trace
 //! event format (opens in Perfetto and chrome://tracing), with a text summary.
 
-use super::{Callback, CallbackGuard, RunInfo, TaskEvent, register};
+use super::{Callback, CallbackGuard, RunId, RunInfo, TaskEvent, register};
 use crate::Error;
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
@@ -12,7 +12,8 @@ use std::time::{Duration, Instant};
 /// Records the tasks of every run while registered (Dask's `Profiler`).
 ///
 /// ```
-/// use dask_runtime::{compute, delayed_value, observe::Profiler};
+/// # use dask_runtime as dask;
+/// use dask::{compute, delayed_value, diagnostics::Profiler};
 /// let profiler = Profiler::new();
 /// {
 ///     let _guard = profiler.register();
@@ -31,10 +32,10 @@ pub struct Profiler {
 
 #[derive(Debug)]
 struct Inner {
+    /// Unique for the life of the process (an address can be reused, this cannot).
+    id: u64,
     created: Instant,
     runs: Mutex<Vec<Run>>,
-    /// The serial number of the run being recorded.
-    current: AtomicU64,
 }
 
 /// Three slots a task: worker + 1 (0 until it finished), start (ns from the run's
@@ -45,7 +46,6 @@ type Slots = Arc<Vec<AtomicU64>>;
 #[derive(Debug)]
 struct Run {
     info: RunInfo,
-    serial: u64,
     slots: Slots,
 }
 
@@ -68,8 +68,9 @@ impl Run {
 }
 
 thread_local! {
-    /// The run this thread last recorded into: (profiler, run serial, slots).
-    static CACHE: std::cell::RefCell<Option<(usize, u64, Slots)>> = const { std::cell::RefCell::new(None) };
+    /// The run this thread last recorded into: (profiler id, run, slots). Runs overlap
+    /// (several computes at once), so a task's own run id picks its slots.
+    static CACHE: std::cell::RefCell<Option<(u64, RunId, Slots)>> = const { std::cell::RefCell::new(None) };
 }
 
 impl Default for Profiler {
@@ -81,11 +82,12 @@ impl Default for Profiler {
 impl Profiler {
     /// An empty profiler.
     pub fn new() -> Self {
+        static NEXT_PROFILER: AtomicU64 = AtomicU64::new(0);
         Profiler {
             inner: Arc::new(Inner {
+                id: NEXT_PROFILER.fetch_add(1, Ordering::Relaxed),
                 created: Instant::now(),
                 runs: Mutex::new(Vec::new()),
-                current: AtomicU64::new(0),
             }),
         }
     }
@@ -259,11 +261,8 @@ fn critical_path(info: &RunInfo, durations: &[Duration]) -> (Duration, Vec<usize
 
 impl Callback for Profiler {
     fn start(&self, run: &RunInfo) {
-        let mut runs = self.runs();
-        let serial = self.inner.current.load(Ordering::Relaxed) + 1;
-        runs.push(Run {
+        self.runs().push(Run {
             info: run.clone(),
-            serial,
             // Collected straight into a Vec (no copy into the Arc).
             slots: Arc::new(
                 (0..3 * run.tasks.len())
@@ -271,21 +270,19 @@ impl Callback for Profiler {
                     .collect(),
             ),
         });
-        self.inner.current.store(serial, Ordering::Release);
     }
 
     fn task_finish(&self, task: &TaskEvent) {
-        let me = Arc::as_ptr(&self.inner) as usize;
-        let serial = self.inner.current.load(Ordering::Acquire);
-        CACHE.with(|cache| {
+        let me = self.inner.id;
+        let _ = CACHE.try_with(|cache| {
             let mut cache = cache.borrow_mut();
-            let fresh = matches!(&*cache, Some((p, s, _)) if *p == me && *s == serial);
+            let fresh = matches!(&*cache, Some((p, r, _)) if *p == me && *r == task.run);
             if !fresh {
                 let runs = self.runs();
-                let Some(run) = runs.iter().rev().find(|r| r.serial == serial) else {
+                let Some(run) = runs.iter().rev().find(|r| r.info.id == task.run) else {
                     return;
                 };
-                *cache = Some((me, serial, Arc::clone(&run.slots)));
+                *cache = Some((me, task.run, Arc::clone(&run.slots)));
             }
             let Some((_, _, slots)) = &*cache else { return };
             let i = 3 * task.index;

@@ -4,7 +4,7 @@
 //! intermediates soon: the idea behind `dask.order`). No recursion: a chain of a million
 //! nodes is walked with an explicit stack.
 
-use crate::delayed::node::{NodeDyn, NodeRef};
+use super::node::{NodeDyn, NodeRef};
 use rustc_hash::FxHashMap;
 
 /// The graph of one run, in compressed-row form.

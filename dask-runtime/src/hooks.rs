@@ -1,31 +1,10 @@
-//! Seeing the work: hooks into every run ([`Callback`], Dask's `Callback`), a progress bar
-//! and a profiler built on them, and pictures of graphs in graphviz's DOT language.
+//! Hooks into every run (Dask's `Callback`): the trait, what a run and a task look like
+//! to a hook ([`RunInfo`], [`TaskEvent`], each carrying the run's [`RunId`]), and the
+//! process-wide registry. A leaf layer: the executor and plans call it; the observers
+//! (progress bar, profiler) are built on it.
 //!
-//! ```
-//! use dask_runtime::{delayed_value, observe::{Profiler, ProgressBar}};
-//!
-//! let profiler = Profiler::new();
-//! let _profiling = profiler.register();          // every compute in this scope
-//! let _bar = ProgressBar::new().register();      // silent when stderr is not a terminal
-//! let x = delayed_value(2_i64).map(|v| v * 21);
-//! assert_eq!(x.compute().unwrap(), 42);
-//! assert_eq!(profiler.tasks(), 2);
-//! assert!(profiler.chrome_trace().contains("\"ph\":\"X\""));
-//! ```
-//!
-//! With nothing attached, a run checks one atomic counter and nothing else.
-
-mod dot;
-mod profile;
-mod progress;
-#[cfg(test)]
-mod test;
-
-pub use dot::{Collapse, Coloring, DotOptions, RankDir};
-pub use profile::Profiler;
-pub use progress::ProgressBar;
-
-pub(crate) use dot::{to_dot, write_picture};
+//! With nothing registered and nothing passed to a compute, a run checks one atomic
+//! counter and nothing else.
 
 use crate::Error;
 use std::fmt;
@@ -61,9 +40,32 @@ pub enum TaskKey {
 impl fmt::Display for TaskKey {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
-            TaskKey::Node(name, id) => f.write_str(&crate::delayed::node::key_from(name, *id)),
+            TaskKey::Node(name, id) => f.write_str(&crate::graph::key_from(name, *id)),
             TaskKey::Plan(key) => f.write_str(key),
         }
+    }
+}
+
+/// The identity of one run, unique for the life of the process: overlapping runs (two
+/// computes at once, a compute inside a task) tell their events apart by it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct RunId(u64);
+
+impl RunId {
+    fn next() -> RunId {
+        static NEXT_RUN: AtomicU64 = AtomicU64::new(1);
+        RunId(NEXT_RUN.fetch_add(1, Ordering::Relaxed))
+    }
+
+    /// The run's serial number (1 for the process's first observed run).
+    pub fn get(self) -> u64 {
+        self.0
+    }
+}
+
+impl fmt::Display for RunId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "run-{}", self.0)
     }
 }
 
@@ -80,6 +82,8 @@ pub struct TaskInfo {
 /// Cheap to clone: the tables are shared.
 #[derive(Clone, Debug)]
 pub struct RunInfo {
+    /// Which run this is.
+    pub id: RunId,
     /// Every task of the run.
     pub tasks: Arc<[TaskInfo]>,
     dep_start: Arc<[u32]>,
@@ -101,6 +105,7 @@ impl RunInfo {
         workers: usize,
     ) -> Self {
         RunInfo {
+            id: RunId::next(),
             tasks,
             dep_start,
             deps,
@@ -123,6 +128,8 @@ impl RunInfo {
 /// A task starting or finishing.
 #[derive(Clone, Debug)]
 pub struct TaskEvent {
+    /// The run the task belongs to ([`RunInfo::id`]).
+    pub run: RunId,
     /// The task's position in [`RunInfo::tasks`].
     pub index: usize,
     /// The function the task runs.
@@ -137,6 +144,9 @@ pub struct TaskEvent {
     pub duration: Option<Duration>,
     /// Whether it succeeded (always true at the start).
     pub ok: bool,
+    /// Which attempt this is: 1, then 2, 3, ... when `Options::retries` runs a failed
+    /// task again.
+    pub attempt: u32,
     /// The clock reading at the start, for the duration.
     pub(crate) raw_start: u64,
 }
@@ -150,10 +160,14 @@ pub(crate) fn clock() -> &'static quanta::Clock {
 }
 
 impl TaskEvent {
-    /// The event of task `index` starting now, in a run whose clock origin is `origin`.
-    pub(crate) fn starting(index: usize, name: &'static str, key: TaskKey, origin: u64) -> Self {
+    /// The event of task `index` of `run` starting now (its `attempt`).
+    pub(crate) fn starting(run: &RunInfo, index: usize, key: TaskKey, attempt: u32) -> Self {
         let raw_start = clock().raw();
+        let origin = run.origin;
+        let name = run.tasks[index].name;
         TaskEvent {
+            run: run.id,
+            attempt,
             index,
             name,
             key,
@@ -240,4 +254,56 @@ pub(crate) fn notify(hooks: &Hooks, f: impl Fn(&dyn Callback)) -> Result<(), Err
 /// The worker index of the current thread in its rayon pool (0 elsewhere).
 pub(crate) fn worker() -> usize {
     rayon::current_thread_index().unwrap_or(0)
+}
+
+/// A run being observed: its hooks and what they are told of it.
+pub(crate) struct Observed {
+    pub(crate) hooks: Hooks,
+    pub(crate) run: RunInfo,
+}
+
+impl Observed {
+    /// The hooks for a run of `tasks` (`None`, one atomic load, when there are none),
+    /// told that the run starts.
+    pub(crate) fn start(
+        extra: &[Arc<dyn Callback>],
+        workers: usize,
+        tasks: impl FnOnce() -> (Arc<[TaskInfo]>, Arc<[u32]>, Arc<[u32]>),
+    ) -> Result<Option<Observed>, Error> {
+        let Some(hooks) = hooks(extra) else {
+            return Ok(None);
+        };
+        let (tasks, dep_start, deps) = tasks();
+        let run = RunInfo::new(tasks, dep_start, deps, workers);
+        notify(&hooks, |c| c.start(&run))?;
+        Ok(Some(Observed { hooks, run }))
+    }
+
+    /// Tells the hooks that task `index` starts its `attempt`.
+    pub(crate) fn task_start(
+        &self,
+        index: usize,
+        key: TaskKey,
+        attempt: u32,
+    ) -> Result<TaskEvent, Error> {
+        let event = TaskEvent::starting(&self.run, index, key, attempt);
+        notify(&self.hooks, |c| c.task_start(&event))?;
+        Ok(event)
+    }
+
+    /// Tells the hooks that the task of `event` ended.
+    pub(crate) fn task_finish(&self, mut event: TaskEvent, ok: bool) -> Result<(), Error> {
+        event.finished(ok);
+        notify(&self.hooks, |c| c.task_finish(&event))
+    }
+
+    /// Tells the hooks that the run ended with `result`; a failing hook turns a
+    /// success into [`Error::Callback`].
+    pub(crate) fn finish<T>(&self, result: Result<T, Error>) -> Result<T, Error> {
+        let told = notify(&self.hooks, |c| c.finish(&self.run, result.as_ref().err()));
+        match (result, told) {
+            (Ok(_), Err(e)) => Err(e),
+            (result, _) => result,
+        }
+    }
 }

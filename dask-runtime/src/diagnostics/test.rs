@@ -1,7 +1,7 @@
 use super::*;
 use crate::{Delayed, IntoArg, Scheduler, compute_with_callbacks, delayed_value};
 use std::collections::HashMap;
-use std::sync::Mutex;
+use std::sync::{Arc, Mutex};
 
 /// A diamond: a value read by two tasks that an add joins. 4 tasks, 4 dependency edges.
 fn diamond() -> Delayed<i64> {

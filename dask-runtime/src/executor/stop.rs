@@ -1,0 +1,158 @@
+//! When a run stops starting tasks: a task failed, a callback failed, its
+//! [`CancelToken`](crate::CancelToken) was cancelled or its deadline passed. The first
+//! cause is kept as the run's error. Shared by the dynamic executor and by plans.
+
+use crate::Error;
+use crate::options::{CancelToken, Options};
+use std::cell::RefCell;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex, PoisonError};
+use std::time::Instant;
+
+/// The stop state of one run.
+pub(crate) struct Stopper {
+    stopped: AtomicBool,
+    error: Mutex<Option<Error>>,
+    token: Option<CancelToken>,
+    deadline: Option<Instant>,
+    /// With a deadline, which tasks are running, to name them when it passes.
+    running: Option<Box<[AtomicBool]>>,
+}
+
+impl Stopper {
+    /// The stop state of a run of `tasks` tasks starting now under `options`.
+    pub(crate) fn new(options: &Options, tasks: usize) -> Stopper {
+        let deadline = options.deadline.map(|d| Instant::now() + d);
+        Stopper {
+            stopped: AtomicBool::new(false),
+            error: Mutex::new(None),
+            token: options.cancel.clone(),
+            running: deadline.map(|_| (0..tasks).map(|_| AtomicBool::new(false)).collect()),
+            deadline,
+        }
+    }
+
+    /// Whether a task may poll [`is_cancelled`] for this run: only runs with a token or
+    /// a deadline pay for telling it.
+    pub(crate) fn watched(&self) -> bool {
+        self.token.is_some() || self.deadline.is_some()
+    }
+
+    /// Whether the run must start no more tasks. The first time the token or the
+    /// deadline is found to have fired, that becomes the run's error (the deadline's
+    /// naming the running tasks, whose keys `key` gives).
+    pub(crate) fn should_stop(&self, key: impl Fn(usize) -> String) -> bool {
+        if self.stopped.load(Ordering::Acquire) {
+            return true;
+        }
+        if self.token.as_ref().is_some_and(CancelToken::is_cancelled) {
+            self.fail(Error::Cancelled);
+            return true;
+        }
+        if self.deadline.is_some_and(|d| Instant::now() >= d) {
+            let running = self.running.as_deref().unwrap_or_default();
+            let running = (0..running.len())
+                .filter(|&i| running[i].load(Ordering::Acquire))
+                .map(key)
+                .collect();
+            self.fail(Error::DeadlineExceeded { running });
+            return true;
+        }
+        false
+    }
+
+    /// Whether the run has stopped or should: what [`is_cancelled`] tells a task.
+    fn is_stopping(&self) -> bool {
+        self.stopped.load(Ordering::Acquire)
+            || self.token.as_ref().is_some_and(CancelToken::is_cancelled)
+            || self.deadline.is_some_and(|d| Instant::now() >= d)
+    }
+
+    /// Whether the run has failed (or was stopped).
+    pub(crate) fn has_stopped(&self) -> bool {
+        self.stopped.load(Ordering::Acquire)
+    }
+
+    /// Task `index` is running (`true`) or not; kept only under a deadline.
+    pub(crate) fn mark_running(&self, index: usize, running: bool) {
+        if let Some(flags) = &self.running {
+            flags[index].store(running, Ordering::Release);
+        }
+    }
+
+    /// Records the run's error; the first one wins, as no task starts after it.
+    pub(crate) fn fail(&self, error: Error) {
+        let mut first = self.error.lock().unwrap_or_else(PoisonError::into_inner);
+        if first.is_none() {
+            *first = Some(error);
+        }
+        self.stopped.store(true, Ordering::Release);
+    }
+
+    /// The run's error, if it stopped.
+    pub(crate) fn take_error(&self) -> Option<Error> {
+        self.error
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .take()
+    }
+}
+
+thread_local! {
+    /// The watched runs whose tasks this thread is running, innermost last (a task may
+    /// compute a graph of its own).
+    static CURRENT: RefCell<Vec<Arc<Stopper>>> = const { RefCell::new(Vec::new()) };
+}
+
+/// Makes `stopper` the current run of this thread while the guard lives, if it is
+/// watched; nothing otherwise.
+pub(crate) fn enter(stopper: &Arc<Stopper>) -> Option<Entered> {
+    if !stopper.watched() {
+        return None;
+    }
+    CURRENT
+        .try_with(|c| c.borrow_mut().push(Arc::clone(stopper)))
+        .ok()
+        .map(|()| Entered)
+}
+
+/// Leaves the run entered with [`enter`] when dropped.
+pub(crate) struct Entered;
+
+impl Drop for Entered {
+    fn drop(&mut self) {
+        let _ = CURRENT.try_with(|c| c.borrow_mut().pop());
+    }
+}
+
+/// Whether the run of the task calling it is being cancelled: its
+/// [`CancelToken`](crate::CancelToken) was cancelled, its deadline passed, or another
+/// task failed. A long task polls it to stop early (return an error or a partial value;
+/// the run's error is the cancellation either way).
+///
+/// Runs without a token or a deadline are not tracked (that costs nothing), so there,
+/// and outside any task, it is `false`.
+///
+/// ```
+/// # use dask_runtime as dask;
+/// use dask::{CancelToken, Error, Options};
+///
+/// let token = CancelToken::new();
+/// let stopper = token.clone();
+/// let x = dask::delayed_value(0_u64).map(move |_| {
+///     stopper.cancel();                   // as a Ctrl-C handler would
+///     let mut steps = 0;
+///     while !dask::is_cancelled() {
+///         steps += 1;
+///     }
+///     steps
+/// });
+/// let err = x.compute_with(Options::new().cancel_on(&token)).unwrap_err();
+/// assert!(matches!(err, Error::Cancelled));
+/// assert!(!dask::is_cancelled());
+/// ```
+pub fn is_cancelled() -> bool {
+    CURRENT
+        .try_with(|c| c.borrow().last().is_some_and(|s| s.is_stopping()))
+        .unwrap_or(false)
+}

@@ -1,0 +1,15 @@
+//! The graph itself, the lowest layer above the error type: task nodes and their
+//! arguments, the values they produce, their keys, how a task reads its inputs, and the
+//! layout walk that numbers a graph for one run. Nothing here runs a task.
+
+mod inputs;
+mod layout;
+mod node;
+
+pub(crate) use inputs::InputSource;
+pub use inputs::Inputs;
+pub(crate) use layout::Layout;
+pub use node::Args;
+#[allow(unused_imports)] // named by the plumbing docs only
+pub use node::NodeDyn;
+pub(crate) use node::{NodeRef, Value, key_from, key_of, new_node};
