@@ -2,13 +2,16 @@
 //! thread ([`Scheduler::Sync`]) or on a rayon pool ([`Scheduler::Threads`]). See
 //! `README.md` beside this file for the design.
 
+mod blocking;
+#[cfg(test)]
+mod fault_test;
 pub(crate) mod pool;
 mod state;
 pub(crate) mod stop;
 #[cfg(test)]
 mod test;
 
-use crate::graph::{Layout, NodeRef, Value};
+use crate::graph::{Layout, NodeRef, Value, key_of};
 use crate::hooks::{Observed, TaskInfo, TaskKey};
 use crate::{Error, Options, Scheduler};
 use state::RunState;
@@ -21,6 +24,10 @@ pub(crate) fn execute(outputs: &[&NodeRef], options: &Options) -> Result<Vec<Val
     let layout = Layout::new(outputs).map_err(Error::Internal)?;
     check_size(layout.len(), options)?;
     let pool = match scheduler {
+        Scheduler::Threads(n) if n > pool::blocking_above() => {
+            pool::check_workers(n)?;
+            None
+        }
         Scheduler::Threads(n) => Some(pool::get(n)?),
         Scheduler::Sync => None,
     };
@@ -38,10 +45,15 @@ pub(crate) fn execute(outputs: &[&NodeRef], options: &Options) -> Result<Vec<Val
     })?;
     let stopper = Stopper::new(options, layout.len());
     let state = RunState::new(layout, observed, stopper, options.retries);
-    match &pool {
-        None => run_sync(&state),
-        Some(pool) => run_threads(&state, pool),
-    }
+    stop::watching_deadline(
+        &state.stopper,
+        |i| key_of(state.layout.nodes[i]),
+        || match (&pool, &scheduler) {
+            (Some(pool), _) => run_threads(&state, pool),
+            (None, Scheduler::Threads(n)) => blocking::run(&state, *n),
+            (None, _) => run_sync(&state),
+        },
+    );
     let result = state.finish();
     match state.observed() {
         Some(o) => o.finish(result),

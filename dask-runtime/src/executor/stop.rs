@@ -6,7 +6,7 @@ use crate::Error;
 use crate::options::{CancelToken, Options};
 use std::cell::RefCell;
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::{Arc, Mutex, PoisonError};
+use std::sync::{Arc, Condvar, Mutex, PoisonError};
 use std::time::Instant;
 
 /// The stop state of one run.
@@ -96,6 +96,42 @@ impl Stopper {
             .unwrap_or_else(PoisonError::into_inner)
             .take()
     }
+}
+
+/// Runs `run` (the whole run of a graph) with, under a deadline, a watcher thread that
+/// stops the run at the deadline itself, while its tasks are still running, so the error
+/// names them (`key` gives their keys). Without a deadline, just `run()`.
+pub(crate) fn watching_deadline<R>(
+    stopper: &Stopper,
+    key: impl Fn(usize) -> String + Sync,
+    run: impl FnOnce() -> R,
+) -> R {
+    let Some(deadline) = stopper.deadline else {
+        return run();
+    };
+    let finished = (Mutex::new(false), Condvar::new());
+    std::thread::scope(|scope| {
+        scope.spawn(|| {
+            let mut done = finished.0.lock().unwrap_or_else(PoisonError::into_inner);
+            while !*done {
+                let now = Instant::now();
+                if now >= deadline {
+                    drop(done);
+                    stopper.should_stop(&key);
+                    return;
+                }
+                done = finished
+                    .1
+                    .wait_timeout(done, deadline - now)
+                    .unwrap_or_else(PoisonError::into_inner)
+                    .0;
+            }
+        });
+        let result = run();
+        *finished.0.lock().unwrap_or_else(PoisonError::into_inner) = true;
+        finished.1.notify_all();
+        result
+    })
 }
 
 thread_local! {

@@ -152,10 +152,10 @@ fn run<O: Send>(
         Stopper::new(options, info.names.len()),
     );
     let body = || run_body(&runner, body);
-    let result = match &pool {
+    let result = runner.watching_deadline(|| match &pool {
         None => body(),
         Some(pool) => pool.install(body),
-    };
+    });
     match runner.observed() {
         Some(o) => o.finish(result),
         None => result,

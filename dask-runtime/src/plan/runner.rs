@@ -49,6 +49,12 @@ impl Runner {
         }
     }
 
+    /// Runs the whole plan with `run`, stopped at the deadline if it has one.
+    pub(crate) fn watching_deadline<R>(&self, run: impl FnOnce() -> R) -> R {
+        let key = |i: usize| self.info.names.get(i).copied().unwrap_or("?").to_owned();
+        stop::watching_deadline(&self.stopper, key, run)
+    }
+
     pub(crate) fn observed(&self) -> Option<&Observed> {
         self.observed.as_ref()
     }
