@@ -113,6 +113,28 @@ fn a_task_sees_its_own_run_cancelled_and_other_runs_do_not() {
 }
 
 #[test]
+fn a_task_that_stops_early_on_cancellation_gives_cancelled_not_its_error() {
+    let token = CancelToken::new();
+    let inner = token.clone();
+    let parts: Vec<Delayed<u64>> = (0..4_u64)
+        .map(|i| {
+            let inner = inner.clone();
+            dask::delayed_value(i).try_map(move |i| {
+                inner.cancel();
+                if dask::is_cancelled() {
+                    return Err(format!("task {i} stopped early"));
+                }
+                Ok(i)
+            })
+        })
+        .collect();
+    for scheduler in [Scheduler::Sync, Scheduler::Threads(2), Scheduler::Threads(40)] {
+        let err = dask::compute_with(parts.clone(), Options::from(scheduler).cancel_on(&token));
+        assert!(matches!(err, Err(Error::Cancelled)), "{err:?}");
+    }
+}
+
+#[test]
 fn a_plan_can_be_cancelled_and_refuses_retries() {
     let token = CancelToken::new();
     token.cancel();

@@ -139,7 +139,11 @@ impl Runner {
         #[cfg(feature = "tracing")]
         drop(span);
         self.finished(event, matches!(outcome, Ok(Ok(_))));
-        let value = task_outcome(outcome, name, 1, || key.to_owned()).map_err(|e| self.fail(e))?;
+        let value = task_outcome(outcome, name, 1, || key.to_owned()).map_err(|e| {
+            // Stopped early because the run was cancelled: the cancellation wins.
+            self.should_stop();
+            self.fail(e)
+        })?;
         if self.stopper.has_stopped() {
             return Err(Stop);
         }
@@ -182,8 +186,10 @@ impl Runner {
                 return Err(Stop);
             }
             let outcome = self.guarded(index, || f(item));
-            task_outcome(outcome, name, 1, || format!("{key}[{item_index}]"))
-                .map_err(|e| self.fail(e))
+            task_outcome(outcome, name, 1, || format!("{key}[{item_index}]")).map_err(|e| {
+                self.should_stop();
+                self.fail(e)
+            })
         };
         let result: Result<Vec<T>, Stop> = if self.parallel {
             items.into_par_iter().enumerate().map(one).collect()
