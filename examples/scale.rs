@@ -65,7 +65,9 @@ fn main() -> Result<(), Error> {
     {
         return run(case, n.parse().expect("a task count"));
     }
-    let n = args.get(1).map_or(10_000_000, |n| n.parse().expect("a task count"));
+    let n = args
+        .get(1)
+        .map_or(10_000_000, |n| n.parse().expect("a task count"));
     let me = std::env::current_exe().expect("the example's path");
     for case in ["chain", "fan_in"] {
         for _ in 0..3 {

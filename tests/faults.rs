@@ -128,7 +128,11 @@ fn a_task_that_stops_early_on_cancellation_gives_cancelled_not_its_error() {
             })
         })
         .collect();
-    for scheduler in [Scheduler::Sync, Scheduler::Threads(2), Scheduler::Threads(40)] {
+    for scheduler in [
+        Scheduler::Sync,
+        Scheduler::Threads(2),
+        Scheduler::Threads(40),
+    ] {
         let err = dask::compute_with(parts.clone(), Options::from(scheduler).cancel_on(&token));
         assert!(matches!(err, Err(Error::Cancelled)), "{err:?}");
     }

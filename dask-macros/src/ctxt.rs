@@ -40,3 +40,16 @@ pub(crate) fn with_errors(item: TokenStream, error: &syn::Error) -> TokenStream 
     out.extend(error.to_compile_error());
     out
 }
+
+/// syn reports a truncated input ("unexpected end of input") at the macro's call site;
+/// point it at the input's last token instead, where the missing piece should follow.
+pub(crate) fn at_end(error: syn::Error, input: &TokenStream) -> syn::Error {
+    let truncated = error.to_string().starts_with("unexpected end of input");
+    match input.clone().into_iter().last() {
+        Some(last) if truncated => syn::Error::new(
+            last.span(),
+            format!("{error}: something is missing after this"),
+        ),
+        _ => error,
+    }
+}

@@ -5,6 +5,8 @@ use proc_macro::TokenStream;
 
 mod ctxt;
 mod delayed;
+#[cfg(test)]
+mod fuzz_test;
 mod graph;
 
 /// Turns a function into a lazy task constructor. See `dask::delayed` for the docs.

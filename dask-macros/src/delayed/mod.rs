@@ -3,7 +3,7 @@
 mod ast;
 mod expand;
 
-use crate::ctxt::with_errors;
+use crate::ctxt::{at_end, with_errors};
 use proc_macro2::TokenStream;
 use quote::ToTokens;
 
@@ -11,6 +11,7 @@ pub(crate) fn expand(args: TokenStream, item: TokenStream) -> TokenStream {
     let function: syn::ItemFn = match syn::parse2(item.clone()) {
         Ok(function) => function,
         Err(e) => {
+            let e = at_end(e, &item);
             let message = format!("`#[delayed]` goes on a free function: {e}");
             return with_errors(item, &syn::Error::new(e.span(), message));
         }

@@ -115,8 +115,9 @@ impl GraphInput {
                     }
                 }
                 Stmt::Expr(expr, None) if i == last => output = Some(expr),
-                Stmt::Expr(expr, _) => cx.error_spanned_by(
-                    expr,
+                // With its `;`: a lone `;` is an empty expression with no token of its own.
+                Stmt::Expr(expr, semi) => cx.error_spanned_by(
+                    quote::quote!(#expr #semi),
                     "a graph! block holds `let` bindings and a final output expression; \
                      bind this to a name: `let name = ...;`",
                 ),

@@ -2,9 +2,8 @@
 //! the schedule, a static `PlanInfo`. User tokens keep their spans, so rustc's type
 //! errors land on the user's code.
 
-use super::analyze::{
-    Analysis, Call, Kind, Mode, Node, Read, Schedule, Site, critical_path_len, is_exact, schedule,
-};
+use super::analyze::{Analysis, Call, Kind, Mode, Node, Read, Site};
+use super::schedule::{Schedule, critical_path_len, is_exact, schedule};
 use proc_macro2::{Span, TokenStream};
 use quote::{format_ident, quote, quote_spanned};
 use std::collections::BTreeSet;
@@ -133,7 +132,8 @@ fn schedule_code(a: &Analysis<'_>, s: &Schedule) -> TokenStream {
             let (call, pattern) = join_tree(&runner, &closures, &results);
             let unpack = branches.iter().zip(&results).map(|((exports, _), r)| {
                 let exported = exports.iter().map(|&n| local(n + n_inputs));
-                quote!(let (#(#exported,)*) = #r?;)
+                let value = or_stop(quote!(#r));
+                quote!(let (#(#exported,)*) = #value;)
             });
             quote! {
                 let #pattern = #call;
@@ -261,20 +261,20 @@ fn node_code(a: &Analysis<'_>, n: usize, backend: Backend) -> TokenStream {
         Kind::Call(call) => {
             let prelude = prelude(&node.reads, Site::Main, backend);
             let call = call_code(call, node, Site::Main, &[]);
-            quote! {
-                #runner.task(#n, #function, #key, || -> #boxed { #prelude #call })?
-            }
+            or_stop(quote! {
+                #runner.task(#n, #function, #key, || -> #boxed { #prelude #call })
+            })
         }
         Kind::Expr(expr) => {
             let prelude = prelude(&node.reads, Site::Main, backend);
-            quote! {
+            or_stop(quote! {
                 #runner.task(#n, #function, #key, || -> #boxed {
                     #prelude
                     #[allow(unused_braces)]
                     let value = #expr;
                     ::core::result::Result::Ok(value)
-                })?
-            }
+                })
+            })
         }
         Kind::List {
             pat,
@@ -293,13 +293,16 @@ fn node_code(a: &Analysis<'_>, n: usize, backend: Backend) -> TokenStream {
                     ::core::result::Result::Ok(value)
                 },
             };
+            let map = or_stop(quote! {
+                #runner.map(#n, #function, #key, #iter, |#pat| -> #boxed {
+                    #prelude_body
+                    #item
+                })
+            });
             quote! {
                 {
                     #prelude_iter
-                    #runner.map(#n, #function, #key, #iter, |#pat| -> #boxed {
-                        #prelude_body
-                        #item
-                    })?
+                    #map
                 }
             }
         }
@@ -307,6 +310,22 @@ fn node_code(a: &Analysis<'_>, n: usize, backend: Backend) -> TokenStream {
     quote! {
         let #v #annotation = #run;
         #send_check
+    }
+}
+
+/// `expr` (a `Result<T, Stop>`) unwrapped, or the plan's body returns its `Stop`. Not
+/// `?`: each `?` leaves rustc a `FromResidual` obligation on the body's not yet inferred
+/// return type, and thousands of them made type checking a big plan superlinear.
+fn or_stop(expr: TokenStream) -> TokenStream {
+    let (value, stop) = (
+        Ident::new("__value", Span::mixed_site()),
+        Ident::new("__stop", Span::mixed_site()),
+    );
+    quote! {
+        match #expr {
+            ::core::result::Result::Ok(#value) => #value,
+            ::core::result::Result::Err(#stop) => return ::core::result::Result::Err(#stop),
+        }
     }
 }
 

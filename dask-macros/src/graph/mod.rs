@@ -4,16 +4,17 @@ mod analyze;
 mod ast;
 mod expand;
 mod names;
+mod schedule;
 
 use proc_macro2::TokenStream;
 
 pub(crate) fn expand(input: TokenStream) -> TokenStream {
-    match try_expand(input) {
+    match try_expand(input.clone()) {
         Ok(tokens) => tokens,
         // graph! is an expression: the errors go in a block whose type is `!`, so no
         // type error about the missing plan follows them.
         Err(error) => {
-            let errors = error.to_compile_error();
+            let errors = crate::ctxt::at_end(error, &input).to_compile_error();
             quote::quote!({ #errors ::core::unreachable!() })
         }
     }
