@@ -53,10 +53,10 @@ impl Bits {
 fn ancestors(deps: &[Vec<usize>], within: Option<&BTreeSet<usize>>) -> Vec<Bits> {
     let n = deps.len();
     let mut ancestors: Vec<Bits> = Vec::with_capacity(n);
-    for i in 0..n {
+    for (i, reads) in deps.iter().enumerate() {
         let mut set = Bits::new(n);
         if within.is_none_or(|w| w.contains(&i)) {
-            for &d in deps[i]
+            for &d in reads
                 .iter()
                 .filter(|d| within.is_none_or(|w| w.contains(d)))
             {
