@@ -32,6 +32,12 @@ impl ProgressBar {
         register(Arc::new(self))
     }
 
+    /// How many tasks of run `run` the bar counts done, while the run is shown.
+    #[cfg(test)]
+    pub(crate) fn position(&self, run: RunId) -> Option<u64> {
+        self.bars().get(&run).map(indicatif::ProgressBar::position)
+    }
+
     fn bars(&self) -> std::sync::MutexGuard<'_, HashMap<RunId, indicatif::ProgressBar>> {
         self.bars.lock().unwrap_or_else(PoisonError::into_inner)
     }

@@ -265,3 +265,36 @@ fn each_task_is_a_tracing_span() {
     });
     assert_eq!(count.load(Ordering::SeqCst), 4);
 }
+
+#[test]
+fn overlapping_runs_each_move_their_own_progress_bar() {
+    use crate::hooks::{RunInfo, TaskEvent, TaskInfo, TaskKey};
+    let run = |n: usize| {
+        let tasks: Arc<[TaskInfo]> = (0..n)
+            .map(|i| TaskInfo {
+                name: "t",
+                key: TaskKey::Node("t", i as u64),
+            })
+            .collect();
+        let dep_start: Arc<[u32]> = vec![0_u32; n + 1].into();
+        RunInfo::new(tasks, dep_start, Vec::new().into(), 1)
+    };
+    let bar = ProgressBar::new();
+    let (a, b) = (run(3), run(5));
+    bar.start(&a);
+    bar.start(&b);
+    let finish = |r: &RunInfo, i: usize, ok: bool| {
+        let mut e = TaskEvent::starting(r, i, TaskKey::Node("t", i as u64), 1);
+        e.finished(ok);
+        bar.task_finish(&e);
+    };
+    finish(&a, 0, true);
+    finish(&b, 0, true);
+    finish(&b, 1, true);
+    finish(&b, 2, false); // a failed attempt does not count
+    assert_eq!(bar.position(a.id), Some(1));
+    assert_eq!(bar.position(b.id), Some(2));
+    bar.finish(&a, None);
+    assert_eq!(bar.position(a.id), None);
+    assert_eq!(bar.position(b.id), Some(2));
+}

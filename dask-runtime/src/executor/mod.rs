@@ -5,9 +5,12 @@
 mod blocking;
 #[cfg(test)]
 mod fault_test;
+#[cfg(all(test, loom))]
+mod loom_test;
 pub(crate) mod pool;
 mod state;
 pub(crate) mod stop;
+mod sync;
 #[cfg(test)]
 mod test;
 

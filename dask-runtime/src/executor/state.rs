@@ -2,13 +2,14 @@
 //! state, and how a task reads its inputs.
 
 use super::stop::{self, Stopper};
+use super::sync::{AtomicU32, Mutex, MutexGuard};
 use crate::Error;
 use crate::error::{panic_message, task_outcome};
 use crate::graph::{InputSource, Inputs, Layout, Value, key_of};
 use crate::hooks::{Observed, TaskKey};
 use std::panic::{AssertUnwindSafe, catch_unwind};
-use std::sync::atomic::{AtomicU32, Ordering};
-use std::sync::{Arc, Mutex, PoisonError};
+use std::sync::atomic::Ordering;
+use std::sync::{Arc, PoisonError};
 
 pub(crate) struct RunState<'g> {
     pub(crate) layout: Layout<'g>,
@@ -208,7 +209,7 @@ impl<'g> RunState<'g> {
         Ok(values)
     }
 
-    fn slot(&self, i: u32) -> std::sync::MutexGuard<'_, Slot> {
+    fn slot(&self, i: u32) -> MutexGuard<'_, Slot> {
         self.slots[i as usize]
             .lock()
             .unwrap_or_else(PoisonError::into_inner)

@@ -2,11 +2,12 @@
 //! [`CancelToken`](crate::CancelToken) was cancelled or its deadline passed. The first
 //! cause is kept as the run's error. Shared by the dynamic executor and by plans.
 
+use super::sync::{AtomicBool, Mutex};
 use crate::Error;
 use crate::options::{CancelToken, Options};
 use std::cell::RefCell;
-use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::{Arc, Condvar, Mutex, PoisonError};
+use std::sync::atomic::Ordering;
+use std::sync::{Arc, Condvar, PoisonError};
 use std::time::Instant;
 
 /// The stop state of one run.
@@ -109,7 +110,7 @@ pub(crate) fn watching_deadline<R>(
     let Some(deadline) = stopper.deadline else {
         return run();
     };
-    let finished = (Mutex::new(false), Condvar::new());
+    let finished = (std::sync::Mutex::new(false), Condvar::new());
     std::thread::scope(|scope| {
         scope.spawn(|| {
             let mut done = finished.0.lock().unwrap_or_else(PoisonError::into_inner);
