@@ -188,6 +188,8 @@ impl std::error::Error for Error {
 
 /// A task's value, or the error that names it: `outcome` is what the task gave under
 /// `catch_unwind` on its last of `attempts`; `key` is only built when the task failed.
+/// Inlined into every task: the success path is one match, the rest out of line.
+#[inline(always)]
 pub(crate) fn task_outcome<T>(
     outcome: std::thread::Result<Result<T, BoxError>>,
     name: &'static str,
@@ -196,18 +198,33 @@ pub(crate) fn task_outcome<T>(
 ) -> Result<T, Error> {
     match outcome {
         Ok(Ok(value)) => Ok(value),
-        Ok(Err(source)) => Err(Error::TaskFailed {
+        Ok(Err(source)) => Err(task_error(name, attempts, key(), Ok(source))),
+        Err(payload) => Err(task_error(name, attempts, key(), Err(payload))),
+    }
+}
+
+/// The error of a task that returned `Err` (`Ok(source)`) or panicked (`Err(payload)`).
+#[cold]
+#[inline(never)]
+fn task_error(
+    name: &'static str,
+    attempts: u32,
+    key: String,
+    cause: Result<BoxError, Box<dyn std::any::Any + Send>>,
+) -> Error {
+    match cause {
+        Ok(source) => Error::TaskFailed {
             name,
-            key: key(),
+            key,
             source,
             attempts,
-        }),
-        Err(payload) => Err(Error::TaskPanicked {
+        },
+        Err(payload) => Error::TaskPanicked {
             name,
-            key: key(),
+            key,
             message: panic_message(&*payload),
             attempts,
-        }),
+        },
     }
 }
 

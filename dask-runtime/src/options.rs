@@ -50,7 +50,9 @@ pub const MAX_CACHED_POOLS: usize = 4;
 
 /// The number of cores as std sees them (1 if it cannot tell).
 pub(crate) fn default_workers() -> usize {
-    std::thread::available_parallelism().map_or(1, |n| n.get())
+    // Read once: std asks the cgroup files each time (tens of microseconds).
+    static CORES: OnceLock<usize> = OnceLock::new();
+    *CORES.get_or_init(|| std::thread::available_parallelism().map_or(1, |n| n.get()))
 }
 
 impl Scheduler {

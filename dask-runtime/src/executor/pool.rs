@@ -48,10 +48,11 @@ pub(crate) fn get(workers: usize) -> Result<Arc<ThreadPool>, Error> {
     let pool = {
         let mut pools = POOLS.lock().unwrap_or_else(PoisonError::into_inner);
         if let Some(at) = pools.iter().position(|(n, _)| *n == workers) {
-            let entry = pools.remove(at);
-            let pool = Arc::clone(&entry.1);
-            pools.push(entry);
-            return Ok(pool);
+            if at + 1 < pools.len() {
+                let entry = pools.remove(at);
+                pools.push(entry);
+            }
+            return Ok(Arc::clone(&pools[pools.len() - 1].1));
         }
         let pool = Arc::new(build(workers)?);
         evicted = (pools.len() >= MAX_CACHED_POOLS).then(|| pools.remove(0));

@@ -1,22 +1,22 @@
 //! The shared state of one run: a waiting counter and a result slot per node, the stop
 //! state, and how a task reads its inputs.
 
-use super::stop::{self, Stopper};
+use super::stop::{RunStop, Stopper};
 use super::sync::{AtomicU32, Mutex, MutexGuard};
 use crate::Error;
 use crate::error::{panic_message, task_outcome};
 use crate::graph::{InputSource, Inputs, Layout, Value, key_of};
 use crate::hooks::{Observed, TaskKey};
 use std::panic::{AssertUnwindSafe, catch_unwind};
+use std::sync::PoisonError;
 use std::sync::atomic::Ordering;
-use std::sync::{Arc, PoisonError};
 
 pub(crate) struct RunState<'g> {
     pub(crate) layout: Layout<'g>,
     /// Dependencies not yet finished, per node: the node is ready at zero.
     waiting: Vec<AtomicU32>,
     slots: Vec<Mutex<Slot>>,
-    pub(crate) stopper: Arc<Stopper>,
+    pub(crate) stopper: RunStop,
     observed: Option<Observed>,
     /// How many times a failed task is run again.
     retries: u32,
@@ -60,7 +60,7 @@ impl<'g> RunState<'g> {
                 })
                 .collect(),
             layout,
-            stopper: Arc::new(stopper),
+            stopper: RunStop::new(stopper),
             observed,
             retries,
         }
@@ -108,7 +108,7 @@ impl<'g> RunState<'g> {
             };
             self.stopper.mark_running(i as usize, true);
             let outcome = {
-                let _current = stop::enter(&self.stopper);
+                let _current = self.stopper.enter();
                 #[cfg(feature = "tracing")]
                 let _span =
                     tracing::info_span!("dask_task", name = node.name(), id = node.id()).entered();

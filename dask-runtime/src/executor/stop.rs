@@ -16,6 +16,8 @@ pub(crate) struct Stopper {
     error: Mutex<Option<Error>>,
     token: Option<CancelToken>,
     deadline: Option<Instant>,
+    /// Whether there is a token or a deadline to check.
+    watched: bool,
     /// With a deadline, which tasks are running, to name them when it passes.
     running: Option<Box<[AtomicBool]>>,
 }
@@ -29,23 +31,27 @@ impl Stopper {
             error: Mutex::new(None),
             token: options.cancel.clone(),
             running: deadline.map(|_| (0..tasks).map(|_| AtomicBool::new(false)).collect()),
+            watched: deadline.is_some() || options.cancel.is_some(),
             deadline,
         }
     }
 
-    /// Whether a task may poll [`is_cancelled`] for this run: only runs with a token or
-    /// a deadline pay for telling it.
-    pub(crate) fn watched(&self) -> bool {
-        self.token.is_some() || self.deadline.is_some()
-    }
-
     /// Whether the run must start no more tasks. The first time the token or the
     /// deadline is found to have fired, that becomes the run's error (the deadline's
-    /// naming the running tasks, whose keys `key` gives).
+    /// naming the running tasks, whose keys `key` gives). Checked before every task:
+    /// two loads unless the run has a token or a deadline.
+    #[inline]
     pub(crate) fn should_stop(&self, key: impl Fn(usize) -> String) -> bool {
         if self.stopped.load(Ordering::Acquire) {
             return true;
         }
+        self.watched && self.fired(&key)
+    }
+
+    /// Whether the token or the deadline has fired, recording it as the run's error.
+    #[cold]
+    #[inline(never)]
+    fn fired(&self, key: &dyn Fn(usize) -> String) -> bool {
         if self.token.as_ref().is_some_and(CancelToken::is_cancelled) {
             self.fail(Error::Cancelled);
             return true;
@@ -70,11 +76,13 @@ impl Stopper {
     }
 
     /// Whether the run has failed (or was stopped).
+    #[inline]
     pub(crate) fn has_stopped(&self) -> bool {
         self.stopped.load(Ordering::Acquire)
     }
 
     /// Task `index` is running (`true`) or not; kept only under a deadline.
+    #[inline]
     pub(crate) fn mark_running(&self, index: usize, running: bool) {
         if let Some(flags) = &self.running {
             flags[index].store(running, Ordering::Release);
@@ -92,6 +100,9 @@ impl Stopper {
 
     /// The run's error, if it stopped.
     pub(crate) fn take_error(&self) -> Option<Error> {
+        if !self.has_stopped() {
+            return None;
+        }
         self.error
             .lock()
             .unwrap_or_else(PoisonError::into_inner)
@@ -135,18 +146,53 @@ pub(crate) fn watching_deadline<R>(
     })
 }
 
+/// A run's stop state, shared (so tasks can see it through [`is_cancelled`]) only when
+/// the run has a token or a deadline: a plain run allocates nothing for it.
+pub(crate) enum RunStop {
+    Local(Stopper),
+    Shared(Arc<Stopper>),
+}
+
+impl RunStop {
+    pub(crate) fn new(stopper: Stopper) -> Self {
+        if stopper.watched {
+            RunStop::Shared(Arc::new(stopper))
+        } else {
+            RunStop::Local(stopper)
+        }
+    }
+
+    /// Makes this run the current one of this thread while the guard lives, if it is
+    /// watched.
+    #[inline]
+    pub(crate) fn enter(&self) -> Option<Entered> {
+        match self {
+            RunStop::Local(_) => None,
+            RunStop::Shared(stopper) => enter(stopper),
+        }
+    }
+}
+
+impl std::ops::Deref for RunStop {
+    type Target = Stopper;
+    #[inline]
+    fn deref(&self) -> &Stopper {
+        match self {
+            RunStop::Local(stopper) => stopper,
+            RunStop::Shared(stopper) => stopper,
+        }
+    }
+}
+
 thread_local! {
     /// The watched runs whose tasks this thread is running, innermost last (a task may
     /// compute a graph of its own).
     static CURRENT: RefCell<Vec<Arc<Stopper>>> = const { RefCell::new(Vec::new()) };
 }
 
-/// Makes `stopper` the current run of this thread while the guard lives, if it is
-/// watched; nothing otherwise.
-pub(crate) fn enter(stopper: &Arc<Stopper>) -> Option<Entered> {
-    if !stopper.watched() {
-        return None;
-    }
+/// Makes `stopper` the current run of this thread while the guard lives.
+#[inline]
+fn enter(stopper: &Arc<Stopper>) -> Option<Entered> {
     CURRENT
         .try_with(|c| c.borrow_mut().push(Arc::clone(stopper)))
         .ok()

@@ -140,14 +140,19 @@ fn run<O: Send>(
         ));
     }
     check_size(info.names.len(), options)?;
-    let pool = match scheduler {
-        Scheduler::Threads(n) => Some(pool::get(n)?),
-        Scheduler::Sync => None,
+    // Already on a worker of a pool of n threads (a plan inside a task, a plan in a
+    // loop on the pool): run here, with no pool to look up or hand over to.
+    let here =
+        |n: usize| rayon::current_thread_index().is_some() && rayon::current_num_threads() == n;
+    let (pool, parallel) = match scheduler {
+        Scheduler::Threads(n) if here(n) => (None, true),
+        Scheduler::Threads(n) => (Some(pool::get(n)?), true),
+        Scheduler::Sync => (None, false),
     };
     let observed = observe(info, workers(&scheduler), &options.callbacks)?;
     let runner = Runner::new(
         info,
-        pool.is_some(),
+        parallel,
         observed,
         Stopper::new(options, info.names.len()),
     );

@@ -5,11 +5,10 @@
 
 use crate::Error;
 use crate::error::{BoxError, panic_message, task_outcome};
-use crate::executor::stop::{self, Stopper};
+use crate::executor::stop::{self, RunStop, Stopper};
 use crate::hooks::{Observed, TaskEvent, TaskKey};
 use rayon::prelude::*;
 use std::panic::{AssertUnwindSafe, catch_unwind};
-use std::sync::Arc;
 use std::sync::atomic::Ordering;
 
 /// Returned by a task of a plan once the run has failed; the error itself is kept by
@@ -20,7 +19,7 @@ pub struct Stop;
 /// The run-time context of one plan run.
 pub struct Runner {
     parallel: bool,
-    stopper: Arc<Stopper>,
+    stopper: RunStop,
     observed: Option<Observed>,
     info: &'static super::PlanInfo,
 }
@@ -43,7 +42,7 @@ impl Runner {
     ) -> Self {
         Runner {
             parallel,
-            stopper: Arc::new(stopper),
+            stopper: RunStop::new(stopper),
             observed,
             info,
         }
@@ -61,25 +60,46 @@ impl Runner {
 
     /// Whether no more tasks may start (the run failed, was cancelled or is late);
     /// records the cause the first time.
+    #[inline]
     fn should_stop(&self) -> bool {
         self.stopper
             .should_stop(|i| self.info.names.get(i).copied().unwrap_or("?").to_owned())
     }
 
     /// Tells the callbacks, if any, that node `index` starts: `Err` when a callback
-    /// failed (the run fails and the task is skipped).
+    /// failed (the run fails and the task is skipped). Out of line: the task path
+    /// without callbacks stays small enough to inline.
+    #[inline]
     fn observe(&self, index: usize, key: &'static str) -> Result<Option<TaskEvent>, Stop> {
-        let Some(observed) = &self.observed else {
-            return Ok(None);
-        };
+        match &self.observed {
+            None => Ok(None),
+            Some(observed) => self.observe_start(observed, index, key),
+        }
+    }
+
+    #[inline(never)]
+    fn observe_start(
+        &self,
+        observed: &Observed,
+        index: usize,
+        key: &'static str,
+    ) -> Result<Option<TaskEvent>, Stop> {
         observed
             .task_start(index, TaskKey::Plan(key), 1)
             .map(Some)
             .map_err(|e| self.fail(e))
     }
 
+    #[inline]
     fn finished(&self, event: Option<TaskEvent>, ok: bool) {
-        if let (Some(observed), Some(event)) = (&self.observed, event)
+        if let Some(event) = event {
+            self.observe_finish(event, ok);
+        }
+    }
+
+    #[inline(never)]
+    fn observe_finish(&self, event: TaskEvent, ok: bool) {
+        if let Some(observed) = &self.observed
             && let Err(e) = observed.task_finish(event, ok)
         {
             self.fail(e);
@@ -88,6 +108,7 @@ impl Runner {
 
     /// Runs `f` as task `index` under `catch_unwind`, marked running for the deadline's
     /// message and current for [`crate::is_cancelled`].
+    #[inline]
     fn guarded<T>(
         &self,
         index: usize,
@@ -95,7 +116,7 @@ impl Runner {
     ) -> std::thread::Result<Result<T, BoxError>> {
         self.stopper.mark_running(index, true);
         let outcome = {
-            let _current = stop::enter(&self.stopper);
+            let _current = self.stopper.enter();
             catch_unwind(AssertUnwindSafe(f))
         };
         self.stopper.mark_running(index, false);
@@ -104,6 +125,10 @@ impl Runner {
 
     /// Runs `a` and `b`, at once when the run is parallel. Both always run to the end
     /// (tasks inside return [`Stop`] early once the run has failed).
+    ///
+    /// A thin generic shell around [`Runner::join_dyn`]: a plan of a thousand branches
+    /// instantiates this small function a thousand times, but rayon's join machinery
+    /// once (a 500-node fan-in spent 10 of its 15 s of compile time in LLVM before).
     #[inline]
     pub fn join<A, B, RA, RB>(&self, a: A, b: B) -> (RA, RB)
     where
@@ -112,10 +137,24 @@ impl Runner {
         RA: Send,
         RB: Send,
     {
+        let (mut a, mut b) = (Some(a), Some(b));
+        let (mut ra, mut rb) = (None, None);
+        self.join_dyn(&mut || ra = a.take().map(|a| a()), &mut || {
+            rb = b.take().map(|b| b())
+        });
+        // Each side ran once: a panic in either would have propagated out of the join.
+        ra.zip(rb).expect("both sides of a join ran")
+    }
+
+    /// Runs `a` and `b`, at once when the run is parallel: what [`Runner::join`] runs
+    /// on, compiled once in the runtime.
+    #[inline]
+    pub fn join_dyn(&self, a: &mut (dyn FnMut() + Send), b: &mut (dyn FnMut() + Send)) {
         if self.parallel {
-            rayon::join(a, b)
+            rayon::join(a, b);
         } else {
-            (a(), b())
+            a();
+            b();
         }
     }
 
