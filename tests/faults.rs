@@ -287,42 +287,27 @@ fn chain(n: usize, runs: &Arc<AtomicUsize>) -> Delayed<i64> {
 
 #[test]
 fn a_failing_callback_stops_the_run_on_every_scheduler() {
-    for scheduler in [
+    let schedulers = [
         Scheduler::Sync,
         Scheduler::Threads(1),
         Scheduler::Threads(2),
-    ] {
-        // task_finish of the first `map` panics: no later task runs.
-        let runs = Arc::new(AtomicUsize::new(0));
-        let x = chain(200, &runs);
-        let hooks: Vec<Arc<dyn Callback>> = vec![Arc::new(PanicsAt {
-            at: "finish",
-            target: "map",
-        })];
-        let err = x
-            .compute_with(Options::from(scheduler.clone()).callbacks(&hooks))
-            .unwrap_err();
-        assert!(
-            matches!(&err, Error::Callback(m) if m == "bad hook"),
-            "{err:?}"
-        );
-        assert_eq!(runs.load(Ordering::SeqCst), 1, "{scheduler:?}");
-
-        // task_start of the first `map` panics: that task does not run either.
-        let runs = Arc::new(AtomicUsize::new(0));
-        let x = chain(200, &runs);
-        let hooks: Vec<Arc<dyn Callback>> = vec![Arc::new(PanicsAt {
-            at: "start",
-            target: "map",
-        })];
-        let err = x
-            .compute_with(Options::from(scheduler.clone()).callbacks(&hooks))
-            .unwrap_err();
-        assert!(
-            matches!(&err, Error::Callback(m) if m == "bad hook"),
-            "{err:?}"
-        );
-        assert_eq!(runs.load(Ordering::SeqCst), 0, "{scheduler:?}");
+    ];
+    // task_finish of the first `map` panics: no later task runs (1 ran); task_start of
+    // the first `map` panics: that task does not run either (0 ran).
+    for (at, ran) in [("finish", 1), ("start", 0)] {
+        for scheduler in schedulers.clone() {
+            let runs = Arc::new(AtomicUsize::new(0));
+            let x = chain(200, &runs);
+            let hooks: Vec<Arc<dyn Callback>> = vec![Arc::new(PanicsAt { at, target: "map" })];
+            let err = x
+                .compute_with(Options::from(scheduler.clone()).callbacks(&hooks))
+                .unwrap_err();
+            assert!(
+                matches!(&err, Error::Callback(m) if m == "bad hook"),
+                "{err:?}"
+            );
+            assert_eq!(runs.load(Ordering::SeqCst), ran, "{at} on {scheduler:?}");
+        }
     }
 }
 
