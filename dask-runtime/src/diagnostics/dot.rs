@@ -304,3 +304,22 @@ impl<T: crate::array::Element> crate::array::Array<T> {
         write_picture(&self.to_dot()?, path.as_ref())
     }
 }
+
+// The plans' pictures, beside the others (plans sit below the observers).
+macro_rules! plan_visualize {
+    ($($plan:ident),*) => {$(
+        impl<O, F> crate::plan::$plan<O, F> {
+            /// Writes the plan's picture to `path` (see [`Delayed::visualize`]); the DOT
+            /// text is [`Plan::to_dot`](crate::Plan::to_dot), built at compile time.
+            ///
+            /// # Errors
+            ///
+            /// [`Error::Io`] when the file cannot be written or graphviz is not installed.
+            pub fn visualize(&self, path: impl AsRef<Path>) -> Result<(), Error> {
+                write_picture(crate::Plan::info(self).dot, path.as_ref())
+            }
+        }
+    )*};
+}
+
+plan_visualize!(BlockPlan, FnPlan);

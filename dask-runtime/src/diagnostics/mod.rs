@@ -29,5 +29,3 @@ pub use crate::hooks::{
 pub use dot::{Collapse, Coloring, DotOptions, RankDir};
 pub use profile::Profiler;
 pub use progress::ProgressBar;
-
-pub(crate) use dot::write_picture;

@@ -88,18 +88,6 @@ pub trait Plan {
     fn critical_path_len(&self) -> usize {
         self.info().critical_path_len
     }
-
-    /// Writes the plan's picture to `path` (see `Delayed::visualize`).
-    ///
-    /// # Errors
-    ///
-    /// [`Error::Io`] when the file cannot be written or graphviz is not installed.
-    fn visualize(&self, path: impl AsRef<std::path::Path>) -> Result<(), Error>
-    where
-        Self: Sized,
-    {
-        crate::diagnostics::write_picture(self.info().dot, path.as_ref())
-    }
 }
 
 /// The run's callbacks, told that a run of the plan starts.
