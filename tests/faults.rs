@@ -92,22 +92,35 @@ fn a_token_cancelled_before_the_run_runs_nothing_on_every_scheduler() {
 
 #[test]
 fn a_task_sees_its_own_run_cancelled_and_other_runs_do_not() {
-    let token = CancelToken::new();
-    let inner = token.clone();
-    let long = dask::delayed_value(()).map(move |()| {
-        inner.cancel();
-        let begin = Instant::now();
-        while !dask::is_cancelled() {
-            assert!(begin.elapsed() < Duration::from_secs(10), "never saw it");
-        }
-        // A compute started inside the task is a run of its own: not cancelled.
-        let nested = dask::delayed_value(1).map(|v| (v, dask::is_cancelled()));
-        nested.compute_with(Scheduler::Sync).unwrap()
-    });
-    for scheduler in [Scheduler::Sync, Scheduler::Threads(2)] {
+    let seen = Arc::new(Mutex::new(Vec::new()));
+    for scheduler in [
+        Scheduler::Sync,
+        Scheduler::Threads(2),
+        Scheduler::Threads(40),
+    ] {
+        let token = CancelToken::new();
+        let inner = token.clone();
+        let seen_inside = Arc::clone(&seen);
+        let long = dask::delayed_value(()).map(move |()| {
+            inner.cancel();
+            let begin = Instant::now();
+            while !dask::is_cancelled() {
+                assert!(begin.elapsed() < Duration::from_secs(10), "never saw it");
+            }
+            // A compute started inside the task, with no token of its own, sees the
+            // enclosing run's cancellation; with a token of its own, its own.
+            let nested = dask::delayed_value(1).map(|_| dask::is_cancelled());
+            let inherits = nested.compute_with(Scheduler::Sync).unwrap();
+            let own = Options::new()
+                .scheduler(Scheduler::Sync)
+                .cancel_on(&CancelToken::new());
+            let own = nested.compute_with(own).unwrap();
+            seen_inside.lock().unwrap().push((inherits, own));
+        });
         let err = long.compute_with(Options::from(scheduler).cancel_on(&token));
         assert!(matches!(err, Err(Error::Cancelled)), "{err:?}");
     }
+    assert_eq!(*seen.lock().unwrap(), [(true, false); 3]);
     let untracked = dask::delayed_value(1).map(|_| dask::is_cancelled());
     assert!(!untracked.compute().unwrap());
 }

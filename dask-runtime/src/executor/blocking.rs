@@ -1,9 +1,9 @@
 //! The executor for many more workers than cores: tasks that block (sleep, I/O, a
 //! subprocess). rayon's workers spin while they look for work, which on a few cores
-//! starves a thousand of them; here each worker is a plain thread started for the run
-//! (only as many as there are ready tasks, at most `n`) that waits on a condition
-//! variable, so a thousand sleeping tasks start within milliseconds of each other and
-//! nothing is left running after the run.
+//! starves a thousand of them; here the calling thread and plain threads started for
+//! the run (only as many as there are ready tasks, at most `n` in all) wait on a
+//! condition variable, so a thousand sleeping tasks start within milliseconds of each
+//! other and nothing is left running after the run.
 
 use super::state::RunState;
 use std::sync::{Condvar, Mutex, MutexGuard, PoisonError};
@@ -55,8 +55,9 @@ pub(super) fn run(state: &RunState<'_>, workers: usize) {
         state,
         queue: Mutex::new(Queue {
             ready,
-            started: 0,
-            starting: 0,
+            // The calling thread is the first worker.
+            started: 1,
+            starting: 1,
             idle: 0,
             running: 0,
             over: false,
@@ -64,10 +65,7 @@ pub(super) fn run(state: &RunState<'_>, workers: usize) {
         wake: Condvar::new(),
         workers,
     };
-    std::thread::scope(|scope| {
-        let queue = shared.lock();
-        grow(&shared, queue, scope);
-    });
+    std::thread::scope(|scope| work(&shared, scope));
 }
 
 /// Starts workers for the ready tasks that no idle worker will take, up to the limit.
@@ -75,6 +73,9 @@ fn grow<'s, 'e>(shared: &'s Shared<'e>, mut queue: MutexGuard<'_, Queue>, scope:
 where
     'e: 's,
 {
+    if queue.over {
+        return;
+    }
     let wanted = queue.unclaimed();
     let room = shared.workers.saturating_sub(queue.started);
     // A few at a time: each new worker starts more as it comes up, so a thousand

@@ -213,8 +213,9 @@ impl Drop for Entered {
 /// task failed. A long task polls it to stop early (return an error or a partial value;
 /// the run's error is the cancellation either way).
 ///
-/// Runs without a token or a deadline are not tracked (that costs nothing), so there,
-/// and outside any task, it is `false`.
+/// Runs without a token or a deadline are not tracked (that costs nothing): a task of
+/// such a run started inside a task of a tracked run (a nested compute) sees the outer
+/// run's state; outside any tracked run it is `false`.
 ///
 /// ```
 /// # use dask_runtime as dask;
