@@ -283,7 +283,7 @@ impl<T: crate::array::Element> crate::array::Array<T> {
         self.to_dot_with(&DotOptions::default())
     }
 
-    /// [`Array::to_dot`] with options.
+    /// [`Array::to_dot`](crate::array::Array::to_dot) with options.
     ///
     /// # Errors
     ///
