@@ -393,7 +393,11 @@ fn a_panic_in_a_plan_for_stage_iterator_is_a_task_error() {
         ys
     };
     for scheduler in [Scheduler::Sync, Scheduler::Threads(2)] {
-        let err = plan.compute_with(scheduler).unwrap_err();
+        let seen = Arc::new(Balance::default());
+        let hooks: Vec<Arc<dyn Callback>> = vec![seen.clone()];
+        let err = plan
+            .compute_with(Options::from(scheduler).callbacks(&hooks))
+            .unwrap_err();
         match &err {
             Error::TaskPanicked { key, message, .. } => {
                 assert_eq!(key, "ys");
@@ -401,6 +405,9 @@ fn a_panic_in_a_plan_for_stage_iterator_is_a_task_error() {
             }
             other => panic!("{other:?}"),
         }
+        // The stage that failed was started and finished, as callbacks are told.
+        let (starts, finishes) = *seen.0.lock().unwrap();
+        assert_eq!((starts, finishes), (1, 1));
     }
 }
 
@@ -441,6 +448,19 @@ fn a_new_profiler_at_a_reused_address_records_its_runs() {
         )
         .unwrap();
         assert_eq!(profiler.tasks(), 128, "round {round}");
+    }
+}
+
+/// Counts task_start and task_finish events.
+#[derive(Default)]
+struct Balance(Mutex<(usize, usize)>);
+
+impl Callback for Balance {
+    fn task_start(&self, _: &TaskEvent) {
+        self.0.lock().unwrap().0 += 1;
+    }
+    fn task_finish(&self, _: &TaskEvent) {
+        self.0.lock().unwrap().1 += 1;
     }
 }
 

@@ -210,16 +210,18 @@ impl Runner {
             return Err(Stop);
         }
         let event = self.observe(index, key)?;
-        let items = catch_unwind(AssertUnwindSafe(|| items.into_iter().collect::<Vec<_>>()))
-            .map_err(|payload| {
-                self.finished(None, false);
-                self.fail(Error::TaskPanicked {
+        let items = match catch_unwind(AssertUnwindSafe(|| items.into_iter().collect::<Vec<_>>())) {
+            Ok(items) => items,
+            Err(payload) => {
+                self.finished(event, false);
+                return Err(self.fail(Error::TaskPanicked {
                     name,
                     key: key.to_owned(),
                     message: format!("while iterating its items: {}", panic_message(&*payload)),
                     attempts: 1,
-                })
-            })?;
+                }));
+            }
+        };
         let one = |(item_index, item): (usize, I::Item)| -> Result<T, Stop> {
             if self.should_stop() {
                 return Err(Stop);
