@@ -72,6 +72,13 @@ impl<'g> Layout<'g> {
             .iter()
             .map(|o| index[&address(o)])
             .collect::<Vec<_>>();
+        // The walk is done: let its index go, and give back what the tables' doubling
+        // left unused, before the run allocates its own state (a graph of ten million
+        // nodes reaches its peak memory here).
+        drop(index);
+        nodes.shrink_to_fit();
+        deps.shrink_to_fit();
+        dep_start.shrink_to_fit();
 
         // Consumers: the transpose of the dependency table, by counting sort.
         let n = nodes.len();
