@@ -25,55 +25,6 @@ fn sleepers(n: usize, each: Duration, started: &Arc<AtomicUsize>) -> Vec<Delayed
 }
 
 #[test]
-fn a_cancelled_run_stops_promptly() {
-    let started = Arc::new(AtomicUsize::new(0));
-    let parts = sleepers(200, Duration::from_millis(50), &started);
-    let token = CancelToken::new();
-    let canceller = {
-        let token = token.clone();
-        std::thread::spawn(move || {
-            std::thread::sleep(Duration::from_millis(100));
-            token.cancel();
-        })
-    };
-    let begin = Instant::now();
-    let options = Options::new()
-        .scheduler(Scheduler::Threads(2))
-        .cancel_on(&token);
-    let err = dask::compute_with(parts, options).unwrap_err();
-    let took = begin.elapsed();
-    canceller.join().unwrap();
-    assert!(matches!(err, Error::Cancelled), "{err:?}");
-    assert_eq!(err.to_string(), "the run was cancelled");
-    assert!(took < Duration::from_millis(300), "took {took:?}");
-    let started = started.load(Ordering::SeqCst);
-    assert!(started < 10, "{started} tasks started");
-}
-
-#[test]
-fn a_deadline_stops_the_run_and_names_the_running_tasks() {
-    let started = Arc::new(AtomicUsize::new(0));
-    let parts = sleepers(200, Duration::from_millis(50), &started);
-    let keys: Vec<String> = parts.iter().map(Delayed::key).collect();
-    let begin = Instant::now();
-    let options = Options::new()
-        .scheduler(Scheduler::Threads(2))
-        .deadline(Duration::from_millis(200));
-    let err = dask::compute_with(parts, options).unwrap_err();
-    let took = begin.elapsed();
-    let Error::DeadlineExceeded { running } = &err else {
-        panic!("{err:?}");
-    };
-    assert!(took < Duration::from_millis(300), "took {took:?}");
-    assert!(started.load(Ordering::SeqCst) < 12);
-    // Both workers were in a task when the deadline was found passed, but the one that
-    // found it: at least one task is named, each one of the graph's.
-    assert!(!running.is_empty() && running.len() <= 2, "{running:?}");
-    assert!(running.iter().all(|k| keys.contains(k)), "{running:?}");
-    assert!(err.to_string().contains(&running[0]), "{err}");
-}
-
-#[test]
 fn a_token_cancelled_before_the_run_runs_nothing_on_every_scheduler() {
     for scheduler in [
         Scheduler::Sync,
@@ -413,18 +364,21 @@ fn a_panic_in_a_plan_for_stage_iterator_is_a_task_error() {
 
 #[test]
 fn overlapping_profiled_runs_each_record_every_task() {
+    // Passed to the four computes, not registered: a registered hook would also see the
+    // runs of the other tests in this binary.
     let profiler = Profiler::new();
-    let _guard = profiler.register();
+    let hooks: Vec<Arc<dyn Callback>> = vec![Arc::new(profiler.clone())];
     let start = Arc::new(Barrier::new(4));
     let threads: Vec<_> = (0..4)
         .map(|t| {
-            let start = Arc::clone(&start);
+            let (start, hooks) = (Arc::clone(&start), hooks.clone());
             std::thread::spawn(move || {
                 let parts: Vec<_> = (0..2_000_i64)
                     .map(|i| dask::delayed_value(i).map(move |v| v * t))
                     .collect();
                 start.wait();
-                dask::compute_with(parts, Scheduler::Threads(2)).unwrap()
+                let options = Options::from(Scheduler::Threads(2)).callbacks(&hooks);
+                dask::compute_with(parts, options).unwrap()
             })
         })
         .collect();
