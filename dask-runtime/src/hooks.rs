@@ -297,10 +297,18 @@ impl Observed {
         notify(&self.hooks, |c| c.task_finish(&event))
     }
 
-    /// Tells the hooks that the run ended with `result`; a failing hook turns a
-    /// success into [`Error::Callback`].
-    pub(crate) fn finish<T>(&self, result: Result<T, Error>) -> Result<T, Error> {
-        let told = notify(&self.hooks, |c| c.finish(&self.run, result.as_ref().err()));
+    /// Tells the hooks of `observed`, if the run had any, that it ended with `result`;
+    /// a failing hook turns a success into [`Error::Callback`].
+    pub(crate) fn finish<T>(
+        observed: Option<&Observed>,
+        result: Result<T, Error>,
+    ) -> Result<T, Error> {
+        let Some(observed) = observed else {
+            return result;
+        };
+        let told = notify(&observed.hooks, |c| {
+            c.finish(&observed.run, result.as_ref().err())
+        });
         match (result, told) {
             (Ok(_), Err(e)) => Err(e),
             (result, _) => result,

@@ -57,11 +57,7 @@ pub(crate) fn execute(outputs: &[&NodeRef], options: &Options) -> Result<Vec<Val
             (None, _) => run_sync(&state),
         },
     );
-    let result = state.finish();
-    match state.observed() {
-        Some(o) => o.finish(result),
-        None => result,
-    }
+    Observed::finish(state.observed(), state.finish())
 }
 
 /// The workers a scheduler runs tasks on.

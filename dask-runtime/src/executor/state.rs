@@ -151,10 +151,7 @@ impl<'g> RunState<'g> {
                 false
             }
             Some(Err(failure)) => {
-                // A task that stopped early because its run was cancelled (or ran out
-                // of time) fails for that reason: the cancellation is the run's error.
-                self.stopper.should_stop(|j| self.key(j));
-                self.stopper.fail(failure);
+                self.stopper.fail_task(failure, |j| self.key(j));
                 false
             }
             None => false,

@@ -52,11 +52,11 @@ impl Stopper {
     #[cold]
     #[inline(never)]
     fn fired(&self, key: &dyn Fn(usize) -> String) -> bool {
-        if self.token.as_ref().is_some_and(CancelToken::is_cancelled) {
+        if self.cancelled() {
             self.fail(Error::Cancelled);
             return true;
         }
-        if self.deadline.is_some_and(|d| Instant::now() >= d) {
+        if self.late() {
             let running = self.running.as_deref().unwrap_or_default();
             let running = (0..running.len())
                 .filter(|&i| running[i].load(Ordering::Acquire))
@@ -68,11 +68,19 @@ impl Stopper {
         false
     }
 
+    /// Whether the run's token was cancelled.
+    fn cancelled(&self) -> bool {
+        self.token.as_ref().is_some_and(CancelToken::is_cancelled)
+    }
+
+    /// Whether the run's deadline has passed.
+    fn late(&self) -> bool {
+        self.deadline.is_some_and(|d| Instant::now() >= d)
+    }
+
     /// Whether the run has stopped or should: what [`is_cancelled`] tells a task.
     fn is_stopping(&self) -> bool {
-        self.stopped.load(Ordering::Acquire)
-            || self.token.as_ref().is_some_and(CancelToken::is_cancelled)
-            || self.deadline.is_some_and(|d| Instant::now() >= d)
+        self.has_stopped() || self.cancelled() || self.late()
     }
 
     /// Whether the run has failed (or was stopped).
@@ -96,6 +104,14 @@ impl Stopper {
             *first = Some(error);
         }
         self.stopped.store(true, Ordering::Release);
+    }
+
+    /// Records a task's failure. A task that stopped early because its run was
+    /// cancelled (or ran out of time) fails for that reason, so a fired token or
+    /// deadline is recorded first and wins.
+    pub(crate) fn fail_task(&self, error: Error, key: impl Fn(usize) -> String) {
+        self.should_stop(key);
+        self.fail(error);
     }
 
     /// The run's error, if it stopped.

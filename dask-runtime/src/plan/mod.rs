@@ -149,10 +149,7 @@ fn run<O: Send>(
         None => body(),
         Some(pool) => pool.install(body),
     });
-    match runner.observed() {
-        Some(o) => o.finish(result),
-        None => result,
-    }
+    Observed::finish(runner.observed(), result)
 }
 
 /// Runs `body` on `runner`: a panic outside the plan's tasks (in generated glue) fails

@@ -50,8 +50,12 @@ impl Runner {
 
     /// Runs the whole plan with `run`, stopped at the deadline if it has one.
     pub(crate) fn watching_deadline<R>(&self, run: impl FnOnce() -> R) -> R {
-        let key = |i: usize| self.info.names.get(i).copied().unwrap_or("?").to_owned();
-        stop::watching_deadline(&self.stopper, key, run)
+        stop::watching_deadline(&self.stopper, |i| self.key(i), run)
+    }
+
+    /// Node `i`'s key, for errors that name running nodes.
+    fn key(&self, i: usize) -> String {
+        self.info.names.get(i).copied().unwrap_or("?").to_owned()
     }
 
     pub(crate) fn observed(&self) -> Option<&Observed> {
@@ -62,8 +66,7 @@ impl Runner {
     /// records the cause the first time.
     #[inline]
     fn should_stop(&self) -> bool {
-        self.stopper
-            .should_stop(|i| self.info.names.get(i).copied().unwrap_or("?").to_owned())
+        self.stopper.should_stop(|i| self.key(i))
     }
 
     /// Tells the callbacks, if any, that node `index` starts: `Err` when a callback
@@ -178,11 +181,8 @@ impl Runner {
         #[cfg(feature = "tracing")]
         drop(span);
         self.finished(event, matches!(outcome, Ok(Ok(_))));
-        let value = task_outcome(outcome, name, 1, || key.to_owned()).map_err(|e| {
-            // Stopped early because the run was cancelled: the cancellation wins.
-            self.should_stop();
-            self.fail(e)
-        })?;
+        let value =
+            task_outcome(outcome, name, 1, || key.to_owned()).map_err(|e| self.fail_task(e))?;
         if self.stopper.has_stopped() {
             return Err(Stop);
         }
@@ -227,10 +227,8 @@ impl Runner {
                 return Err(Stop);
             }
             let outcome = self.guarded(index, || f(item));
-            task_outcome(outcome, name, 1, || format!("{key}[{item_index}]")).map_err(|e| {
-                self.should_stop();
-                self.fail(e)
-            })
+            task_outcome(outcome, name, 1, || format!("{key}[{item_index}]"))
+                .map_err(|e| self.fail_task(e))
         };
         let result: Result<Vec<T>, Stop> = if self.parallel {
             items.into_par_iter().enumerate().map(one).collect()
@@ -295,6 +293,12 @@ impl Runner {
 
     fn fail(&self, error: Error) -> Stop {
         self.stopper.fail(error);
+        Stop
+    }
+
+    /// A task's failure (a fired token or deadline wins: see [`Stopper::fail_task`]).
+    fn fail_task(&self, error: Error) -> Stop {
+        self.stopper.fail_task(error, |i| self.key(i));
         Stop
     }
 
