@@ -2,30 +2,12 @@
 //! a time, so no other test's tasks share the `Threads(2)` pool while they are timed.
 
 use dask::prelude::*;
+use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
-use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::{Duration, Instant};
 
-/// One test at a time in this binary.
-fn alone() -> MutexGuard<'static, ()> {
-    static ONE: Mutex<()> = Mutex::new(());
-    ONE.lock()
-        .unwrap_or_else(std::sync::PoisonError::into_inner)
-}
-
-/// `n` independent tasks of `each` that count how many started.
-fn sleepers(n: usize, each: Duration, started: &Arc<AtomicUsize>) -> Vec<Delayed<usize>> {
-    (0..n)
-        .map(|i| {
-            let started = Arc::clone(started);
-            dask::delayed_value(i).map(move |i| {
-                started.fetch_add(1, Ordering::SeqCst);
-                std::thread::sleep(each);
-                i
-            })
-        })
-        .collect()
-}
+mod common;
+use common::{alone, sleepers};
 
 #[test]
 fn a_cancelled_run_stops_promptly() {

@@ -9,20 +9,7 @@ use std::sync::{Arc, Barrier, Mutex};
 use std::time::{Duration, Instant};
 
 mod common;
-
-/// `n` independent tasks of `each` that count how many started.
-fn sleepers(n: usize, each: Duration, started: &Arc<AtomicUsize>) -> Vec<Delayed<usize>> {
-    (0..n)
-        .map(|i| {
-            let started = Arc::clone(started);
-            dask::delayed_value(i).map(move |i| {
-                started.fetch_add(1, Ordering::SeqCst);
-                std::thread::sleep(each);
-                i
-            })
-        })
-        .collect()
-}
+use common::sleepers;
 
 #[test]
 fn a_token_cancelled_before_the_run_runs_nothing_on_every_scheduler() {

@@ -2,8 +2,11 @@
 //! binary of its own, the tests one at a time: they count the process's threads.
 
 use dask::prelude::*;
-use std::sync::{Arc, Barrier, Mutex, MutexGuard};
+use std::sync::{Arc, Barrier, Mutex};
 use std::time::{Duration, Instant};
+
+mod common;
+use common::alone;
 
 #[delayed]
 fn double(x: i64) -> i64 {
@@ -13,13 +16,6 @@ fn double(x: i64) -> i64 {
 #[delayed]
 fn add(x: i64, y: i64) -> i64 {
     x + y
-}
-
-/// One test at a time in this binary.
-fn alone() -> MutexGuard<'static, ()> {
-    static ONE: Mutex<()> = Mutex::new(());
-    ONE.lock()
-        .unwrap_or_else(std::sync::PoisonError::into_inner)
 }
 
 /// The names of this process's live threads that start with `prefix`.
