@@ -10,6 +10,4 @@ pub(crate) use inputs::InputSource;
 pub use inputs::Inputs;
 pub(crate) use layout::Layout;
 pub use node::Args;
-#[allow(unused_imports)] // named by the plumbing docs only
-pub use node::NodeDyn;
 pub(crate) use node::{NodeRef, Value, key_from, key_of, new_node};
