@@ -6,7 +6,9 @@
 //!
 //! Cases (medians of 3 runs, each in a fresh process so peak memory is its own):
 //! `normal(0, 1, [10000, 10000], chunks [1000, 1000])` then `.mean()`, `.sum_axis(0)`,
-//! `(x + x.t()).mean()`, `.std()`, and a 4000x4000 matmul. Baselines measured in the same
+//! `(x + x.t()).mean()`, `.std()`, `dask::compute((x.mean(), x.std()))`, a
+//! standardisation and covariance `z.t().dot(&z)` of a 20,000x500 array, and a
+//! 4000x4000 matmul. Baselines measured in the same
 //! run: a hand-written rayon loop that generates and sums the same blocks (the element
 //! keys written out here, each value drawn with the library's per-element sampler
 //! `standard_normal_of`, and checked to give the same mean) and ndarray's
@@ -94,6 +96,18 @@ fn run(case: &str) -> (f64, f64) {
             (&x + &x.t()).mean().compute().expect("mean")
         }
         "std" => mission().std().compute().expect("std"),
+        "mean_and_std" => {
+            // One compute: the blocks the two reductions share are made once.
+            let x = mission();
+            let (m, s) = dask::compute((x.mean(), x.std())).expect("mean and std");
+            m + s
+        }
+        "standardise_cov" => {
+            // Standardise the columns, then the 500x500 covariance: z is made once.
+            let x = default_rng(3).normal(0.0, 1.0, [20_000, 500], [2_000, 500]);
+            let z = (&x - &x.mean_axis(0)) / &x.std_axis(0, 0.0);
+            z.t().dot(&z).compute().expect("cov").sum()
+        }
         "matmul" => {
             let rng = default_rng(1);
             let a = rng.standard_normal([4_000, 4_000], [1_000, 1_000]);
@@ -155,6 +169,8 @@ fn main() {
         "sum_axis0",
         "x_plus_xt_mean",
         "std",
+        "mean_and_std",
+        "standardise_cov",
         "matmul",
         "matmul_only",
         "ndarray_matmul",

@@ -23,6 +23,7 @@ import time
 
 def case(name):
     import numpy as np
+    import dask
     import dask.array as da
 
     start = time.perf_counter()
@@ -45,6 +46,13 @@ def case(name):
             value = float((x + x.T).mean().compute())
         elif name == "std":
             value = float(x.std().compute())
+        elif name == "mean_and_std":
+            m, s = dask.compute(x.mean(), x.std())
+            value = float(m + s)
+        elif name == "standardise_cov":
+            y = da.random.default_rng(3).normal(0, 1, size=(20_000, 500), chunks=(2_000, 500))
+            z = (y - y.mean(axis=0)) / y.std(axis=0)
+            value = float((z.T @ z).sum().compute())
         elif name == "matmul":
             rng = da.random.default_rng(1)
             a = rng.standard_normal((4000, 4000), chunks=(1000, 1000))
@@ -98,7 +106,8 @@ def main():
         against(sys.argv[2])
         return
     import dask
-    for name in ["mean", "mean_legacy", "sum_axis0", "x_plus_xt_mean", "std", "matmul", "matmul_numpy"]:
+    for name in ["mean", "mean_legacy", "sum_axis0", "x_plus_xt_mean", "std", "mean_and_std",
+                 "standardise_cov", "matmul", "matmul_numpy"]:
         runs = []
         for _ in range(3):
             out = subprocess.run([sys.executable, __file__, "--case", name], capture_output=True, text=True, check=True)

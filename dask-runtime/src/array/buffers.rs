@@ -6,7 +6,8 @@
 //! that benchmark's time was spent in the kernel. Instead, a worker thread keeps a
 //! few freed buffers of each element type and the next strip reuses them.
 
-use super::{AnyBlock, Element};
+use super::Element;
+use super::layer::BlockValue;
 use ndarray::{ArrayD, ArrayView, IxDyn, ShapeError, Zip};
 use std::cell::RefCell;
 use std::sync::Arc;
@@ -55,18 +56,11 @@ pub(crate) fn recycle<T: Element>(array: ArrayD<T>) {
     });
 }
 
-/// Recycles a block nobody else holds.
-pub(crate) fn recycle_block(block: AnyBlock) {
-    match block {
-        AnyBlock::F64(b) => recycle_shared(b),
-        AnyBlock::F32(b) => recycle_shared(b),
-        AnyBlock::I64(b) => recycle_shared(b),
-        AnyBlock::Bool(b) => recycle_shared(b),
-    }
-}
-
-fn recycle_shared<T: Element>(block: Arc<ArrayD<T>>) {
-    if let Ok(array) = Arc::try_unwrap(block) {
+/// Recycles a block (of `T`) nobody else holds.
+pub(crate) fn recycle_value<T: Element>(value: BlockValue) {
+    if let Ok(block) = value.downcast::<ArrayD<T>>()
+        && let Ok(array) = Arc::try_unwrap(block)
+    {
         recycle(array);
     }
 }

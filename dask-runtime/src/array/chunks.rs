@@ -31,6 +31,33 @@ pub enum ChunkSpec {
     Auto,
     /// Blocks of about this many bytes.
     AutoBytes(usize),
+    #[doc(hidden)]
+    /// A spelling that is not a chunk spec, kept to be reported.
+    Named(String),
+}
+
+/// Dask's default: `"auto"`.
+impl Default for ChunkSpec {
+    fn default() -> Self {
+        ChunkSpec::Auto
+    }
+}
+
+/// `"auto"`, as Dask spells it, for [`ChunkSpec::Auto`]; any other text is kept as an
+/// error of the array it makes.
+///
+/// ```
+/// use dask_runtime::array::zeros;
+/// assert_eq!(zeros::<f64>([10_000, 10_000], "auto").chunks()[0], [4096, 4096, 1808]);
+/// assert!(zeros::<f64>([10], "big").check().is_err());
+/// ```
+impl From<&str> for ChunkSpec {
+    fn from(text: &str) -> Self {
+        match text {
+            "auto" => ChunkSpec::Auto,
+            other => ChunkSpec::Named(other.to_owned()),
+        }
+    }
 }
 
 impl From<usize> for ChunkSpec {
@@ -135,6 +162,10 @@ impl ChunkSpec {
             }
             ChunkSpec::Auto => auto(shape, element_bytes, AUTO_CHUNK_BYTES),
             ChunkSpec::AutoBytes(bytes) => auto(shape, element_bytes, *bytes),
+            ChunkSpec::Named(text) => Err(ShapeError::new(
+                op,
+                format!("chunks {text:?}: the only named chunking is \"auto\""),
+            )),
         }?;
         check_block_count(&chunks.iter().map(Vec::len).collect::<Vec<_>>())?;
         Ok(chunks)
@@ -218,27 +249,43 @@ fn regular(n: usize, size: usize, op: &'static str) -> Result<Vec<usize>, ShapeE
     Ok(sizes)
 }
 
-/// Halves the largest block side until a block fits in `target` bytes.
+/// Dask's "auto" rule (`normalize_chunks` with `chunks="auto"`): blocks as square as
+/// the shape allows holding about `target` bytes; an axis shorter than the square's
+/// side is taken whole and the others share what is left. 10,000 x 10,000 `f64` gives
+/// 4096 x 4096 blocks (128 MiB), as in Dask.
 fn auto(
     shape: &[usize],
     element_bytes: usize,
     target: usize,
 ) -> Result<Vec<Vec<usize>>, ShapeError> {
-    let mut size: Vec<usize> = shape.iter().map(|&n| n.max(1)).collect();
-    let bytes = |size: &[usize]| size.iter().fold(element_bytes, |b, &s| b.saturating_mul(s));
-    while bytes(&size) > target.max(element_bytes) {
-        let Some((axis, _)) = size.iter().enumerate().max_by_key(|(_, s)| **s) else {
-            break;
-        };
-        if size[axis] == 1 {
+    let mut size: Vec<Option<usize>> = vec![None; shape.len()];
+    loop {
+        let autos: Vec<usize> = (0..shape.len()).filter(|&i| size[i].is_none()).collect();
+        if autos.is_empty() {
             break;
         }
-        size[axis] = size[axis].div_ceil(2);
+        let fixed: f64 = size.iter().flatten().map(|&s| s.max(1) as f64).product();
+        let side =
+            (target as f64 / element_bytes.max(1) as f64 / fixed).powf(1.0 / autos.len() as f64);
+        let small: Vec<usize> = autos
+            .iter()
+            .copied()
+            .filter(|&i| (shape[i] as f64) < side)
+            .collect();
+        if small.is_empty() {
+            for i in autos {
+                size[i] = Some((side as usize).max(1));
+            }
+            break;
+        }
+        for i in small {
+            size[i] = Some(shape[i]);
+        }
     }
     shape
         .iter()
         .zip(&size)
-        .map(|(&n, &s)| regular(n, s, "chunks"))
+        .map(|(&n, s)| regular(n, s.unwrap_or(n).max(1), "chunks"))
         .collect()
 }
 

@@ -1,39 +1,73 @@
 //! Arrays made from nothing, from values, or from data that already exists.
 
-use super::{Array, BlockTask, ChunkSpec, Element, Kernel, ShapeError, leaf_task, region};
+use super::layer::{self, BlockOp, BlockValue, Layer, Region, Regional, Tokenizer, block};
+use super::{Array, ChunkSpec, Element, ShapeError};
 use crate::Delayed;
 use crate::delayed::node;
+use crate::error::BoxError;
+use crate::graph::NodeRef;
 use ndarray::{ArrayD, Dimension, IxDyn, Slice};
+use std::hash::Hasher;
+use std::marker::PhantomData;
 use std::sync::Arc;
 
-/// An array whose block `idx` is `make(offsets and lengths of the block)`.
+/// Blocks made from nothing: `make` gets the region (global offsets and lengths) to make.
+struct Generate<T, F>(F, PhantomData<fn() -> T>);
+
+impl<T, F> BlockOp for Generate<T, F>
+where
+    T: Element,
+    F: Fn(&Region) -> ArrayD<T> + Send + Sync + 'static,
+{
+    fn deps(&self, _: &Layer, _: &[usize], _: &mut Vec<(usize, Vec<usize>)>) {}
+    fn regional(&self) -> Option<&dyn Regional> {
+        Some(self)
+    }
+}
+
+impl<T, F> Regional for Generate<T, F>
+where
+    T: Element,
+    F: Fn(&Region) -> ArrayD<T> + Send + Sync + 'static,
+{
+    fn input_region(&self, _: &Layer, _: usize, region: &Region) -> Vec<(usize, usize)> {
+        region.to_vec()
+    }
+    fn run_region(
+        &self,
+        _: &Layer,
+        region: &Region,
+        _: Vec<BlockValue>,
+    ) -> Result<BlockValue, BoxError> {
+        Ok(block((self.0)(region)))
+    }
+}
+
+/// An array whose every region is `make(offsets and lengths of the region)`; `token`
+/// holds the parameters that decide the values.
 pub(crate) fn generated<T: Element>(
-    name: &'static str,
+    label: &'static str,
+    token: Tokenizer,
     shape: &[usize],
     chunks: ChunkSpec,
-    make: impl Fn(&[(usize, usize)]) -> ArrayD<T> + Send + Sync + 'static,
+    make: impl Fn(&Region) -> ArrayD<T> + Send + Sync + 'static,
 ) -> Array<T> {
     let chunks = match chunks.resolve(shape, std::mem::size_of::<T>()) {
         Ok(c) => c,
-        Err(e) => return Array::from_error(ShapeError::new(name, e.message)),
+        Err(e) => return Array::from_error(ShapeError::new(label, e.message)),
     };
-    let make = Arc::new(make);
-    let all = chunks.clone();
-    Array::new(name, shape.to_vec(), chunks, move |idx| {
-        let region = region(&all, idx);
-        let whole = Arc::clone(&make);
-        let kernel: Kernel<T> = Arc::new(move |_| Ok(whole(&region)));
-        let make = Arc::clone(&make);
-        BlockTask {
-            leaves: Vec::new(),
-            kernel,
-            region: Some(Arc::new(move |r| Ok(make(r)))),
-        }
-    })
+    Array::from_op(
+        label,
+        token.add(T::NAME),
+        shape.to_vec(),
+        chunks,
+        Vec::new(),
+        Generate(make, PhantomData),
+    )
 }
 
-fn lengths(region: &[(usize, usize)]) -> IxDyn {
-    IxDyn(&region.iter().map(|(_, l)| *l).collect::<Vec<_>>())
+fn lengths(region: &Region) -> IxDyn {
+    IxDyn(&layer::lengths(region))
 }
 
 /// An array of `value`.
@@ -47,7 +81,8 @@ pub fn full<T: Element>(
     value: T,
     chunks: impl Into<ChunkSpec>,
 ) -> Array<T> {
-    generated("full", shape.as_ref(), chunks.into(), move |r| {
+    let token = Tokenizer::new("full").add(value.bits());
+    generated("full", token, shape.as_ref(), chunks.into(), move |r| {
         ArrayD::from_elem(lengths(r), value)
     })
 }
@@ -95,7 +130,8 @@ pub fn arange_with(start: f64, stop: f64, step: f64, chunks: impl Into<ChunkSpec
         );
     }
     let n = n as usize;
-    generated("arange", &[n], chunks.into(), move |r| {
+    let token = Tokenizer::new("arange").add([start.to_bits(), stop.to_bits(), step.to_bits()]);
+    generated("arange", token, &[n], chunks.into(), move |r| {
         let (off, len) = r[0];
         ArrayD::from_shape_fn(IxDyn(&[len]), |i| start + (off + i[0]) as f64 * step)
     })
@@ -109,7 +145,8 @@ pub fn linspace(start: f64, stop: f64, num: usize, chunks: impl Into<ChunkSpec>)
     } else {
         0.0
     };
-    generated("linspace", &[num], chunks.into(), move |r| {
+    let token = Tokenizer::new("linspace").add([start.to_bits(), stop.to_bits()]);
+    generated("linspace", token, &[num], chunks.into(), move |r| {
         let (off, len) = r[0];
         ArrayD::from_shape_fn(IxDyn(&[len]), |i| {
             let k = off + i[0];
@@ -124,7 +161,7 @@ pub fn linspace(start: f64, stop: f64, num: usize, chunks: impl Into<ChunkSpec>)
 
 /// The `n` by `n` identity matrix.
 pub fn eye(n: usize, chunks: impl Into<ChunkSpec>) -> Array<f64> {
-    generated("eye", &[n, n], chunks.into(), |r| {
+    generated("eye", Tokenizer::new("eye"), &[n, n], chunks.into(), |r| {
         let (r0, c0) = (r[0].0, r[1].0);
         ArrayD::from_shape_fn(
             lengths(r),
@@ -148,7 +185,11 @@ pub fn from_ndarray<T: Element, D: Dimension>(
 ) -> Array<T> {
     let data = Arc::new(data.into_dyn());
     let shape = data.shape().to_vec();
-    generated("from_ndarray", &shape, chunks.into(), move |r| {
+    // Dask's tokenize hashes the data too: equal data, equal names.
+    let mut hasher = std::hash::DefaultHasher::new();
+    data.iter().for_each(|v| hasher.write_u64(v.bits()));
+    let token = Tokenizer::new("from_ndarray").add(hasher.finish());
+    generated("from_ndarray", token, &shape, chunks.into(), move |r| {
         data.slice_each_axis(|ax| {
             let (start, len) = r[ax.axis.index()];
             Slice::from(start..start + len)
@@ -168,7 +209,8 @@ pub fn from_ndarray<T: Element, D: Dimension>(
 pub fn from_delayed<T: Element>(value: Delayed<ArrayD<T>>, shape: impl AsRef<[usize]>) -> Array<T> {
     let shape = shape.as_ref().to_vec();
     let expected = shape.clone();
-    let checked = node(
+    let key = value.key();
+    let checked: Delayed<BlockValue> = node(
         "from_delayed",
         (crate::delayed::Arg::node(value), ()),
         move |(v, ()), inputs| {
@@ -180,11 +222,29 @@ pub fn from_delayed<T: Element>(value: Delayed<ArrayD<T>>, shape: impl AsRef<[us
                 )
                 .into());
             }
-            Ok(T::into_block(v))
+            Ok(block(v))
         },
     );
     let chunks = shape.iter().map(|&n| vec![n]).collect();
-    Array::new("from_delayed", shape, chunks, move |_| {
-        leaf_task(checked.clone())
-    })
+    Array::from_op(
+        "from_delayed",
+        Tokenizer::new("from_delayed").add(key),
+        shape,
+        chunks,
+        Vec::new(),
+        External(Arc::clone(checked.node())),
+    )
+}
+
+/// A block an existing graph node computes.
+struct External(NodeRef);
+
+impl BlockOp for External {
+    fn deps(&self, _: &Layer, _: &[usize], _: &mut Vec<(usize, Vec<usize>)>) {}
+    fn run(&self, _: &Layer, _: &[usize], _: Vec<BlockValue>) -> Result<BlockValue, BoxError> {
+        Err("internal: an external block runs as its own node".into())
+    }
+    fn external(&self) -> Option<&NodeRef> {
+        Some(&self.0)
+    }
 }

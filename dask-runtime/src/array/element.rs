@@ -1,23 +1,6 @@
-//! The element types an [`Array`](super::Array) holds, and the type-erased block that
-//! carries any of them through the task graph.
+//! The element types an [`Array`](super::Array) holds.
 
-use ndarray::ArrayD;
 use std::fmt::Debug;
-use std::sync::Arc;
-
-/// A block of any element type, shared: what array tasks pass each other.
-#[derive(Clone, Debug)]
-#[non_exhaustive]
-pub enum AnyBlock {
-    /// `f64` elements.
-    F64(Arc<ArrayD<f64>>),
-    /// `f32` elements.
-    F32(Arc<ArrayD<f32>>),
-    /// `i64` elements.
-    I64(Arc<ArrayD<i64>>),
-    /// `bool` elements.
-    Bool(Arc<ArrayD<bool>>),
-}
 
 /// An element type of [`Array`](super::Array): `f64`, `f32`, `i64` or `bool`.
 pub trait Element:
@@ -33,26 +16,19 @@ pub trait Element:
 {
     /// The element's name, as in error messages (`f64`).
     const NAME: &'static str;
+    /// The value's bits, for array names (`-0.0` and `0.0` differ, as NaNs do).
     #[doc(hidden)]
-    fn into_block(block: ArrayD<Self>) -> AnyBlock;
-    #[doc(hidden)]
-    fn from_block(block: &AnyBlock) -> Option<&Arc<ArrayD<Self>>>;
+    fn bits(self) -> u64;
     #[doc(hidden)]
     fn spare() -> &'static super::buffers::Spare<Self>;
 }
 
 macro_rules! element {
-    ($t:ty, $variant:ident) => {
+    ($t:ty, $bits:expr) => {
         impl Element for $t {
             const NAME: &'static str = stringify!($t);
-            fn into_block(block: ArrayD<Self>) -> AnyBlock {
-                AnyBlock::$variant(Arc::new(block))
-            }
-            fn from_block(block: &AnyBlock) -> Option<&Arc<ArrayD<Self>>> {
-                match block {
-                    AnyBlock::$variant(b) => Some(b),
-                    _ => None,
-                }
+            fn bits(self) -> u64 {
+                $bits(self)
             }
             fn spare() -> &'static super::buffers::Spare<Self> {
                 thread_local! {
@@ -66,7 +42,7 @@ macro_rules! element {
     };
 }
 
-element!(f64, F64);
-element!(f32, F32);
-element!(i64, I64);
-element!(bool, Bool);
+element!(f64, f64::to_bits);
+element!(f32, |v: f32| u64::from(v.to_bits()));
+element!(i64, |v: i64| v as u64);
+element!(bool, u64::from);

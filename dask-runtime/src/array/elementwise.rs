@@ -1,11 +1,13 @@
-//! Elementwise operations with NumPy's broadcasting. Each one composes the block
-//! functions of its inputs, so a chain of them is one task per block (Dask's blockwise
-//! fusion); inputs whose chunks differ along an axis are rechunked to a common
+//! Elementwise operations with NumPy's broadcasting: one layer each, whose block reads
+//! the same block of each input; a chain of them is fused into one task a block at
+//! compute time. Inputs whose chunks differ along an axis are rechunked to a common
 //! refinement first.
 
+use super::blocks::rechunk_layer;
 use super::chunks::offsets;
 use super::create::full;
-use super::{Array, BlockTask, ChunkSpec, Element, Kernel, ShapeError, typed};
+use super::layer::{BlockOp, BlockValue, Layer, Region, Regional, Tokenizer, block, typed};
+use super::{Array, ChunkSpec, Element, Scalar, ShapeError};
 use crate::error::BoxError;
 use ndarray::{ArrayD, IxDyn, Zip};
 use num_traits::Float;
@@ -33,6 +35,18 @@ impl<T: Element> From<&Array<T>> for Operand<T> {
     }
 }
 
+impl<T: Element> From<Scalar<T>> for Operand<T> {
+    fn from(s: Scalar<T>) -> Self {
+        Operand::Array(s.into_array())
+    }
+}
+
+impl<T: Element> From<&Scalar<T>> for Operand<T> {
+    fn from(s: &Scalar<T>) -> Self {
+        Operand::Array(s.as_array().clone())
+    }
+}
+
 macro_rules! scalar_operand {
     ($($t:ty),*) => {$(
         impl From<$t> for Operand<$t> {
@@ -53,71 +67,102 @@ impl<T: Element> Operand<T> {
     }
 }
 
-type Rechunker = Arc<dyn Fn(Vec<Vec<usize>>) -> Result<Input, ShapeError> + Send + Sync>;
-
 /// An input of an elementwise operation, its element type erased.
 struct Input {
-    shape: Vec<usize>,
-    chunks: Vec<Vec<usize>>,
-    blocks: super::Blocks<super::AnyBlock>,
+    layer: Arc<Layer>,
     /// Rechunks this input (it is only rechunked where the chunks of inputs differ).
-    rechunk: Rechunker,
+    rechunk: fn(&Arc<Layer>, Vec<Vec<usize>>) -> Arc<Layer>,
 }
 
 fn input<T: Element>(a: &Array<T>) -> Result<Input, ShapeError> {
-    let d = a.def()?.clone();
-    let a = a.clone();
     Ok(Input {
-        shape: d.shape.clone(),
-        chunks: d.chunks.clone(),
-        blocks: Arc::new(move |idx| {
-            let task = (d.blocks)(idx);
-            let inner = task.kernel;
-            // Wrap the block as a one-element "block of blocks": an AnyBlock.
-            let region = task.region.map(|r| {
-                Arc::new(move |at: &[(usize, usize)]| {
-                    Ok(ArrayD::from_elem(IxDyn(&[]), T::into_block(r(at)?)))
-                }) as super::RegionFn<super::AnyBlock>
-            });
-            BlockTask {
-                leaves: task.leaves,
-                kernel: Arc::new(move |values| {
-                    Ok(ArrayD::from_elem(IxDyn(&[]), T::into_block(inner(values)?)))
-                }),
-                region,
-            }
-        }),
-        rechunk: Arc::new(move |chunks| input(&a.rechunk_to(chunks))),
+        layer: Arc::clone(a.layer()?),
+        rechunk: rechunk_layer::<T>,
     })
 }
 
-/// The elementwise combination of `inputs`: `combine` gets each input's block (as an
-/// `AnyBlock`, broadcastable to the output block) and the output block's shape.
+/// Combines the inputs' blocks (broadcastable to the output block) into the output
+/// block of the given shape.
+type Combine = Box<dyn Fn(Vec<BlockValue>, &[usize]) -> Result<BlockValue, BoxError> + Send + Sync>;
+
+/// An elementwise step: each output block reads the same block of each input (block 0
+/// along the axes an input is stretched on).
+struct Elementwise {
+    /// Per input: how many axes it lacks on the left, and which of its axes stretch.
+    inputs: Vec<(usize, Vec<bool>)>,
+    combine: Combine,
+}
+
+impl BlockOp for Elementwise {
+    fn deps(&self, _: &Layer, idx: &[usize], out: &mut Vec<(usize, Vec<usize>)>) {
+        for (i, (pad, stretched)) in self.inputs.iter().enumerate() {
+            let at = stretched
+                .iter()
+                .enumerate()
+                .map(|(ax, &s)| if s { 0 } else { idx[pad + ax] })
+                .collect();
+            out.push((i, at));
+        }
+    }
+    fn blockwise(&self) -> bool {
+        true
+    }
+    fn regional(&self) -> Option<&dyn Regional> {
+        Some(self)
+    }
+}
+
+impl Regional for Elementwise {
+    fn input_region(&self, _: &Layer, input: usize, region: &Region) -> Vec<(usize, usize)> {
+        let (pad, stretched) = &self.inputs[input];
+        stretched
+            .iter()
+            .enumerate()
+            .map(|(ax, &s)| if s { (0, 1) } else { region[pad + ax] })
+            .collect()
+    }
+    fn run_region(
+        &self,
+        _: &Layer,
+        region: &Region,
+        inputs: Vec<BlockValue>,
+    ) -> Result<BlockValue, BoxError> {
+        (self.combine)(inputs, &super::layer::lengths(region))
+    }
+}
+
+/// The elementwise combination of `inputs`, broadcast together (NumPy's rules); inputs
+/// whose chunks differ along an axis are rechunked to a common refinement first.
 fn elementwise<T: Element>(
-    name: &'static str,
+    label: &'static str,
+    token: Tokenizer,
     inputs: Vec<Result<Input, ShapeError>>,
-    combine: impl Fn(&[super::AnyBlock], &[usize]) -> Result<ArrayD<T>, BoxError>
-    + Send
-    + Sync
-    + 'static,
+    combine: Combine,
 ) -> Array<T> {
     let inputs = match inputs.into_iter().collect::<Result<Vec<_>, _>>() {
         Ok(i) => i,
         Err(e) => return Array::from_error(e),
     };
-    let ndim = inputs.iter().map(|i| i.shape.len()).max().unwrap_or(0);
+    let ndim = inputs
+        .iter()
+        .map(|i| i.layer.shape.len())
+        .max()
+        .unwrap_or(0);
     // The output shape, NumPy's rules: align on the right; a length-1 axis stretches.
     let mut shape = vec![1_usize; ndim];
     for i in &inputs {
-        let pad = ndim - i.shape.len();
-        for (ax, &n) in i.shape.iter().enumerate() {
+        let pad = ndim - i.layer.shape.len();
+        for (ax, &n) in i.layer.shape.iter().enumerate() {
             let out = &mut shape[pad + ax];
             if *out == 1 {
                 *out = n;
             } else if n != 1 && n != *out {
-                let shapes: Vec<String> = inputs.iter().map(|i| format!("{:?}", i.shape)).collect();
+                let shapes: Vec<String> = inputs
+                    .iter()
+                    .map(|i| format!("{:?}", i.layer.shape))
+                    .collect();
                 return Array::failed(
-                    name,
+                    label,
                     format!(
                         "shapes {} do not broadcast (axis {} has lengths {} and {n})",
                         shapes.join(" and "),
@@ -133,9 +178,9 @@ fn elementwise<T: Element>(
     for (ax, &len) in shape.iter().enumerate() {
         let mut bounds: Vec<usize> = Vec::new();
         for i in &inputs {
-            let pad = ndim - i.shape.len();
-            if ax >= pad && i.shape[ax - pad] == len {
-                let c = &i.chunks[ax - pad];
+            let pad = ndim - i.layer.shape.len();
+            if ax >= pad && i.layer.shape[ax - pad] == len {
+                let c = &i.layer.chunks[ax - pad];
                 bounds.extend(offsets(c).into_iter().chain([c.iter().sum()]));
             }
         }
@@ -148,119 +193,71 @@ fn elementwise<T: Element>(
             axis_chunks
         });
     }
-    let mut aligned = Vec::with_capacity(inputs.len());
+    let mut layers = Vec::with_capacity(inputs.len());
+    let mut broadcast = Vec::with_capacity(inputs.len());
     for i in inputs {
-        let pad = ndim - i.shape.len();
-        let want: Vec<Vec<usize>> = (0..i.shape.len())
+        let in_shape = &i.layer.shape;
+        let pad = ndim - in_shape.len();
+        let stretched: Vec<bool> = (0..in_shape.len())
+            .map(|ax| in_shape[ax] != shape[pad + ax])
+            .collect();
+        let want: Vec<Vec<usize>> = (0..in_shape.len())
             .map(|ax| {
-                if i.shape[ax] == shape[pad + ax] {
-                    chunks[pad + ax].clone()
+                if stretched[ax] {
+                    i.layer.chunks[ax].clone()
                 } else {
-                    i.chunks[ax].clone()
+                    chunks[pad + ax].clone()
                 }
             })
             .collect();
-        if want == i.chunks {
-            aligned.push(i);
-        } else {
-            match (i.rechunk)(want) {
-                Ok(r) => aligned.push(r),
-                Err(e) => return Array::from_error(e),
-            }
-        }
+        layers.push((i.rechunk)(&i.layer, want));
+        broadcast.push((pad, stretched));
     }
-    let combine = Arc::new(combine);
-    let out_chunks = chunks.clone();
-    let out_shape = shape.clone();
-    Array::new(name, shape, chunks, move |idx| {
-        let block_shape: Vec<usize> = out_chunks.iter().zip(idx).map(|(c, &i)| c[i]).collect();
-        let mut leaves = Vec::new();
-        let mut parts: Vec<(usize, Kernel<super::AnyBlock>)> = Vec::new();
-        // Region functions of the inputs, with the axes each input broadcasts along.
-        type Regional = (super::RegionFn<super::AnyBlock>, usize, Vec<bool>);
-        let mut regions: Option<Vec<Regional>> = Some(Vec::new());
-        for i in &aligned {
-            let pad = ndim - i.shape.len();
-            let stretched: Vec<bool> = (0..i.shape.len())
-                .map(|ax| i.shape[ax] != out_shape[pad + ax])
-                .collect();
-            let in_idx: Vec<usize> = (0..i.shape.len())
-                .map(|ax| if stretched[ax] { 0 } else { idx[pad + ax] })
-                .collect();
-            let task = (i.blocks)(&in_idx);
-            regions = match (regions, task.region) {
-                (Some(mut list), Some(r)) => {
-                    list.push((r, pad, stretched));
-                    Some(list)
-                }
-                _ => None,
-            };
-            parts.push((task.leaves.len(), task.kernel));
-            leaves.extend(task.leaves);
-        }
-        let region = regions.map(|inputs| {
-            let combine = Arc::clone(&combine);
-            Arc::new(move |r: &[(usize, usize)]| {
-                let shape: Vec<usize> = r.iter().map(|(_, l)| *l).collect();
-                let blocks = inputs
-                    .iter()
-                    .map(|(f, pad, stretched)| {
-                        let at: Vec<(usize, usize)> = stretched
-                            .iter()
-                            .enumerate()
-                            .map(|(ax, &s)| if s { (0, 1) } else { r[pad + ax] })
-                            .collect();
-                        f(&at)?
-                            .into_iter()
-                            .next()
-                            .ok_or_else(|| BoxError::from("empty wrapped block"))
-                    })
-                    .collect::<Result<Vec<_>, BoxError>>()?;
-                let out = combine(&blocks, &shape);
-                // The inputs' strips are spent: their memory makes the next ones.
-                blocks.into_iter().for_each(super::buffers::recycle_block);
-                out
-            }) as super::RegionFn<T>
-        });
-        let combine = Arc::clone(&combine);
-        let kernel: Kernel<T> = Arc::new(move |values| {
-            let mut rest = values;
-            let mut blocks = Vec::with_capacity(parts.len());
-            for (n, kernel) in &parts {
-                let (mine, others) = rest.split_at(*n);
-                rest = others;
-                let wrapped = kernel(mine)?;
-                blocks.push(wrapped.into_iter().next().ok_or("empty wrapped block")?);
-            }
-            combine(&blocks, &block_shape)
-        });
-        BlockTask {
-            leaves,
-            kernel,
-            region,
-        }
-    })
+    Array::from_op(
+        label,
+        token,
+        shape,
+        chunks,
+        layers,
+        Elementwise {
+            inputs: broadcast,
+            combine,
+        },
+    )
 }
 
-/// `f` applied elementwise to `a` and `b`, broadcast together.
+/// `f` applied elementwise to `a` and `b`, broadcast together. `token` names `f` (the
+/// label of a built-in operation, or a unique token for a closure).
 pub(crate) fn zip_with<A: Element, B: Element, C: Element>(
-    name: &'static str,
+    label: &'static str,
+    token: Tokenizer,
     a: Operand<A>,
     b: Operand<B>,
     f: impl Fn(A, B) -> C + Send + Sync + 'static,
 ) -> Array<C> {
     let (a, b) = (a.into_array(), b.into_array());
-    elementwise(name, vec![input(&a), input(&b)], move |blocks, shape| {
-        let x = typed::<A>(&blocks[0])?;
-        let y = typed::<B>(&blocks[1])?;
-        let x = x
-            .broadcast(IxDyn(shape))
-            .ok_or("block does not broadcast")?;
-        let y = y
-            .broadcast(IxDyn(shape))
-            .ok_or("block does not broadcast")?;
-        Ok(super::buffers::zip_map(&x, &y, &f)?)
-    })
+    let combine: Combine = Box::new(move |mut blocks, shape| {
+        let (y, x) = (blocks.pop(), blocks.pop());
+        let (Some(x), Some(y)) = (x, y) else {
+            return Err("internal: an elementwise step without its two inputs".into());
+        };
+        let out = {
+            let xa = typed::<ArrayD<A>>(&x)?;
+            let ya = typed::<ArrayD<B>>(&y)?;
+            let xb = xa
+                .broadcast(IxDyn(shape))
+                .ok_or("block does not broadcast")?;
+            let yb = ya
+                .broadcast(IxDyn(shape))
+                .ok_or("block does not broadcast")?;
+            super::buffers::zip_map(&xb, &yb, &f)?
+        };
+        // The inputs are spent: their memory makes the next strips.
+        super::buffers::recycle_value::<A>(x);
+        super::buffers::recycle_value::<B>(y);
+        Ok(block(out))
+    });
+    elementwise(label, token, vec![input(&a), input(&b)], combine)
 }
 
 /// `a` where `condition` holds, `b` elsewhere, broadcast together: NumPy's `where`.
@@ -277,47 +274,77 @@ pub fn where_<T: Element>(
     b: impl Into<Operand<T>>,
 ) -> Array<T> {
     let (a, b) = (a.into().into_array(), b.into().into_array());
-    elementwise(
+    elementwise::<T>(
         "where",
+        Tokenizer::new("where"),
         vec![input(condition), input(&a), input(&b)],
-        |blocks, shape| {
-            let c = typed::<bool>(&blocks[0])?;
-            let x = typed::<T>(&blocks[1])?;
-            let y = typed::<T>(&blocks[2])?;
+        Box::new(|blocks, shape| {
+            let [c, x, y] = blocks.as_slice() else {
+                return Err("internal: `where` without its three inputs".into());
+            };
+            let c = typed::<ArrayD<bool>>(c)?;
+            let x = typed::<ArrayD<T>>(x)?;
+            let y = typed::<ArrayD<T>>(y)?;
             let s = IxDyn(shape);
             let (c, x, y) = (
                 c.broadcast(s.clone()).ok_or("block does not broadcast")?,
                 x.broadcast(s.clone()).ok_or("block does not broadcast")?,
                 y.broadcast(s).ok_or("block does not broadcast")?,
             );
-            Ok(Zip::from(&c)
-                .and(&x)
-                .and(&y)
-                .map_collect(|&c, &x, &y| if c { x } else { y }))
-        },
+            Ok(block(
+                Zip::from(&c)
+                    .and(&x)
+                    .and(&y)
+                    .map_collect(|&c, &x, &y| if c { x } else { y }),
+            ))
+        }),
     )
 }
 
 impl<T: Element> Array<T> {
-    /// `f` applied to every element, fused with what made the block.
+    /// `f` applied to every element, fused with what made the block. The result's name
+    /// is unique to this call (see [`Array::named`]).
     pub fn mapv<U: Element>(&self, f: impl Fn(T) -> U + Send + Sync + 'static) -> Array<U> {
-        self.map_named("mapv", f)
+        self.map_named("mapv", Tokenizer::new("mapv").unique(), f)
     }
 
+    /// `f` applied to every element; `token` names `f` and its parameters.
     pub(crate) fn map_named<U: Element>(
         &self,
-        name: &'static str,
+        label: &'static str,
+        token: Tokenizer,
         f: impl Fn(T) -> U + Send + Sync + 'static,
     ) -> Array<U> {
-        let f = Arc::new(f);
-        self.map_block_tasks(name, move |_, task| {
-            let f = Arc::clone(&f);
-            super::compose_regional(task, <[(usize, usize)]>::to_vec, move |block| {
-                let out = super::buffers::map(&block.view(), |v| f(v))?;
-                super::buffers::recycle(block);
-                Ok(out)
-            })
-        })
+        let combine: Combine = Box::new(move |mut blocks, _| {
+            let x = blocks.pop().ok_or("internal: a map without its input")?;
+            let out = super::buffers::map(&typed::<ArrayD<T>>(&x)?.view(), &f)?;
+            super::buffers::recycle_value::<T>(x);
+            Ok(block(out))
+        });
+        elementwise(label, token, vec![input(self)], combine)
+    }
+}
+
+/// `f(a, b)` elementwise, named `label`: a scalar side is captured in the step (and
+/// named by its bits) rather than broadcast as a 0-d block.
+fn binary<T: Element, U: Element>(
+    label: &'static str,
+    a: Operand<T>,
+    b: Operand<T>,
+    f: impl Fn(T, T) -> U + Copy + Send + Sync + 'static,
+) -> Array<U> {
+    match (a, b) {
+        (Operand::Array(a), Operand::Scalar(v)) => a.map_named(
+            label,
+            Tokenizer::new(label).add(("rhs", v.bits())),
+            move |x| f(x, v),
+        ),
+        (Operand::Scalar(v), Operand::Array(b)) => b.map_named(
+            label,
+            Tokenizer::new(label).add(("lhs", v.bits())),
+            move |x| f(v, x),
+        ),
+        (a, b) => zip_with(label, Tokenizer::new(label), a, b, f),
     }
 }
 
@@ -326,7 +353,7 @@ macro_rules! comparisons {
         impl<T: Element + PartialOrd> Array<T> {$(
             #[doc = concat!("Elementwise `self ", stringify!($op), " other`, a `bool` array.")]
             pub fn $method(&self, other: impl Into<Operand<T>>) -> Array<bool> {
-                zip_with($name, self.into(), other.into(), |a, b| a $op b)
+                binary($name, self.into(), other.into(), |a, b| a $op b)
             }
         )*}
     };
@@ -336,18 +363,18 @@ comparisons!(gt "gt" >, ge "ge" >=, lt "lt" <, le "le" <=, eq_elem "eq" ==, ne_e
 impl Array<bool> {
     /// Elementwise `and`.
     pub fn and(&self, other: impl Into<Operand<bool>>) -> Array<bool> {
-        zip_with("and", self.into(), other.into(), |a, b| a && b)
+        binary("and", self.into(), other.into(), |a, b| a && b)
     }
     /// Elementwise `or`.
     pub fn or(&self, other: impl Into<Operand<bool>>) -> Array<bool> {
-        zip_with("or", self.into(), other.into(), |a, b| a || b)
+        binary("or", self.into(), other.into(), |a, b| a || b)
     }
 }
 
 impl Not for &Array<bool> {
     type Output = Array<bool>;
     fn not(self) -> Array<bool> {
-        self.map_named("not", |v| !v)
+        self.map_named("not", Tokenizer::new("not"), |v| !v)
     }
 }
 
@@ -363,7 +390,8 @@ macro_rules! float_ufuncs {
         impl<T: Element + Float> Array<T> {$(
             #[doc = concat!("Elementwise `", stringify!($method), "`.")]
             pub fn $method(&self) -> Array<T> {
-                self.map_named(stringify!($method), |v| v.$method())
+                let label = stringify!($method);
+                self.map_named(label, Tokenizer::new(label), |v| v.$method())
             }
         )*}
     };
@@ -373,21 +401,23 @@ float_ufuncs!(sqrt, exp, ln, sin, cos, tan, floor, ceil);
 impl<T: Element + Float> Array<T> {
     /// Elementwise `self ^ exponent`.
     pub fn powf(&self, exponent: T) -> Array<T> {
-        self.map_named("powf", move |v| v.powf(exponent))
+        let token = Tokenizer::new("powf").add(exponent.bits());
+        self.map_named("powf", token, move |v| v.powf(exponent))
     }
 }
 
 impl<T: Element + num_traits::Signed> Array<T> {
     /// Elementwise absolute value.
     pub fn abs(&self) -> Array<T> {
-        self.map_named("abs", |v| v.abs())
+        self.map_named("abs", Tokenizer::new("abs"), |v| v.abs())
     }
 }
 
 impl<T: Element + PartialOrd> Array<T> {
     /// Each element limited to `[low, high]` (NaN stays NaN).
     pub fn clip(&self, low: T, high: T) -> Array<T> {
-        self.map_named("clip", move |v| {
+        let token = Tokenizer::new("clip").add((low.bits(), high.bits()));
+        self.map_named("clip", token, move |v| {
             if v < low {
                 low
             } else if v > high {
@@ -402,103 +432,118 @@ impl<T: Element + PartialOrd> Array<T> {
 impl Array<i64> {
     /// The elements as `f64`.
     pub fn to_f64(&self) -> Array<f64> {
-        self.map_named("astype", |v| v as f64)
+        self.map_named("astype", Tokenizer::new("astype-f64"), |v| v as f64)
     }
 }
 
+/// Integer division by zero gives 0 and `i64::MIN / -1` wraps to `i64::MIN`, as
+/// NumPy's do, rather than a panic in a worker.
+fn int_div(a: i64, b: i64) -> i64 {
+    if b == 0 { 0 } else { a.wrapping_div(b) }
+}
+
+/// As [`int_div`], for the remainder.
+fn int_rem(a: i64, b: i64) -> i64 {
+    if b == 0 { 0 } else { a.wrapping_rem(b) }
+}
+
+// Each operator is written once per element type as a plain function (in a module per
+// operator), so the user's crate compiles only the one-line trait impls that call it.
 macro_rules! arithmetic {
-    ($Trait:ident $method:ident $name:literal; $($t:ty),*) => {$(
-        impl $Trait<&Array<$t>> for &Array<$t> {
+    ($Trait:ident $method:ident $name:literal $module:ident; $($t:ident => $f:expr),*) => {
+        mod $module {
+            use super::*;
+            $(pub(super) fn $t(a: Operand<$t>, b: Operand<$t>) -> Array<$t> {
+                binary::<$t, $t>($name, a, b, $f)
+            })*
+        }
+        $(
+        impl<R: Into<Operand<$t>>> $Trait<R> for &Array<$t> {
             type Output = Array<$t>;
-            fn $method(self, rhs: &Array<$t>) -> Array<$t> {
-                zip_with($name, self.into(), rhs.into(), <$t as $Trait>::$method)
+            fn $method(self, rhs: R) -> Array<$t> {
+                $module::$t(self.into(), rhs.into())
             }
         }
-        impl $Trait<Array<$t>> for Array<$t> {
+        impl<R: Into<Operand<$t>>> $Trait<R> for Array<$t> {
             type Output = Array<$t>;
-            fn $method(self, rhs: Array<$t>) -> Array<$t> {
-                zip_with($name, self.into(), rhs.into(), <$t as $Trait>::$method)
-            }
-        }
-        impl $Trait<&Array<$t>> for Array<$t> {
-            type Output = Array<$t>;
-            fn $method(self, rhs: &Array<$t>) -> Array<$t> {
-                zip_with($name, self.into(), rhs.into(), <$t as $Trait>::$method)
-            }
-        }
-        impl $Trait<Array<$t>> for &Array<$t> {
-            type Output = Array<$t>;
-            fn $method(self, rhs: Array<$t>) -> Array<$t> {
-                zip_with($name, self.into(), rhs.into(), <$t as $Trait>::$method)
-            }
-        }
-        impl $Trait<$t> for &Array<$t> {
-            type Output = Array<$t>;
-            fn $method(self, rhs: $t) -> Array<$t> {
-                self.map_named($name, move |v| <$t as $Trait>::$method(v, rhs))
-            }
-        }
-        impl $Trait<$t> for Array<$t> {
-            type Output = Array<$t>;
-            fn $method(self, rhs: $t) -> Array<$t> {
-                (&self).$method(rhs)
+            fn $method(self, rhs: R) -> Array<$t> {
+                $module::$t(self.into(), rhs.into())
             }
         }
         impl $Trait<&Array<$t>> for $t {
             type Output = Array<$t>;
             fn $method(self, rhs: &Array<$t>) -> Array<$t> {
-                rhs.map_named($name, move |v| <$t as $Trait>::$method(self, v))
+                $module::$t(self.into(), rhs.into())
             }
         }
         impl $Trait<Array<$t>> for $t {
             type Output = Array<$t>;
             fn $method(self, rhs: Array<$t>) -> Array<$t> {
-                self.$method(&rhs)
+                $module::$t(self.into(), rhs.into())
+            }
+        }
+        impl $Trait<&Array<$t>> for Scalar<$t> {
+            type Output = Array<$t>;
+            fn $method(self, rhs: &Array<$t>) -> Array<$t> {
+                $module::$t(self.into(), rhs.into())
+            }
+        }
+        impl $Trait<Array<$t>> for Scalar<$t> {
+            type Output = Array<$t>;
+            fn $method(self, rhs: Array<$t>) -> Array<$t> {
+                $module::$t(self.into(), rhs.into())
+            }
+        }
+        impl $Trait<Scalar<$t>> for Scalar<$t> {
+            type Output = Scalar<$t>;
+            fn $method(self, rhs: Scalar<$t>) -> Scalar<$t> {
+                Scalar::from_array($module::$t(self.into(), rhs.into()))
+            }
+        }
+        impl $Trait<&Scalar<$t>> for Scalar<$t> {
+            type Output = Scalar<$t>;
+            fn $method(self, rhs: &Scalar<$t>) -> Scalar<$t> {
+                Scalar::from_array($module::$t(self.into(), rhs.into()))
+            }
+        }
+        impl $Trait<$t> for Scalar<$t> {
+            type Output = Scalar<$t>;
+            fn $method(self, rhs: $t) -> Scalar<$t> {
+                Scalar::from_array($module::$t(self.into(), rhs.into()))
+            }
+        }
+        impl $Trait<Scalar<$t>> for $t {
+            type Output = Scalar<$t>;
+            fn $method(self, rhs: Scalar<$t>) -> Scalar<$t> {
+                Scalar::from_array($module::$t(self.into(), rhs.into()))
             }
         }
     )*};
 }
-arithmetic!(Add add "add"; f64, f32, i64);
-arithmetic!(Sub sub "sub"; f64, f32, i64);
-arithmetic!(Mul mul "mul"; f64, f32, i64);
-arithmetic!(Div div "div"; f64, f32);
-arithmetic!(Rem rem "rem"; f64, f32);
-
-macro_rules! integer_division {
-    ($Trait:ident $method:ident $name:literal $wrapping:ident) => {
-        impl $Trait<&Array<i64>> for &Array<i64> {
-            type Output = Array<i64>;
-            /// Integer division by zero gives 0 and `i64::MIN / -1` wraps to `i64::MIN`,
-            /// as NumPy's do, rather than a panic in a worker.
-            fn $method(self, rhs: &Array<i64>) -> Array<i64> {
-                zip_with($name, self.into(), rhs.into(), |a: i64, b: i64| {
-                    if b == 0 { 0 } else { a.$wrapping(b) }
-                })
-            }
-        }
-        impl $Trait<i64> for &Array<i64> {
-            type Output = Array<i64>;
-            fn $method(self, rhs: i64) -> Array<i64> {
-                self.map_named($name, move |v| if rhs == 0 { 0 } else { v.$wrapping(rhs) })
-            }
-        }
-    };
-}
-integer_division!(Div div "div" wrapping_div);
-integer_division!(Rem rem "rem" wrapping_rem);
+arithmetic!(Add add "add" add_ops; f64 => |a, b| a + b, f32 => |a, b| a + b, i64 => i64::wrapping_add);
+arithmetic!(Sub sub "sub" sub_ops; f64 => |a, b| a - b, f32 => |a, b| a - b, i64 => i64::wrapping_sub);
+arithmetic!(Mul mul "mul" mul_ops; f64 => |a, b| a * b, f32 => |a, b| a * b, i64 => i64::wrapping_mul);
+arithmetic!(Div div "div" div_ops; f64 => |a, b| a / b, f32 => |a, b| a / b, i64 => int_div);
+arithmetic!(Rem rem "rem" rem_ops; f64 => |a, b| a % b, f32 => |a, b| a % b, i64 => int_rem);
 
 macro_rules! negation {
     ($($t:ty),*) => {$(
         impl Neg for &Array<$t> {
             type Output = Array<$t>;
             fn neg(self) -> Array<$t> {
-                self.map_named("neg", |v: $t| -v)
+                self.map_named("neg", Tokenizer::new("neg"), |v: $t| -v)
             }
         }
         impl Neg for Array<$t> {
             type Output = Array<$t>;
             fn neg(self) -> Array<$t> {
                 -&self
+            }
+        }
+        impl Neg for Scalar<$t> {
+            type Output = Scalar<$t>;
+            fn neg(self) -> Scalar<$t> {
+                Scalar::from_array(-self.into_array())
             }
         }
     )*};

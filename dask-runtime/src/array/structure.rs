@@ -1,11 +1,207 @@
 //! Operations that move elements between positions or blocks: transpose, slicing,
-//! concatenate and stack (fused: each output block comes from one input block), reshape
-//! and matrix products (which read several input blocks, materialised once).
+//! expand_dims, concatenate and stack (each output block reads one input block), and
+//! reshape (over a rechunk that gives each block whole rows of both shapes).
 
-use super::{Array, BlockTask, Element, ShapeError, compose, flat_index, leaf_task};
-use crate::delayed::{Arg, node};
-use ndarray::{ArrayD, Axis, Ix2, IxDyn, LinalgScalar, Slice};
-use std::sync::{Arc, OnceLock};
+use super::layer::{BlockOp, BlockValue, Layer, Region, Regional, Tokenizer, block, owned, typed};
+use super::{Array, Element};
+use crate::error::BoxError;
+use ndarray::{ArrayD, Axis, IxDyn, Slice};
+use std::marker::PhantomData;
+use std::sync::Arc;
+
+/// The axes in a new order: output axis `i` is input axis `perm[i]`.
+struct Transpose<T> {
+    perm: Vec<usize>,
+    element: PhantomData<fn() -> T>,
+}
+
+impl<T: Element> BlockOp for Transpose<T> {
+    fn deps(&self, _: &Layer, idx: &[usize], out: &mut Vec<(usize, Vec<usize>)>) {
+        let mut source = vec![0; idx.len()];
+        for (out_axis, &in_axis) in self.perm.iter().enumerate() {
+            source[in_axis] = idx[out_axis];
+        }
+        out.push((0, source));
+    }
+    fn blockwise(&self) -> bool {
+        true
+    }
+    fn regional(&self) -> Option<&dyn Regional> {
+        Some(self)
+    }
+}
+
+impl<T: Element> Regional for Transpose<T> {
+    fn input_region(&self, _: &Layer, _: usize, region: &Region) -> Vec<(usize, usize)> {
+        // A region of the output is the permuted region of the input.
+        let mut input = vec![(0, 0); region.len()];
+        for (out_axis, &in_axis) in self.perm.iter().enumerate() {
+            input[in_axis] = region[out_axis];
+        }
+        input
+    }
+    fn run_region(
+        &self,
+        _: &Layer,
+        _: &Region,
+        inputs: Vec<BlockValue>,
+    ) -> Result<BlockValue, BoxError> {
+        let input = inputs
+            .into_iter()
+            .next()
+            .ok_or("internal: no input block")?;
+        // Only the strides change: no copy. Consumers take any layout.
+        let values = owned::<ArrayD<T>>(input)?;
+        Ok(block(values.permuted_axes(IxDyn(&self.perm))))
+    }
+}
+
+/// A length-1 axis inserted at `axis`.
+struct ExpandDims<T> {
+    axis: usize,
+    element: PhantomData<fn() -> T>,
+}
+
+impl<T: Element> BlockOp for ExpandDims<T> {
+    fn deps(&self, _: &Layer, idx: &[usize], out: &mut Vec<(usize, Vec<usize>)>) {
+        let mut source = idx.to_vec();
+        source.remove(self.axis);
+        out.push((0, source));
+    }
+    fn blockwise(&self) -> bool {
+        true
+    }
+    fn regional(&self) -> Option<&dyn Regional> {
+        Some(self)
+    }
+}
+
+impl<T: Element> Regional for ExpandDims<T> {
+    fn input_region(&self, _: &Layer, _: usize, region: &Region) -> Vec<(usize, usize)> {
+        let mut r = region.to_vec();
+        r.remove(self.axis);
+        r
+    }
+    fn run_region(
+        &self,
+        _: &Layer,
+        _: &Region,
+        inputs: Vec<BlockValue>,
+    ) -> Result<BlockValue, BoxError> {
+        let input = inputs
+            .into_iter()
+            .next()
+            .ok_or("internal: no input block")?;
+        Ok(block(
+            owned::<ArrayD<T>>(input)?.insert_axis(Axis(self.axis)),
+        ))
+    }
+}
+
+/// Per axis, for each output block: its input block and the local slice of it.
+struct SliceBlocks<T> {
+    maps: Vec<Vec<(usize, Slice)>>,
+    element: PhantomData<fn() -> T>,
+}
+
+impl<T: Element> BlockOp for SliceBlocks<T> {
+    fn deps(&self, _: &Layer, idx: &[usize], out: &mut Vec<(usize, Vec<usize>)>) {
+        out.push((
+            0,
+            idx.iter().zip(&self.maps).map(|(&i, m)| m[i].0).collect(),
+        ));
+    }
+    fn run(
+        &self,
+        _: &Layer,
+        idx: &[usize],
+        inputs: Vec<BlockValue>,
+    ) -> Result<BlockValue, BoxError> {
+        let input = typed::<ArrayD<T>>(inputs.first().ok_or("internal: no input block")?)?;
+        let local: Vec<Slice> = idx.iter().zip(&self.maps).map(|(&i, m)| m[i].1).collect();
+        Ok(block(
+            input
+                .slice_each_axis(|ax| local[ax.axis.index()])
+                .to_owned(),
+        ))
+    }
+    fn blockwise(&self) -> bool {
+        true
+    }
+}
+
+/// Each block reshaped (row-major) to the output block's shape; block `i` of the
+/// output is block `[i, 0, ...]` of the input.
+struct ReshapeBlocks<T>(PhantomData<fn() -> T>);
+
+impl<T: Element> BlockOp for ReshapeBlocks<T> {
+    fn deps(&self, layer: &Layer, idx: &[usize], out: &mut Vec<(usize, Vec<usize>)>) {
+        let mut at = vec![0; layer.inputs[0].chunks.len()];
+        if let (Some(first), Some(&i)) = (at.first_mut(), idx.first()) {
+            *first = i;
+        }
+        out.push((0, at));
+    }
+    fn run(
+        &self,
+        layer: &Layer,
+        idx: &[usize],
+        inputs: Vec<BlockValue>,
+    ) -> Result<BlockValue, BoxError> {
+        let input = owned::<ArrayD<T>>(
+            inputs
+                .into_iter()
+                .next()
+                .ok_or("internal: no input block")?,
+        )?;
+        let target = super::layer::lengths(&layer.region(idx));
+        Ok(block(row_major_reshape(input, &target)?))
+    }
+    fn blockwise(&self) -> bool {
+        true
+    }
+}
+
+/// Output blocks taken from several inputs: block `idx` is block `source(idx)` of
+/// input `which`, with `insert` adding a length-1 axis (for `stack`).
+struct Gather<T> {
+    axis: usize,
+    /// For `concatenate`: per block along the axis, its input and local block.
+    owners: Vec<(usize, usize)>,
+    /// `stack`: the axis is new, one input a block along it.
+    stacked: bool,
+    element: PhantomData<fn() -> T>,
+}
+
+impl<T: Element> BlockOp for Gather<T> {
+    fn deps(&self, _: &Layer, idx: &[usize], out: &mut Vec<(usize, Vec<usize>)>) {
+        let mut at = idx.to_vec();
+        if self.stacked {
+            let which = at.remove(self.axis);
+            out.push((which, at));
+        } else {
+            let (which, local) = self.owners[idx[self.axis]];
+            at[self.axis] = local;
+            out.push((which, at));
+        }
+    }
+    fn run(&self, _: &Layer, _: &[usize], inputs: Vec<BlockValue>) -> Result<BlockValue, BoxError> {
+        let input = inputs
+            .into_iter()
+            .next()
+            .ok_or("internal: no input block")?;
+        if self.stacked {
+            Ok(block(
+                owned::<ArrayD<T>>(input)?.insert_axis(Axis(self.axis)),
+            ))
+        } else {
+            Ok(input)
+        }
+    }
+    fn blockwise(&self) -> bool {
+        true
+    }
+}
 
 impl<T: Element> Array<T> {
     /// The transpose: axes reversed. Fused with what made the blocks.
@@ -16,8 +212,8 @@ impl<T: Element> Array<T> {
 
     /// The axes in the order `axes` gives (NumPy's `transpose(axes)`).
     pub fn transpose(&self, axes: &[usize]) -> Array<T> {
-        let d = match self.def() {
-            Ok(d) => d.clone(),
+        let d = match self.layer() {
+            Ok(d) => Arc::clone(d),
             Err(e) => return Array::from_error(e),
         };
         let mut sorted = axes.to_vec();
@@ -31,29 +227,19 @@ impl<T: Element> Array<T> {
                 ),
             );
         }
-        let perm = axes.to_vec();
-        let shape = perm.iter().map(|&a| d.shape[a]).collect();
-        let chunks = perm.iter().map(|&a| d.chunks[a].clone()).collect();
-        Array::new("transpose", shape, chunks, move |idx| {
-            let mut source = vec![0; idx.len()];
-            for (out_axis, &in_axis) in perm.iter().enumerate() {
-                source[in_axis] = idx[out_axis];
-            }
-            let (perm, back) = (perm.clone(), perm.clone());
-            super::compose_regional(
-                (d.blocks)(&source),
-                // A region of the output is the permuted region of the input.
-                move |r: &[(usize, usize)]| {
-                    let mut input = vec![(0, 0); r.len()];
-                    for (out_axis, &in_axis) in back.iter().enumerate() {
-                        input[in_axis] = r[out_axis];
-                    }
-                    input
-                },
-                // Only the strides change: no copy. Consumers take any layout.
-                move |block| Ok(block.permuted_axes(IxDyn(&perm))),
-            )
-        })
+        let shape = axes.iter().map(|&a| d.shape[a]).collect();
+        let chunks = axes.iter().map(|&a| d.chunks[a].clone()).collect();
+        Array::from_op(
+            "transpose",
+            Tokenizer::new("transpose").add(axes),
+            shape,
+            chunks,
+            vec![Arc::clone(&d)],
+            Transpose::<T> {
+                perm: axes.to_vec(),
+                element: PhantomData,
+            },
+        )
     }
 
     /// A slice: per axis an `ndarray::Slice` (negative bounds count from the end, as in
@@ -68,8 +254,8 @@ impl<T: Element> Array<T> {
     /// assert_eq!(y.compute().unwrap().iter().copied().collect::<Vec<_>>(), [1.0, 4.0, 7.0]);
     /// ```
     pub fn slice(&self, slices: &[Slice]) -> Array<T> {
-        let d = match self.def() {
-            Ok(d) => d.clone(),
+        let d = match self.layer() {
+            Ok(d) => Arc::clone(d),
             Err(e) => return Array::from_error(e),
         };
         if slices.len() > d.shape.len() {
@@ -136,15 +322,19 @@ impl<T: Element> Array<T> {
             chunks.push(axis_chunks);
             maps.push(axis_map);
         }
-        Array::new("slice", shape, chunks, move |idx| {
-            let source: Vec<usize> = idx.iter().zip(&maps).map(|(&i, m)| m[i].0).collect();
-            let local: Vec<Slice> = idx.iter().zip(&maps).map(|(&i, m)| m[i].1).collect();
-            compose((d.blocks)(&source), move |block| {
-                Ok(block
-                    .slice_each_axis(|ax| local[ax.axis.index()])
-                    .to_owned())
-            })
-        })
+        let key: Vec<(isize, Option<isize>, isize)> =
+            slices.iter().map(|s| (s.start, s.end, s.step)).collect();
+        Array::from_op(
+            "slice",
+            Tokenizer::new("slice").add(key),
+            shape,
+            chunks,
+            vec![Arc::clone(&d)],
+            SliceBlocks::<T> {
+                maps,
+                element: PhantomData,
+            },
+        )
     }
 
     /// The same elements in a new shape (row-major order, like NumPy). Blocks are cut
@@ -156,8 +346,8 @@ impl<T: Element> Array<T> {
     /// assert_eq!(x.compute().unwrap()[[2, 1]], 9.0);
     /// ```
     pub fn reshape(&self, shape: &[usize]) -> Array<T> {
-        let d = match self.def() {
-            Ok(d) => d.clone(),
+        let d = match self.layer() {
+            Ok(d) => Arc::clone(d),
             Err(e) => return Array::from_error(e),
         };
         let (n_in, n_out): (usize, usize) = (d.shape.iter().product(), shape.iter().product());
@@ -170,19 +360,22 @@ impl<T: Element> Array<T> {
                 ),
             );
         }
+        let token = Tokenizer::new("reshape").add(shape);
         if d.shape.is_empty() || shape.is_empty() || n_in == 0 {
             let single: Vec<Vec<usize>> = d.shape.iter().map(|&n| vec![n]).collect();
             let whole = self.rechunk_to(single);
-            let target = shape.to_vec();
             let out_chunks = shape.iter().map(|&n| vec![n]).collect();
-            return Array::new("reshape", shape.to_vec(), out_chunks, move |_| {
-                let target = target.clone();
-                let task = match whole.def() {
-                    Ok(w) => (w.blocks)(&vec![0; w.shape.len()]),
-                    Err(e) => return failing_task(e),
-                };
-                compose(task, move |b| Ok(row_major_reshape(b, &target)?))
-            });
+            return match whole.layer() {
+                Ok(w) => Array::from_op(
+                    "reshape",
+                    token,
+                    shape.to_vec(),
+                    out_chunks,
+                    vec![Arc::clone(w)],
+                    ReshapeBlocks::<T>(PhantomData),
+                ),
+                Err(e) => Array::from_error(e),
+            };
         }
         let row_in: usize = d.shape[1..].iter().product();
         let row_out: usize = shape[1..].iter().product();
@@ -201,20 +394,17 @@ impl<T: Element> Array<T> {
         let source = self.rechunk_to(in_chunks);
         let mut out_chunks: Vec<Vec<usize>> = shape.iter().map(|&n| vec![n]).collect();
         out_chunks[0] = rows.iter().map(|r| r * row_in / row_out.max(1)).collect();
-        let target_rest = shape[1..].to_vec();
-        Array::new("reshape", shape.to_vec(), out_chunks.clone(), move |idx| {
-            let task = match source.def() {
-                Ok(s) => {
-                    let mut i = vec![0; s.shape.len()];
-                    i[0] = idx[0];
-                    (s.blocks)(&i)
-                }
-                Err(e) => return failing_task(e),
-            };
-            let mut target = vec![out_chunks[0][idx[0]]];
-            target.extend(&target_rest);
-            compose(task, move |b| Ok(row_major_reshape(b, &target)?))
-        })
+        match source.layer() {
+            Ok(s) => Array::from_op(
+                "reshape",
+                token,
+                shape.to_vec(),
+                out_chunks,
+                vec![Arc::clone(s)],
+                ReshapeBlocks::<T>(PhantomData),
+            ),
+            Err(e) => Array::from_error(e),
+        }
     }
 }
 
@@ -243,8 +433,8 @@ impl<T: Element> Array<T> {
     /// assert_eq!(x.shape(), [3, 1]);
     /// ```
     pub fn expand_dims(&self, axis: usize) -> Array<T> {
-        let d = match self.def() {
-            Ok(d) => d.clone(),
+        let d = match self.layer() {
+            Ok(d) => Arc::clone(d),
             Err(e) => return Array::from_error(e),
         };
         if axis > d.shape.len() {
@@ -260,32 +450,22 @@ impl<T: Element> Array<T> {
         shape.insert(axis, 1);
         let mut chunks = d.chunks.clone();
         chunks.insert(axis, vec![1]);
-        Array::new("expand_dims", shape, chunks, move |idx| {
-            let mut source = idx.to_vec();
-            source.remove(axis);
-            super::compose_regional(
-                (d.blocks)(&source),
-                move |r: &[(usize, usize)]| {
-                    let mut r = r.to_vec();
-                    r.remove(axis);
-                    r
-                },
-                move |b| Ok(b.insert_axis(Axis(axis))),
-            )
-        })
+        Array::from_op(
+            "expand_dims",
+            Tokenizer::new("expand_dims").add(axis),
+            shape,
+            chunks,
+            vec![Arc::clone(&d)],
+            ExpandDims::<T> {
+                axis,
+                element: PhantomData,
+            },
+        )
     }
 }
 
 fn gcd(a: usize, b: usize) -> usize {
     if b == 0 { a.max(1) } else { gcd(b, a % b) }
-}
-
-fn failing_task<T: Element>(e: ShapeError) -> BlockTask<T> {
-    BlockTask {
-        leaves: Vec::new(),
-        kernel: Arc::new(move |_| Err(Box::new(crate::Error::from(e.clone())))),
-        region: None,
-    }
 }
 
 /// Joins arrays along an existing axis. Shapes must match on the other axes (chunks are
@@ -298,7 +478,11 @@ fn failing_task<T: Element>(e: ShapeError) -> BlockTask<T> {
 /// assert_eq!(x.sum().compute().unwrap(), 3.0);
 /// ```
 pub fn concatenate<T: Element>(arrays: &[Array<T>], axis: usize) -> Array<T> {
-    let defs = match arrays.iter().map(Array::def).collect::<Result<Vec<_>, _>>() {
+    let defs = match arrays
+        .iter()
+        .map(Array::layer)
+        .collect::<Result<Vec<_>, _>>()
+    {
         Ok(d) => d,
         Err(e) => return Array::from_error(e),
     };
@@ -341,19 +525,27 @@ pub fn concatenate<T: Element>(arrays: &[Array<T>], axis: usize) -> Array<T> {
         .enumerate()
         .flat_map(|(i, d)| (0..d.chunks[axis].len()).map(move |b| (i, b)))
         .collect();
-    Array::new("concatenate", shape, chunks, move |idx| {
-        let (which, local) = owners[idx[axis]];
-        let mut i = idx.to_vec();
-        i[axis] = local;
-        match aligned[which].def() {
-            // The input's region function speaks the input's coordinates: drop it.
-            Ok(d) => BlockTask {
-                region: None,
-                ..(d.blocks)(&i)
-            },
-            Err(e) => failing_task(e),
-        }
-    })
+    let inputs = match aligned
+        .iter()
+        .map(|a| a.layer().map(Arc::clone))
+        .collect::<Result<Vec<_>, _>>()
+    {
+        Ok(l) => l,
+        Err(e) => return Array::from_error(e),
+    };
+    Array::from_op(
+        "concatenate",
+        Tokenizer::new("concatenate").add(axis),
+        shape,
+        chunks,
+        inputs,
+        Gather::<T> {
+            axis,
+            owners,
+            stacked: false,
+            element: PhantomData,
+        },
+    )
 }
 
 /// Stacks arrays of one shape along a new axis at position `axis`.
@@ -364,7 +556,11 @@ pub fn concatenate<T: Element>(arrays: &[Array<T>], axis: usize) -> Array<T> {
 /// assert_eq!(x.compute().unwrap(), ndarray::arr2(&[[0.0, 1.0], [0.0, 1.0]]).into_dyn());
 /// ```
 pub fn stack<T: Element>(arrays: &[Array<T>], axis: usize) -> Array<T> {
-    let defs = match arrays.iter().map(Array::def).collect::<Result<Vec<_>, _>>() {
+    let defs = match arrays
+        .iter()
+        .map(Array::layer)
+        .collect::<Result<Vec<_>, _>>()
+    {
         Ok(d) => d,
         Err(e) => return Array::from_error(e),
     };
@@ -397,134 +593,25 @@ pub fn stack<T: Element>(arrays: &[Array<T>], axis: usize) -> Array<T> {
     shape.insert(axis, arrays.len());
     let mut chunks = first.chunks.clone();
     chunks.insert(axis, vec![1; arrays.len()]);
-    Array::new("stack", shape, chunks, move |idx| {
-        let mut i = idx.to_vec();
-        let which = i.remove(axis);
-        let task = match aligned[which].def() {
-            Ok(d) => (d.blocks)(&i),
-            Err(e) => return failing_task(e),
-        };
-        compose(task, move |b| Ok(b.insert_axis(Axis(axis))))
-    })
-}
-
-impl<T: Element + LinalgScalar> Array<T> {
-    /// The matrix product of two 2-d arrays: each output block is a tree sum of the
-    /// products of the blocks along the inner axis (`other` is rechunked to match).
-    /// Block products of `f64` and `f32` run on the `gemm` crate's SIMD kernels (on
-    /// OpenBLAS with the `blas` feature), one thread a block.
-    ///
-    /// ```
-    /// use dask_runtime::array::{eye, from_ndarray};
-    /// let a = from_ndarray(ndarray::arr2(&[[1.0, 2.0], [3.0, 4.0]]), 1);
-    /// assert_eq!(a.dot(&eye(2, 1)).compute().unwrap(), a.compute().unwrap());
-    /// ```
-    pub fn dot(&self, other: &Array<T>) -> Array<T> {
-        let (a, b) = match (self.def(), other.def()) {
-            (Ok(a), Ok(b)) => (a.clone(), b.clone()),
-            (Err(e), _) | (_, Err(e)) => return Array::from_error(e),
-        };
-        if a.shape.len() != 2 || b.shape.len() != 2 || a.shape[1] != b.shape[0] {
-            return Array::failed(
-                "dot",
-                format!(
-                    "shapes {:?} and {:?} do not multiply (2-d, inner lengths equal)",
-                    a.shape, b.shape
-                ),
-            );
-        }
-        let b_aligned = other.rechunk_to(vec![a.chunks[1].clone(), b.chunks[1].clone()]);
-        let a_nodes = a.nodes();
-        let (a_grid, split_every) = (vec![a.chunks[0].len(), a.chunks[1].len()], a.split_every);
-        let chunks = vec![a.chunks[0].clone(), b.chunks[1].clone()];
-        let out_grid = vec![a.chunks[0].len(), b.chunks[1].len()];
-        let shape = vec![a.shape[0], b.shape[1]];
-        let finals: Arc<OnceLock<Result<Vec<crate::Delayed<super::AnyBlock>>, ShapeError>>> =
-            Arc::default();
-        Array::new("dot", shape, chunks, move |idx| {
-            let nodes = finals.get_or_init(|| {
-                let b_def = b_aligned.def()?;
-                let b_nodes = b_def.nodes();
-                let b_grid = vec![b_def.chunks[0].len(), b_def.chunks[1].len()];
-                Ok(
-                    Array::<T>::block_indices(&[vec![0; out_grid[0]], vec![0; out_grid[1]]])
-                        .iter()
-                        .map(|ij| {
-                            // Products grouped `split_every` at a time: each group adds its
-                            // products into one buffer (C += A B), then a tree sums the groups.
-                            let ks: Vec<usize> = (0..a_grid[1]).collect();
-                            let parts: Vec<crate::Delayed<super::AnyBlock>> = ks
-                                .chunks(split_every)
-                                .map(|group| {
-                                    let pairs: Vec<Arg<super::AnyBlock>> = group
-                                        .iter()
-                                        .flat_map(|&k| {
-                                            [
-                                                Arg::node(
-                                                    a_nodes[flat_index(&a_grid, &[ij[0], k])]
-                                                        .clone(),
-                                                ),
-                                                Arg::node(
-                                                    b_nodes[flat_index(&b_grid, &[k, ij[1]])]
-                                                        .clone(),
-                                                ),
-                                            ]
-                                        })
-                                        .collect();
-                                    node(
-                                        "dot",
-                                        pairs,
-                                        |args: &Vec<Arg<super::AnyBlock>>, inputs| {
-                                            let mut sum: Option<ndarray::Array2<T>> = None;
-                                            for pair in args.chunks(2) {
-                                                let (l, r) =
-                                                    (pair[0].take(inputs)?, pair[1].take(inputs)?);
-                                                let l = super::typed::<T>(&l)?
-                                                    .view()
-                                                    .into_dimensionality::<Ix2>()?;
-                                                let r = super::typed::<T>(&r)?
-                                                    .view()
-                                                    .into_dimensionality::<Ix2>()?;
-                                                super::block_product::mul_add(&mut sum, &l, &r)?;
-                                            }
-                                            let sum =
-                                                sum.ok_or("no blocks along the inner axis")?;
-                                            Ok(T::into_block(sum.into_dyn()))
-                                        },
-                                    )
-                                })
-                                .collect();
-                            super::tree_merge("dot-sum", parts, split_every, |values| {
-                                let mut sum: Option<ArrayD<T>> = None;
-                                for v in &values {
-                                    let v = super::typed::<T>(v)?;
-                                    match &mut sum {
-                                        Some(s) => ndarray::Zip::from(s)
-                                            .and(&**v)
-                                            .for_each(|a, &b| *a = *a + b),
-                                        None => sum = Some((**v).clone()),
-                                    }
-                                }
-                                Ok(T::into_block(sum.ok_or("an empty group")?))
-                            })
-                            .unwrap_or_else(|| {
-                                node("dot", (), |(), _| {
-                                    Err("no blocks along the inner axis".into())
-                                })
-                            })
-                        })
-                        .collect(),
-                )
-            });
-            match nodes {
-                Ok(nodes) => leaf_task(nodes[flat_index(&out_grid, idx)].clone()),
-                Err(e) => failing_task(e.clone()),
-            }
-        })
-    }
-
-    /// The matrix product, as NumPy's `matmul` for 2-d arrays (same as [`Array::dot`]).
-    pub fn matmul(&self, other: &Array<T>) -> Array<T> {
-        self.dot(other)
-    }
+    let inputs = match aligned
+        .iter()
+        .map(|a| a.layer().map(Arc::clone))
+        .collect::<Result<Vec<_>, _>>()
+    {
+        Ok(l) => l,
+        Err(e) => return Array::from_error(e),
+    };
+    Array::from_op(
+        "stack",
+        Tokenizer::new("stack").add(axis),
+        shape,
+        chunks,
+        inputs,
+        Gather::<T> {
+            axis,
+            owners: Vec::new(),
+            stacked: true,
+            element: PhantomData,
+        },
+    )
 }

@@ -6,21 +6,98 @@ use crate::graph::{NodeRef, Value, key_of};
 use crate::{Error, Options, Scheduler};
 use std::sync::Arc;
 
-mod sealed {
-    pub trait Sealed {}
+/// What a collection hands the run before its nodes are asked for: lazy values whose
+/// tasks are planned together (array blocks) register themselves in a part of the
+/// batch, and the batch prepares every part once, over all the values being computed.
+#[doc(hidden)]
+#[derive(Default)]
+pub struct Batch {
+    parts: Vec<Box<dyn BatchPart>>,
 }
 
-/// A collection of lazy values that [`compute`] runs as one graph: a `Vec<Delayed<T>>`,
-/// an array `[Delayed<T>; N]`, or a tuple of up to 8 `Delayed`s of any types.
+/// One kind of value planned together in a [`Batch`] (arrays).
+#[doc(hidden)]
+pub trait BatchPart: std::any::Any + Send {
+    /// Plans every value registered in the part.
+    ///
+    /// # Errors
+    ///
+    /// What planning the values found wrong.
+    fn prepare(&mut self) -> Result<(), Error>;
+    /// `self`, for downcasting.
+    fn as_any_mut(&mut self) -> &mut dyn std::any::Any;
+}
+
+impl std::fmt::Debug for Batch {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "Batch({} parts)", self.parts.len())
+    }
+}
+
+impl std::fmt::Debug for Outputs {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "Outputs({} left)", self.values.len())
+    }
+}
+
+impl Batch {
+    /// The part of type `P`, made on first use.
+    pub fn part<P: BatchPart + Default>(&mut self) -> &mut P {
+        let at = match self.parts.iter_mut().position(|p| p.as_any_mut().is::<P>()) {
+            Some(at) => at,
+            None => {
+                self.parts.push(Box::<P>::default());
+                self.parts.len() - 1
+            }
+        };
+        self.parts[at]
+            .as_any_mut()
+            .downcast_mut::<P>()
+            .unwrap_or_else(|| unreachable!("the part at {at} is a P"))
+    }
+
+    fn prepare(&mut self) -> Result<(), Error> {
+        self.parts.iter_mut().try_for_each(|p| p.prepare())
+    }
+}
+
+/// Something [`compute`] can run: a `Delayed<T>`, a lazy array or scalar, and
+/// collections of them nested as deep as you like: `Vec`s, slices, arrays `[C; N]`,
+/// references, and tuples of up to 8 of any of these. One compute runs them as one
+/// graph, so a task (or an array block) reachable from several of them runs once.
 ///
 /// Outputs are cloned only when one node is asked for twice, hence `T: Clone`.
-pub trait Computable: sealed::Sealed {
+pub trait Computable {
     /// The computed values, in the same shape.
     type Output;
+    /// Registers what must be planned together before nodes are asked for.
     #[doc(hidden)]
-    fn output_nodes(&self) -> Vec<&NodeRef>;
+    fn declare(&self, _batch: &mut Batch) {}
+    /// Appends the output nodes, in the order [`Computable::collect_values`] reads them.
     #[doc(hidden)]
-    fn collect_values(&self, values: Vec<Value>) -> Result<Self::Output, Error>;
+    fn output_nodes(&self, batch: &mut Batch, out: &mut Vec<NodeRef>) -> Result<(), Error>;
+    /// The output, from the values of the nodes `output_nodes` gave, in order.
+    #[doc(hidden)]
+    fn collect_values(&self, values: &mut Outputs) -> Result<Self::Output, Error>;
+}
+
+/// The computed values of a batch's output nodes, handed out in order.
+#[doc(hidden)]
+pub struct Outputs {
+    values: std::vec::IntoIter<(Value, NodeRef)>,
+}
+
+impl Outputs {
+    /// The next value and the node that made it.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::Internal`] when there are fewer values than nodes.
+    pub fn next_value(&mut self) -> Result<(Value, NodeRef), Error> {
+        self.values
+            .next()
+            .ok_or_else(|| Error::Internal("missing output".into()))
+    }
 }
 
 /// Computes several lazy values as one graph: a task reachable from several of them runs
@@ -68,12 +145,26 @@ pub fn compute_with<C: Computable>(
     values: C,
     options: impl Into<Options>,
 ) -> Result<C::Output, Error> {
-    let nodes = values.output_nodes();
-    if nodes.is_empty() {
-        return values.collect_values(Vec::new());
-    }
-    let outputs = executor::execute(&nodes, &options.into())?;
-    values.collect_values(outputs)
+    let mut batch = Batch::default();
+    values.declare(&mut batch);
+    batch.prepare()?;
+    let mut nodes = Vec::new();
+    values.output_nodes(&mut batch, &mut nodes)?;
+    let refs: Vec<&NodeRef> = nodes.iter().collect();
+    let outputs = if refs.is_empty() {
+        Vec::new()
+    } else {
+        executor::execute(&refs, &options.into())?
+    };
+    drop(batch);
+    let mut outputs = Outputs {
+        values: outputs
+            .into_iter()
+            .zip(nodes)
+            .collect::<Vec<_>>()
+            .into_iter(),
+    };
+    values.collect_values(&mut outputs)
 }
 
 /// [`compute_with`] on `scheduler` with `callbacks` besides any registered ones: a
@@ -119,39 +210,66 @@ fn downcast<T: Send + Sync + 'static>(value: Value, node: &NodeRef) -> Result<Ar
     })
 }
 
-impl<T: Clone + Send + Sync + 'static> sealed::Sealed for Vec<Delayed<T>> {}
-impl<T: Clone + Send + Sync + 'static> Computable for Vec<Delayed<T>> {
-    type Output = Vec<T>;
-    fn output_nodes(&self) -> Vec<&NodeRef> {
-        self.iter().map(Delayed::node).collect()
+impl<T: Clone + Send + Sync + 'static> Computable for Delayed<T> {
+    type Output = T;
+    fn output_nodes(&self, _: &mut Batch, out: &mut Vec<NodeRef>) -> Result<(), Error> {
+        out.push(Arc::clone(self.node()));
+        Ok(())
     }
-    fn collect_values(&self, values: Vec<Value>) -> Result<Vec<T>, Error> {
+    fn collect_values(&self, values: &mut Outputs) -> Result<T, Error> {
+        let (value, node) = values.next_value()?;
+        unshare_or_clone(value, &node)
+    }
+}
+
+impl<C: Computable + ?Sized> Computable for &C {
+    type Output = C::Output;
+    fn declare(&self, batch: &mut Batch) {
+        (**self).declare(batch);
+    }
+    fn output_nodes(&self, batch: &mut Batch, out: &mut Vec<NodeRef>) -> Result<(), Error> {
+        (**self).output_nodes(batch, out)
+    }
+    fn collect_values(&self, values: &mut Outputs) -> Result<C::Output, Error> {
+        (**self).collect_values(values)
+    }
+}
+
+impl<C: Computable> Computable for [C] {
+    type Output = Vec<C::Output>;
+    fn declare(&self, batch: &mut Batch) {
+        self.iter().for_each(|c| c.declare(batch));
+    }
+    fn output_nodes(&self, batch: &mut Batch, out: &mut Vec<NodeRef>) -> Result<(), Error> {
+        self.iter().try_for_each(|c| c.output_nodes(batch, out))
+    }
+    fn collect_values(&self, values: &mut Outputs) -> Result<Vec<C::Output>, Error> {
+        self.iter().map(|c| c.collect_values(values)).collect()
+    }
+}
+
+impl<C: Computable> Computable for Vec<C> {
+    type Output = Vec<C::Output>;
+    fn declare(&self, batch: &mut Batch) {
+        self.as_slice().declare(batch);
+    }
+    fn output_nodes(&self, batch: &mut Batch, out: &mut Vec<NodeRef>) -> Result<(), Error> {
+        self.as_slice().output_nodes(batch, out)
+    }
+    fn collect_values(&self, values: &mut Outputs) -> Result<Vec<C::Output>, Error> {
         self.as_slice().collect_values(values)
     }
 }
 
-impl<T: Clone + Send + Sync + 'static> sealed::Sealed for &[Delayed<T>] {}
-impl<T: Clone + Send + Sync + 'static> Computable for &[Delayed<T>] {
-    type Output = Vec<T>;
-    fn output_nodes(&self) -> Vec<&NodeRef> {
-        self.iter().map(Delayed::node).collect()
+impl<C: Computable, const N: usize> Computable for [C; N] {
+    type Output = [C::Output; N];
+    fn declare(&self, batch: &mut Batch) {
+        self.as_slice().declare(batch);
     }
-    fn collect_values(&self, values: Vec<Value>) -> Result<Vec<T>, Error> {
-        values
-            .into_iter()
-            .zip(self.iter())
-            .map(|(value, d)| unshare_or_clone(value, d.node()))
-            .collect()
+    fn output_nodes(&self, batch: &mut Batch, out: &mut Vec<NodeRef>) -> Result<(), Error> {
+        self.as_slice().output_nodes(batch, out)
     }
-}
-
-impl<T: Clone + Send + Sync + 'static, const N: usize> sealed::Sealed for [Delayed<T>; N] {}
-impl<T: Clone + Send + Sync + 'static, const N: usize> Computable for [Delayed<T>; N] {
-    type Output = [T; N];
-    fn output_nodes(&self) -> Vec<&NodeRef> {
-        self.iter().map(Delayed::node).collect()
-    }
-    fn collect_values(&self, values: Vec<Value>) -> Result<[T; N], Error> {
+    fn collect_values(&self, values: &mut Outputs) -> Result<[C::Output; N], Error> {
         let list = self.as_slice().collect_values(values)?;
         list.try_into()
             .map_err(|_| Error::Internal("wrong number of outputs".into()))
@@ -160,20 +278,17 @@ impl<T: Clone + Send + Sync + 'static, const N: usize> Computable for [Delayed<T
 
 macro_rules! tuple_computable {
     ($($t:ident $i:tt),+) => {
-        impl<$($t: Clone + Send + Sync + 'static),+> sealed::Sealed for ($(Delayed<$t>,)+) {}
-        impl<$($t: Clone + Send + Sync + 'static),+> Computable for ($(Delayed<$t>,)+) {
-            type Output = ($($t,)+);
-            fn output_nodes(&self) -> Vec<&NodeRef> {
-                vec![$(self.$i.node()),+]
+        impl<$($t: Computable),+> Computable for ($($t,)+) {
+            type Output = ($($t::Output,)+);
+            fn declare(&self, batch: &mut Batch) {
+                $(self.$i.declare(batch);)+
             }
-            fn collect_values(&self, values: Vec<Value>) -> Result<Self::Output, Error> {
-                let mut values = values.into_iter();
-                Ok(($(
-                    unshare_or_clone::<$t>(
-                        values.next().ok_or_else(|| Error::Internal("missing output".into()))?,
-                        self.$i.node(),
-                    )?,
-                )+))
+            fn output_nodes(&self, batch: &mut Batch, out: &mut Vec<NodeRef>) -> Result<(), Error> {
+                $(self.$i.output_nodes(batch, out)?;)+
+                Ok(())
+            }
+            fn collect_values(&self, values: &mut Outputs) -> Result<Self::Output, Error> {
+                Ok(($(self.$i.collect_values(values)?,)+))
             }
         }
     };

@@ -7,6 +7,7 @@ mod ops;
 mod test;
 
 pub use arg::{Arg, ArgRef, IntoArg};
+pub(crate) use collection::{Batch, BatchPart, Outputs};
 pub use collection::{Computable, compute, compute_with, compute_with_callbacks};
 
 use crate::executor;

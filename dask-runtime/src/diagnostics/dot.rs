@@ -290,7 +290,7 @@ impl<T: crate::array::Element> crate::array::Array<T> {
     /// A kept shape error.
     pub fn to_dot_with(&self, options: &DotOptions) -> Result<String, Error> {
         let nodes = self.block_nodes()?;
-        let refs: Vec<&NodeRef> = nodes.iter().map(Delayed::node).collect();
+        let refs: Vec<&NodeRef> = nodes.iter().collect();
         to_dot(&refs, options)
     }
 
@@ -302,6 +302,54 @@ impl<T: crate::array::Element> crate::array::Array<T> {
     /// A kept shape error, or as [`Delayed::visualize`].
     pub fn visualize(&self, path: impl AsRef<std::path::Path>) -> Result<(), Error> {
         write_picture(&self.to_dot()?, path.as_ref())
+    }
+
+    /// [`Array::visualize`](crate::array::Array::visualize) with options.
+    ///
+    /// # Errors
+    ///
+    /// As [`Array::visualize`](crate::array::Array::visualize).
+    pub fn visualize_with(
+        &self,
+        path: impl AsRef<std::path::Path>,
+        options: &DotOptions,
+    ) -> Result<(), Error> {
+        write_picture(&self.to_dot_with(options)?, path.as_ref())
+    }
+}
+
+impl<T: crate::array::Element> crate::array::Scalar<T> {
+    /// The task graph that computes the value, in graphviz's DOT language (see
+    /// [`Array::to_dot`](crate::array::Array::to_dot)).
+    ///
+    /// # Errors
+    ///
+    /// A kept shape error.
+    pub fn to_dot(&self) -> Result<String, Error> {
+        self.as_array().to_dot()
+    }
+
+    /// Writes the picture of the value's task graph to `path` (see
+    /// [`Delayed::visualize`]).
+    ///
+    /// # Errors
+    ///
+    /// A kept shape error, or as [`Delayed::visualize`].
+    pub fn visualize(&self, path: impl AsRef<std::path::Path>) -> Result<(), Error> {
+        self.as_array().visualize(path)
+    }
+
+    /// [`Scalar::visualize`](crate::array::Scalar::visualize) with options.
+    ///
+    /// # Errors
+    ///
+    /// As [`Delayed::visualize`].
+    pub fn visualize_with(
+        &self,
+        path: impl AsRef<std::path::Path>,
+        options: &DotOptions,
+    ) -> Result<(), Error> {
+        self.as_array().visualize_with(path, options)
     }
 }
 

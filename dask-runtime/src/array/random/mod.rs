@@ -22,6 +22,7 @@ use ziggurat::inside_layer;
 pub use ziggurat::standard_normal_of;
 
 use super::create::generated;
+use super::layer::Tokenizer;
 use super::{Array, ChunkSpec, ShapeError};
 use ndarray::{ArrayD, IxDyn};
 use std::convert::Infallible;
@@ -146,13 +147,15 @@ impl Generator {
     fn draw<T: super::Element>(
         &self,
         name: &'static str,
+        params: [u64; 2],
         shape: &[usize],
         chunks: ChunkSpec,
         draw: impl Fn(u64) -> T + Send + Sync + 'static,
     ) -> Array<T> {
         let stream = self.stream();
         let full: Vec<usize> = shape.to_vec();
-        generated(name, shape, chunks, move |region| {
+        let token = Tokenizer::new(name).add((stream, params));
+        generated(name, token, shape, chunks, move |region| {
             let lengths: Vec<usize> = region.iter().map(|(_, l)| *l).collect();
             let n: usize = lengths.iter().product();
             let mut values = super::buffers::take(n);
@@ -192,9 +195,13 @@ impl Generator {
                 format!("loc {loc} and scale {scale}: both must be finite, scale >= 0"),
             ));
         }
-        self.draw("normal", shape.as_ref(), chunks.into(), move |key| {
-            loc + scale * standard_normal_of(key)
-        })
+        self.draw(
+            "normal",
+            [loc.to_bits(), scale.to_bits()],
+            shape.as_ref(),
+            chunks.into(),
+            move |key| loc + scale * standard_normal_of(key),
+        )
     }
 
     /// Standard normal samples.
@@ -220,9 +227,13 @@ impl Generator {
                 format!("low {low} and high {high}: both must be finite, low <= high"),
             ));
         }
-        self.draw("uniform", shape.as_ref(), chunks.into(), move |key| {
-            low + (high - low) * unit(mix(key))
-        })
+        self.draw(
+            "uniform",
+            [low.to_bits(), high.to_bits()],
+            shape.as_ref(),
+            chunks.into(),
+            move |key| low + (high - low) * unit(mix(key)),
+        )
     }
 
     /// Uniform samples in `[0, 1)`.
@@ -245,10 +256,16 @@ impl Generator {
             ));
         }
         let range = high.abs_diff(low);
-        self.draw("integers", shape.as_ref(), chunks.into(), move |key| {
-            let x = mix(key);
-            low.wrapping_add(((u128::from(x) * u128::from(range)) >> 64) as i64)
-        })
+        self.draw(
+            "integers",
+            [low as u64, high as u64],
+            shape.as_ref(),
+            chunks.into(),
+            move |key| {
+                let x = mix(key);
+                low.wrapping_add(((u128::from(x) * u128::from(range)) >> 64) as i64)
+            },
+        )
     }
 }
 

@@ -1,0 +1,289 @@
+//! Operations on whole blocks: rechunking, `map_blocks`, keeping blocks in memory
+//! (`persist`) and handing them out as `Delayed`s.
+
+use super::chunks::offsets;
+use super::layer::{
+    BlockOp, BlockValue, Layer, Region, Regional, Tokenizer, block, cartesian, lengths, owned,
+    typed,
+};
+use super::{Array, ChunkSpec, Element, ShapeError};
+use crate::error::BoxError;
+use crate::{Delayed, Error};
+use ndarray::{ArrayD, ArrayViewD, IxDyn, Slice};
+use std::sync::Arc;
+
+/// The input's block as it is: a renamed array, or one with another `split_every`.
+pub(crate) struct Same;
+
+impl BlockOp for Same {
+    fn blockwise(&self) -> bool {
+        true
+    }
+    fn regional(&self) -> Option<&dyn Regional> {
+        Some(self)
+    }
+}
+
+impl Regional for Same {
+    fn input_region(&self, _: &Layer, _: usize, region: &Region) -> Vec<(usize, usize)> {
+        region.to_vec()
+    }
+    fn run_region(
+        &self,
+        _: &Layer,
+        _: &Region,
+        mut inputs: Vec<BlockValue>,
+    ) -> Result<BlockValue, BoxError> {
+        inputs
+            .pop()
+            .ok_or_else(|| "internal: no input region".into())
+    }
+}
+
+/// New blocks cut from the old blocks they overlap.
+struct Rechunk<T>(std::marker::PhantomData<fn() -> T>);
+
+impl<T: Element> Rechunk<T> {
+    /// Per axis, the old blocks that overlap new block `idx`.
+    fn pieces(layer: &Layer, idx: &[usize]) -> Vec<Vec<usize>> {
+        let old = &layer.inputs[0].chunks;
+        let target = layer.region(idx);
+        let ranges: Vec<Vec<usize>> = target
+            .iter()
+            .enumerate()
+            .map(|(ax, &(start, len))| {
+                let starts = offsets(&old[ax]);
+                (0..old[ax].len())
+                    .filter(|&b| {
+                        let (s, l) = (starts[b], old[ax][b]);
+                        s < start + len && start < s + l || (len == 0 && l == 0)
+                    })
+                    .collect()
+            })
+            .collect();
+        cartesian(&ranges)
+    }
+}
+
+impl<T: Element> BlockOp for Rechunk<T> {
+    fn deps(&self, layer: &Layer, idx: &[usize], out: &mut Vec<(usize, Vec<usize>)>) {
+        out.extend(Self::pieces(layer, idx).into_iter().map(|p| (0, p)));
+    }
+
+    fn run(
+        &self,
+        layer: &Layer,
+        idx: &[usize],
+        inputs: Vec<BlockValue>,
+    ) -> Result<BlockValue, BoxError> {
+        let old = &layer.inputs[0];
+        let target = layer.region(idx);
+        let shape = lengths(&target);
+        let pieces = Self::pieces(layer, idx);
+        if let ([one], [_]) = (inputs.as_slice(), pieces.as_slice())
+            && typed::<ArrayD<T>>(one)?.shape() == shape.as_slice()
+        {
+            // The new block is an old block: no copy.
+            return Ok(Arc::clone(one));
+        }
+        let mut out = ArrayD::<T>::default(IxDyn(&shape));
+        for (piece, value) in pieces.iter().zip(&inputs) {
+            let from = typed::<ArrayD<T>>(value)?;
+            let source = old.region(piece);
+            // The overlap, in the old block's and in the new block's coordinates.
+            let overlap: Vec<(usize, usize, usize)> = (0..shape.len())
+                .map(|ax| {
+                    let (os, ol) = source[ax];
+                    let (ts, tl) = target[ax];
+                    let start = os.max(ts);
+                    let end = (os + ol).min(ts + tl);
+                    (start - os, start - ts, end.saturating_sub(start))
+                })
+                .collect();
+            out.slice_each_axis_mut(|ax| {
+                let (_, at, len) = overlap[ax.axis.index()];
+                Slice::from(at..at + len)
+            })
+            .assign(&from.slice_each_axis(|ax| {
+                let (start, _, len) = overlap[ax.axis.index()];
+                Slice::from(start..start + len)
+            }));
+        }
+        Ok(block(out))
+    }
+}
+
+/// `f` applied to each block with its index.
+struct MapBlocks<F>(F);
+
+impl<T, U, F> BlockOp for MapBlocks<(F, std::marker::PhantomData<fn(T) -> U>)>
+where
+    T: Element,
+    U: Element,
+    F: Fn(ArrayViewD<'_, T>, &[usize]) -> ArrayD<U> + Send + Sync + 'static,
+{
+    fn run(
+        &self,
+        _: &Layer,
+        idx: &[usize],
+        inputs: Vec<BlockValue>,
+    ) -> Result<BlockValue, BoxError> {
+        let input = typed::<ArrayD<T>>(inputs.first().ok_or("internal: no input block")?)?;
+        let out = (self.0.0)(input.view(), idx);
+        if out.shape() != input.shape() {
+            return Err(format!(
+                "map_blocks: block {idx:?} came back with shape {:?}, expected {:?}",
+                out.shape(),
+                input.shape()
+            )
+            .into());
+        }
+        Ok(block(out))
+    }
+    fn blockwise(&self) -> bool {
+        true
+    }
+}
+
+/// Blocks already in memory.
+struct Stored(Vec<BlockValue>);
+
+impl BlockOp for Stored {
+    fn deps(&self, _: &Layer, _: &[usize], _: &mut Vec<(usize, Vec<usize>)>) {}
+    fn run(
+        &self,
+        layer: &Layer,
+        idx: &[usize],
+        _: Vec<BlockValue>,
+    ) -> Result<BlockValue, BoxError> {
+        let flat = super::layer::flat_index(&layer.grid(), idx);
+        self.0
+            .get(flat)
+            .cloned()
+            .ok_or_else(|| "internal: a stored block is missing".into())
+    }
+}
+
+impl<T: Element> Array<T> {
+    /// Cuts the array into new blocks. Each new block reads the old blocks it overlaps;
+    /// an old block is computed once, whatever number of new blocks read it.
+    ///
+    /// ```
+    /// use dask_runtime::array::arange;
+    /// let x = arange(10).rechunk(4);
+    /// assert_eq!(x.chunks(), [vec![4, 4, 2]]);
+    /// assert_eq!(x.compute().unwrap().iter().copied().collect::<Vec<_>>(), (0..10).map(|v| v as f64).collect::<Vec<_>>());
+    /// ```
+    pub fn rechunk(&self, chunks: impl Into<ChunkSpec>) -> Array<T> {
+        let layer = match self.layer() {
+            Ok(l) => l,
+            Err(e) => return Array::from_error(e),
+        };
+        match chunks
+            .into()
+            .resolve(&layer.shape, std::mem::size_of::<T>())
+        {
+            Ok(c) => self.rechunk_to(c),
+            Err(e) => Array::from_error(ShapeError::new("rechunk", e.message)),
+        }
+    }
+
+    pub(crate) fn rechunk_to(&self, new: Vec<Vec<usize>>) -> Array<T> {
+        match self.layer() {
+            Ok(l) => Array::from_layer(rechunk_layer::<T>(l, new)),
+            Err(e) => Array::from_error(e),
+        }
+    }
+
+    /// Applies `f` to every block (its values and its block index); `f` must keep the
+    /// block's shape (checked when the block is computed). Dask's `map_blocks`. The
+    /// result's name is unique to this call: give it one with [`Array::named`] to
+    /// have equal calls share their blocks.
+    ///
+    /// ```
+    /// use dask_runtime::array::ones;
+    /// let x = ones::<f64>([4, 4], 2).map_blocks(|block, index| {
+    ///     block.mapv(|v| v * (1 + index[0] * 2 + index[1]) as f64)
+    /// });
+    /// assert_eq!(x.compute().unwrap()[[3, 3]], 4.0);
+    /// ```
+    pub fn map_blocks<U, F>(&self, f: F) -> Array<U>
+    where
+        U: Element,
+        F: Fn(ArrayViewD<'_, T>, &[usize]) -> ArrayD<U> + Send + Sync + 'static,
+    {
+        let layer = match self.layer() {
+            Ok(l) => l,
+            Err(e) => return Array::from_error(e),
+        };
+        Array::from_op(
+            "map_blocks",
+            Tokenizer::new("map_blocks").unique(),
+            layer.shape.clone(),
+            layer.chunks.clone(),
+            vec![Arc::clone(layer)],
+            MapBlocks((f, std::marker::PhantomData::<fn(T) -> U>)),
+        )
+    }
+
+    /// Computes the blocks now and keeps them in memory: a new array with the same name
+    /// whose blocks are ready, for expressions used many times.
+    ///
+    /// # Errors
+    ///
+    /// As [`Array::compute`].
+    pub fn persist(&self) -> Result<Array<T>, Error> {
+        let layer = self.layer()?;
+        let nodes = self.block_nodes()?;
+        let refs: Vec<&crate::graph::NodeRef> = nodes.iter().collect();
+        let values = crate::executor::execute(&refs, &crate::Options::new())?;
+        let blocks = values
+            .into_iter()
+            .map(|v| {
+                v.downcast::<BlockValue>()
+                    .map(|b| (*b).clone())
+                    .map_err(|_| Error::Internal("an array task's output is not a block".into()))
+            })
+            .collect::<Result<Vec<_>, _>>()?;
+        Ok(Array::from_layer(Arc::new(Layer {
+            token: layer.token,
+            label: layer.label,
+            shape: layer.shape.clone(),
+            chunks: layer.chunks.clone(),
+            inputs: Vec::new(),
+            op: Box::new(Stored(blocks)),
+            split_every: layer.split_every,
+        })))
+    }
+
+    /// The blocks as `Delayed`s, in an array the shape of the block grid.
+    ///
+    /// # Errors
+    ///
+    /// A kept shape error.
+    pub fn to_delayed(&self) -> Result<ArrayD<Delayed<ArrayD<T>>>, Error> {
+        let grid = self.layer()?.grid();
+        let delayed: Vec<Delayed<ArrayD<T>>> = self
+            .block_nodes()?
+            .into_iter()
+            .map(|n| Delayed::<BlockValue>::from_node(n).try_map(owned::<ArrayD<T>>))
+            .collect();
+        ArrayD::from_shape_vec(IxDyn(&grid), delayed).map_err(|e| Error::Internal(e.to_string()))
+    }
+}
+
+/// `layer` (of `T`) cut into blocks `new`.
+pub(crate) fn rechunk_layer<T: Element>(layer: &Arc<Layer>, new: Vec<Vec<usize>>) -> Arc<Layer> {
+    if new == layer.chunks {
+        return Arc::clone(layer);
+    }
+    super::new_layer(
+        "rechunk",
+        Tokenizer::new("rechunk"),
+        layer.shape.clone(),
+        new,
+        vec![Arc::clone(layer)],
+        Rechunk::<T>(std::marker::PhantomData),
+        layer.split_every,
+    )
+}

@@ -1,0 +1,361 @@
+//! From layers to tasks, at compute time, over everything being computed together.
+//!
+//! 1. The layers reachable from the outputs, each once per token (equal expressions
+//!    built twice are one layer).
+//! 2. The blocks the outputs need, walked from the outputs down, counting each block's
+//!    consumers in this compute.
+//! 3. Fusion (Dask's `fuse`/`optimize_blockwise` rule): a block with exactly one
+//!    consumer is made inside its consumer's task when the consumer is blockwise or
+//!    reads only it, up to [`MAX_FUSED_DEPTH`] steps a task. A block with several
+//!    consumers is its own task: made once, handed to each, freed after the last.
+//! 4. One graph node per task. A reduction step whose fused input is made only of
+//!    generators and elementwise steps folds it a region (a strip) at a time and never
+//!    makes the whole block.
+//!
+//! Everything here is iterative: a million-layer chain needs no deep stack.
+
+use super::layer::{BlockValue, Layer, Token, flat_index, unflatten};
+use crate::Error;
+use crate::delayed::{Arg, Delayed};
+use crate::error::BoxError;
+use crate::graph::{NodeRef, new_node};
+use std::collections::HashMap;
+use std::sync::Arc;
+
+/// The most steps fused into one task: bounds a task's work list and the recursion
+/// that runs it (Dask bounds `fuse`'s depth the same way).
+pub(crate) const MAX_FUSED_DEPTH: u32 = 32;
+
+struct Planned {
+    layer: Arc<Layer>,
+    grid: Vec<usize>,
+    /// Planned ids of the layer's inputs.
+    inputs: Vec<usize>,
+    blocks: Vec<Block>,
+}
+
+#[derive(Default)]
+struct Block {
+    needed: bool,
+    output: bool,
+    consumers: u32,
+    /// Whether the (first) consumer may take this block into its task.
+    consumer_fuses: bool,
+    deps: Vec<(usize, usize)>,
+    fused: bool,
+    depth: u32,
+    node: Option<NodeRef>,
+}
+
+/// The task nodes of every block of each root, row-major, planned together.
+pub(crate) fn lower(roots: &[Arc<Layer>]) -> Result<Vec<Vec<NodeRef>>, Error> {
+    let (mut planned, ids) = discover(roots);
+    let root_ids: Vec<usize> = roots.iter().map(|r| ids[&r.token]).collect();
+    for &id in &root_ids {
+        for b in &mut planned[id].blocks {
+            b.needed = true;
+            b.output = true;
+        }
+    }
+    count_consumers(&mut planned)?;
+    choose_fusion(&mut planned);
+    build_nodes(&mut planned)?;
+    root_ids
+        .iter()
+        .map(|&id| {
+            planned[id]
+                .blocks
+                .iter()
+                .map(|b| {
+                    b.node
+                        .clone()
+                        .ok_or_else(|| Error::Internal("an output block has no task".into()))
+                })
+                .collect()
+        })
+        .collect()
+}
+
+/// The layers under `roots`, each once, inputs before consumers.
+fn discover(roots: &[Arc<Layer>]) -> (Vec<Planned>, HashMap<Token, usize>) {
+    let mut ids: HashMap<Token, usize> = HashMap::new();
+    let mut seen: std::collections::HashSet<Token> = std::collections::HashSet::new();
+    let mut planned: Vec<Planned> = Vec::new();
+    for root in roots {
+        if !seen.insert(root.token) {
+            continue;
+        }
+        let mut stack: Vec<(&Arc<Layer>, usize)> = vec![(root, 0)];
+        while let Some((layer, next)) = stack.last_mut() {
+            let layer: &Arc<Layer> = layer;
+            if let Some(child) = layer.inputs.get(*next) {
+                *next += 1;
+                if seen.insert(child.token) {
+                    stack.push((child, 0));
+                }
+                continue;
+            }
+            // Every input was given an id before: layers form no cycles.
+            let inputs = layer.inputs.iter().map(|i| ids[&i.token]).collect();
+            let grid = layer.grid();
+            let n: usize = grid.iter().product();
+            ids.insert(layer.token, planned.len());
+            planned.push(Planned {
+                layer: Arc::clone(layer),
+                grid,
+                inputs,
+                blocks: (0..n).map(|_| Block::default()).collect(),
+            });
+            stack.pop();
+        }
+    }
+    (planned, ids)
+}
+
+/// Walks from the outputs down: which blocks are needed, and how many consumers each has.
+fn count_consumers(planned: &mut [Planned]) -> Result<(), Error> {
+    let mut deps = Vec::new();
+    for id in (0..planned.len()).rev() {
+        let (below, rest) = planned.split_at_mut(id);
+        let p = &mut rest[0];
+        for flat in 0..p.blocks.len() {
+            if !p.blocks[flat].needed {
+                continue;
+            }
+            let idx = unflatten(&p.grid, flat);
+            deps.clear();
+            if p.layer.op.external().is_none() {
+                p.layer.op.deps(&p.layer, &idx, &mut deps);
+            }
+            let fuses = p.layer.op.blockwise() || deps.len() == 1;
+            let mut list = Vec::with_capacity(deps.len());
+            for (input, dep_idx) in deps.drain(..) {
+                let dep_id = *p.inputs.get(input).ok_or_else(|| {
+                    Error::Internal(format!("{} read input {input}", p.layer.label))
+                })?;
+                let q = &mut below[dep_id];
+                let in_range = dep_idx.len() == q.grid.len()
+                    && dep_idx.iter().zip(&q.grid).all(|(i, g)| i < g);
+                if !in_range {
+                    return Err(Error::Internal(format!(
+                        "{} read block {dep_idx:?} of a grid {:?}",
+                        p.layer.label, q.grid
+                    )));
+                }
+                let dep_flat = flat_index(&q.grid, &dep_idx);
+                let b = &mut q.blocks[dep_flat];
+                b.needed = true;
+                if b.consumers == 0 {
+                    b.consumer_fuses = fuses;
+                }
+                b.consumers += 1;
+                list.push((dep_id, dep_flat));
+            }
+            p.blocks[flat].deps = list;
+        }
+    }
+    Ok(())
+}
+
+/// Marks the blocks made inside their consumer's task, inputs first.
+fn choose_fusion(planned: &mut [Planned]) {
+    for id in 0..planned.len() {
+        let (below, rest) = planned.split_at_mut(id);
+        let p = &mut rest[0];
+        let external = p.layer.op.external().is_some();
+        for b in p.blocks.iter_mut().filter(|b| b.needed) {
+            let deepest = b
+                .deps
+                .iter()
+                .map(|&(l, f)| {
+                    let d = &below[l].blocks[f];
+                    if d.fused { d.depth } else { 0 }
+                })
+                .max()
+                .unwrap_or(0);
+            b.depth = deepest + 1;
+            b.fused = !b.output
+                && !external
+                && b.consumers == 1
+                && b.consumer_fuses
+                && b.depth < MAX_FUSED_DEPTH;
+        }
+    }
+}
+
+/// What one task runs: a tree of block steps whose leaves are the task's inputs.
+enum Step {
+    Input(usize),
+    Op {
+        layer: Arc<Layer>,
+        idx: Vec<usize>,
+        children: Vec<Step>,
+    },
+}
+
+/// Builds the node of every block that is not fused, inputs first.
+fn build_nodes(planned: &mut [Planned]) -> Result<(), Error> {
+    for id in 0..planned.len() {
+        let (below, rest) = planned.split_at_mut(id);
+        let p = &mut rest[0];
+        for flat in 0..p.blocks.len() {
+            let b = &p.blocks[flat];
+            if !b.needed || b.fused {
+                continue;
+            }
+            if let Some(node) = p.layer.op.external() {
+                p.blocks[flat].node = Some(Arc::clone(node));
+                continue;
+            }
+            let mut args: Vec<Arg<BlockValue>> = Vec::new();
+            let children = b
+                .deps
+                .iter()
+                .map(|&(l, f)| step(below, l, f, &mut args))
+                .collect::<Result<Vec<_>, Error>>()?;
+            let root = Step::Op {
+                layer: Arc::clone(&p.layer),
+                idx: unflatten(&p.grid, flat),
+                children,
+            };
+            let streams = matches!(&root, Step::Op { layer, children, .. }
+                if layer.op.streaming().is_some()
+                    && matches!(children.as_slice(), [only] if pure_regional(only)));
+            let node = new_node(
+                p.layer.label,
+                args,
+                move |args: &Vec<Arg<BlockValue>>, inputs| {
+                    let mut values = args
+                        .iter()
+                        .map(|a| a.take(inputs).map(Some))
+                        .collect::<Result<Vec<_>, _>>()?;
+                    if streams {
+                        run_streaming(&root)
+                    } else {
+                        run(&root, &mut values)
+                    }
+                },
+            );
+            p.blocks[flat].node = Some(node);
+        }
+    }
+    Ok(())
+}
+
+/// The step tree of block `flat` of layer `id` (fused), adding its unfused inputs to `args`.
+fn step(
+    planned: &[Planned],
+    id: usize,
+    flat: usize,
+    args: &mut Vec<Arg<BlockValue>>,
+) -> Result<Step, Error> {
+    let p = &planned[id];
+    let b = &p.blocks[flat];
+    if !b.fused {
+        let node = b
+            .node
+            .clone()
+            .ok_or_else(|| Error::Internal(format!("{} has no task yet", p.layer.label)))?;
+        args.push(Arg::node(Delayed::from_node(node)));
+        return Ok(Step::Input(args.len() - 1));
+    }
+    let children = b
+        .deps
+        .iter()
+        .map(|&(l, f)| step(planned, l, f, args))
+        .collect::<Result<Vec<_>, Error>>()?;
+    Ok(Step::Op {
+        layer: Arc::clone(&p.layer),
+        idx: unflatten(&p.grid, flat),
+        children,
+    })
+}
+
+/// Whether a fused step tree can be made any region at a time, from nothing.
+fn pure_regional(step: &Step) -> bool {
+    match step {
+        Step::Input(_) => false,
+        Step::Op {
+            layer, children, ..
+        } => layer.op.regional().is_some() && children.iter().all(pure_regional),
+    }
+}
+
+fn run(step: &Step, values: &mut [Option<BlockValue>]) -> Result<BlockValue, BoxError> {
+    match step {
+        Step::Input(i) => values
+            .get_mut(*i)
+            .and_then(Option::take)
+            .ok_or_else(|| "internal: a task input was read twice".into()),
+        Step::Op {
+            layer,
+            idx,
+            children,
+        } => {
+            let inputs = children
+                .iter()
+                .map(|c| run(c, values))
+                .collect::<Result<Vec<_>, _>>()?;
+            layer.op.run(layer, idx, inputs)
+        }
+    }
+}
+
+/// Runs a streaming reduction step over its pure-regional input.
+fn run_streaming(root: &Step) -> Result<BlockValue, BoxError> {
+    let Step::Op {
+        layer,
+        idx,
+        children,
+    } = root
+    else {
+        return Err("internal: a streaming task without a step".into());
+    };
+    let (Some(streaming), [input]) = (layer.op.streaming(), children.as_slice()) else {
+        return Err("internal: a streaming task without one input".into());
+    };
+    let Step::Op {
+        layer: input_layer,
+        idx: input_idx,
+        ..
+    } = input
+    else {
+        return Err("internal: a streaming task over a stored block".into());
+    };
+    let input_region = input_layer.region(input_idx);
+    streaming.run_streaming(layer, idx, &input_region, &|r| region_of(input, r))
+}
+
+/// Region `r` of a pure-regional step tree.
+fn region_of(step: &Step, r: &[(usize, usize)]) -> Result<BlockValue, BoxError> {
+    let Step::Op {
+        layer, children, ..
+    } = step
+    else {
+        return Err("internal: a region of a stored block".into());
+    };
+    let regional = layer
+        .op
+        .regional()
+        .ok_or("internal: a region of an op that cannot make one")?;
+    let inputs = children
+        .iter()
+        .enumerate()
+        .map(|(i, c)| region_of(c, &regional.input_region(layer, i, r)))
+        .collect::<Result<Vec<_>, _>>()?;
+    regional.run_region(layer, r, inputs)
+}
+
+/// How many tasks computing `roots` makes (for tests and pictures).
+#[cfg(test)]
+pub(crate) fn task_count(roots: &[Arc<Layer>]) -> usize {
+    let nodes = lower(roots).expect("lowers");
+    let mut seen = std::collections::HashSet::new();
+    let mut stack: Vec<NodeRef> = nodes.into_iter().flatten().collect();
+    while let Some(n) = stack.pop() {
+        if seen.insert(Arc::as_ptr(&n) as *const () as usize) {
+            n.visit_deps(&mut |d| stack.push(Arc::clone(d)));
+        }
+    }
+    seen.len()
+}

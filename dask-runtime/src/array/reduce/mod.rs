@@ -1,0 +1,511 @@
+//! Reductions over all elements (a [`Scalar`]) or along one axis (an array), as trees
+//! of layers: one partial result a block, merged `split_every` at a time along the
+//! reduced axes (Dask's default is 4), then finished. Sums are compensated (Neumaier)
+//! and variances merge exact per-block moments (Chan et al.).
+
+mod numerics;
+mod reducers;
+mod strips;
+
+pub use numerics::Numeric;
+
+use super::layer::{
+    BlockOp, BlockValue, Layer, Region, Source, Streaming, Tokenizer, block, cartesian, owned,
+    typed,
+};
+use super::{Array, Element, Scalar, new_layer};
+use crate::error::BoxError;
+use ndarray::{ArrayD, Axis, IxDyn, Zip};
+use reducers::{ArgR, BoolR, ExtremeR, MeanR, MomentsR, ProdR, Reducer, Stat, SumR};
+use std::hash::Hash;
+use std::marker::PhantomData;
+use std::sync::Arc;
+use strips::{fold_lanes, fold_lanes_by_strip, for_each_strip, global_index};
+
+/// Folds each input block into one partial result.
+struct FoldAll<T, R>(Arc<R>, PhantomData<fn(T)>);
+
+impl<T: Element, R: Reducer<T>> BlockOp for FoldAll<T, R> {
+    fn run(
+        &self,
+        layer: &Layer,
+        idx: &[usize],
+        inputs: Vec<BlockValue>,
+    ) -> Result<BlockValue, BoxError> {
+        let input = &layer.inputs[0];
+        let region = input.region(idx);
+        let values = typed::<ArrayD<T>>(inputs.first().ok_or("internal: no input block")?)?;
+        let r = &self.0;
+        let acc = r.fold(values.view());
+        Ok(block(
+            r.rebase(acc, &|p| global_index(&region, &input.shape, p)),
+        ))
+    }
+    fn blockwise(&self) -> bool {
+        true
+    }
+    fn streaming(&self) -> Option<&dyn Streaming> {
+        Some(self)
+    }
+}
+
+impl<T: Element, R: Reducer<T>> Streaming for FoldAll<T, R> {
+    fn run_streaming(
+        &self,
+        layer: &Layer,
+        idx: &[usize],
+        region: &Region,
+        source: Source<'_>,
+    ) -> Result<BlockValue, BoxError> {
+        if region.is_empty() {
+            // A 0-d block has no rows to cut into strips.
+            return self.run(layer, idx, vec![source(region)?]);
+        }
+        let r = &self.0;
+        let shape = &layer.inputs[0].shape;
+        let mut acc = r.empty();
+        let strip = |at: &Region| owned::<ArrayD<T>>(source(at)?);
+        for_each_strip(&strip, region, |part, _, values| {
+            let folded = r.rebase(r.fold(values), &|p| global_index(part, shape, p));
+            let before = std::mem::replace(&mut acc, r.empty());
+            acc = r.merge(before, folded);
+        })?;
+        Ok(block(acc))
+    }
+}
+
+/// Folds the lanes of each input block along `axis` into partial results, an array of
+/// them the shape of the block without the axis.
+struct FoldLanes<T, R> {
+    r: Arc<R>,
+    axis: usize,
+    element: PhantomData<fn(T)>,
+}
+
+impl<T: Element, R: Reducer<T>> FoldLanes<T, R> {
+    fn lane_shape(&self, region: &Region) -> Vec<usize> {
+        let mut shape = super::layer::lengths(region);
+        shape.remove(self.axis);
+        shape
+    }
+}
+
+impl<T: Element, R: Reducer<T>> BlockOp for FoldLanes<T, R> {
+    fn run(
+        &self,
+        layer: &Layer,
+        idx: &[usize],
+        inputs: Vec<BlockValue>,
+    ) -> Result<BlockValue, BoxError> {
+        let region = layer.inputs[0].region(idx);
+        let values = typed::<ArrayD<T>>(inputs.first().ok_or("internal: no input block")?)?;
+        let accs = fold_lanes(&*self.r, values.view(), self.axis, region[self.axis].0);
+        Ok(block(ArrayD::from_shape_vec(
+            IxDyn(&self.lane_shape(&region)),
+            accs,
+        )?))
+    }
+    fn blockwise(&self) -> bool {
+        true
+    }
+    fn streaming(&self) -> Option<&dyn Streaming> {
+        Some(self)
+    }
+}
+
+impl<T: Element, R: Reducer<T>> Streaming for FoldLanes<T, R> {
+    fn run_streaming(
+        &self,
+        layer: &Layer,
+        idx: &[usize],
+        region: &Region,
+        source: Source<'_>,
+    ) -> Result<BlockValue, BoxError> {
+        if region.iter().any(|&(_, l)| l == 0) {
+            // A block with an empty axis has no strips, only empty lanes.
+            return self.run(layer, idx, vec![source(region)?]);
+        }
+        let strip = |at: &Region| owned::<ArrayD<T>>(source(at)?);
+        let accs = fold_lanes_by_strip(&*self.r, &strip, region, self.axis, region[self.axis].0)?;
+        Ok(block(ArrayD::from_shape_vec(
+            IxDyn(&self.lane_shape(region)),
+            accs,
+        )?))
+    }
+}
+
+/// Merges partial results `split` at a time along the reduced axes.
+type Merge = Box<dyn Fn(Vec<BlockValue>) -> Result<BlockValue, BoxError> + Send + Sync>;
+
+/// One level of a reduction tree.
+pub(crate) struct Tree {
+    /// Which axes of the grid are reduced.
+    pub(crate) axes: Vec<bool>,
+    pub(crate) split: usize,
+    pub(crate) merge: Merge,
+}
+
+impl BlockOp for Tree {
+    fn deps(&self, layer: &Layer, idx: &[usize], out: &mut Vec<(usize, Vec<usize>)>) {
+        let below = layer.inputs[0].grid();
+        let ranges: Vec<Vec<usize>> = idx
+            .iter()
+            .zip(&below)
+            .zip(&self.axes)
+            .map(|((&i, &n), &reduced)| {
+                if reduced {
+                    (i * self.split..((i + 1) * self.split).min(n)).collect()
+                } else {
+                    vec![i]
+                }
+            })
+            .collect();
+        out.extend(cartesian(&ranges).into_iter().map(|at| (0, at)));
+    }
+    fn run(&self, _: &Layer, _: &[usize], inputs: Vec<BlockValue>) -> Result<BlockValue, BoxError> {
+        (self.merge)(inputs)
+    }
+}
+
+/// Merge levels over `partials` (a grid of partial results) until the reduced axes
+/// have one block each.
+pub(crate) fn tree(
+    label: &'static str,
+    token: &Tokenizer,
+    mut partials: Arc<Layer>,
+    axes: &[bool],
+    split: usize,
+    merge: impl Fn(Vec<BlockValue>) -> Result<BlockValue, BoxError> + Send + Sync + Clone + 'static,
+) -> Arc<Layer> {
+    let split = split.max(2);
+    let mut level = 0_usize;
+    while partials.grid().iter().zip(axes).any(|(&n, &r)| r && n > 1) {
+        level += 1;
+        let grid: Vec<usize> = partials
+            .grid()
+            .iter()
+            .zip(axes)
+            .map(|(&n, &r)| if r { n.div_ceil(split) } else { n })
+            .collect();
+        let merge = merge.clone();
+        partials = new_layer(
+            label,
+            token.clone().add(("tree", level)),
+            grid.clone(),
+            grid.iter().map(|&n| vec![1; n]).collect(),
+            vec![partials],
+            Tree {
+                axes: axes.to_vec(),
+                split,
+                merge: Box::new(merge),
+            },
+            split,
+        );
+    }
+    partials
+}
+
+/// Turns the one remaining partial result into the 0-d answer.
+struct FinishAll<T, R>(Arc<R>, PhantomData<fn(T)>);
+
+impl<T: Element, R: Reducer<T>> BlockOp for FinishAll<T, R>
+where
+    R::Out: Element,
+{
+    fn deps(&self, layer: &Layer, _: &[usize], out: &mut Vec<(usize, Vec<usize>)>) {
+        out.push((0, vec![0; layer.inputs[0].chunks.len()]));
+    }
+    fn run(&self, _: &Layer, _: &[usize], inputs: Vec<BlockValue>) -> Result<BlockValue, BoxError> {
+        let acc = owned::<R::Acc>(inputs.into_iter().next().ok_or("internal: no partial")?)?;
+        let out = self.0.finish(acc)?;
+        Ok(block(ArrayD::from_elem(IxDyn(&[]), out)))
+    }
+    fn blockwise(&self) -> bool {
+        true
+    }
+}
+
+/// Turns merged lanes into output blocks, without the axis or keeping it as length 1.
+struct FinishLanes<T, R> {
+    r: Arc<R>,
+    axis: usize,
+    keepdims: bool,
+    element: PhantomData<fn(T)>,
+}
+
+impl<T: Element, R: Reducer<T>> BlockOp for FinishLanes<T, R>
+where
+    R::Out: Element,
+{
+    fn deps(&self, _: &Layer, idx: &[usize], out: &mut Vec<(usize, Vec<usize>)>) {
+        let mut at = idx.to_vec();
+        if self.keepdims {
+            at[self.axis] = 0;
+        } else {
+            at.insert(self.axis, 0);
+        }
+        out.push((0, at));
+    }
+    fn run(&self, _: &Layer, _: &[usize], inputs: Vec<BlockValue>) -> Result<BlockValue, BoxError> {
+        let lanes =
+            owned::<ArrayD<R::Acc>>(inputs.into_iter().next().ok_or("internal: no partial")?)?;
+        let finished = lanes
+            .iter()
+            .map(|a| self.r.finish(a.clone()))
+            .collect::<Result<Vec<_>, _>>()?;
+        let mut out = ArrayD::from_shape_vec(lanes.raw_dim(), finished)?;
+        if self.keepdims {
+            out.insert_axis_inplace(Axis(self.axis));
+        }
+        Ok(block(out))
+    }
+    fn blockwise(&self) -> bool {
+        true
+    }
+}
+
+impl<T: Element> Array<T> {
+    fn reduce_all<R>(&self, label: &'static str, params: impl Hash, r: R) -> Scalar<R::Out>
+    where
+        R: Reducer<T>,
+        R::Out: Element,
+    {
+        let layer = match self.layer() {
+            Ok(l) => Arc::clone(l),
+            Err(e) => return Scalar::from_array(Array::from_error(e)),
+        };
+        let token = Tokenizer::new(label).add(params).add(T::NAME);
+        let r = Arc::new(r);
+        let grid = layer.grid();
+        let split = layer.split_every;
+        let partials = new_layer(
+            label,
+            token.clone().add("fold"),
+            grid.clone(),
+            grid.iter().map(|&n| vec![1; n]).collect(),
+            vec![layer],
+            FoldAll(Arc::clone(&r), PhantomData),
+            split,
+        );
+        let merger = Arc::clone(&r);
+        let merged = tree(
+            label,
+            &token,
+            partials,
+            &vec![true; grid.len()],
+            split,
+            move |values: Vec<BlockValue>| {
+                let mut acc = merger.empty();
+                for v in values {
+                    acc = merger.merge(acc, owned::<R::Acc>(v)?);
+                }
+                Ok(block(acc))
+            },
+        );
+        Scalar::from_array(Array::from_op(
+            label,
+            token.add("finish"),
+            Vec::new(),
+            Vec::new(),
+            vec![merged],
+            FinishAll(r, PhantomData),
+        ))
+    }
+
+    fn reduce_axis<R>(
+        &self,
+        label: &'static str,
+        params: impl Hash,
+        axis: usize,
+        keepdims: bool,
+        r: R,
+    ) -> Array<R::Out>
+    where
+        R: Reducer<T>,
+        R::Out: Element,
+    {
+        let layer = match self.layer() {
+            Ok(l) => Arc::clone(l),
+            Err(e) => return Array::from_error(e),
+        };
+        if axis >= layer.shape.len() {
+            return Array::failed(
+                label,
+                format!(
+                    "axis {axis} is out of range for a {}-d array of shape {:?}",
+                    layer.shape.len(),
+                    layer.shape
+                ),
+            );
+        }
+        let token = Tokenizer::new(label).add((params, axis)).add(T::NAME);
+        let (mut shape, mut chunks) = (layer.shape.clone(), layer.chunks.clone());
+        if keepdims {
+            shape[axis] = 1;
+            chunks[axis] = vec![1];
+        } else {
+            shape.remove(axis);
+            chunks.remove(axis);
+        }
+        let r = Arc::new(r);
+        let grid = layer.grid();
+        let split = layer.split_every;
+        let partials = new_layer(
+            label,
+            token.clone().add("fold"),
+            grid.clone(),
+            grid.iter().map(|&n| vec![1; n]).collect(),
+            vec![layer],
+            FoldLanes {
+                r: Arc::clone(&r),
+                axis,
+                element: PhantomData,
+            },
+            split,
+        );
+        let merger = Arc::clone(&r);
+        let axes: Vec<bool> = (0..grid.len()).map(|a| a == axis).collect();
+        let merged = tree(label, &token, partials, &axes, split, move |values| {
+            let mut values = values.into_iter();
+            let mut acc = owned::<ArrayD<R::Acc>>(values.next().ok_or("an empty group")?)?;
+            for v in values {
+                let b = typed::<ArrayD<R::Acc>>(&v)?;
+                Zip::from(&mut acc)
+                    .and(b)
+                    .for_each(|x, y| *x = merger.merge(x.clone(), y.clone()));
+            }
+            Ok(block(acc))
+        });
+        Array::from_op(
+            label,
+            token.add(("finish", keepdims)),
+            shape,
+            chunks,
+            vec![merged],
+            FinishLanes {
+                r,
+                axis,
+                keepdims,
+                element: PhantomData,
+            },
+        )
+    }
+}
+
+impl<T: Numeric> Array<T> {
+    /// The sum of all elements (compensated for floats, wrapping for `i64`).
+    pub fn sum(&self) -> Scalar<T> {
+        self.reduce_all("sum", (), SumR)
+    }
+    /// The product of all elements.
+    pub fn prod(&self) -> Scalar<T> {
+        self.reduce_all("prod", (), ProdR)
+    }
+    /// The mean of all elements (NaN for an empty array).
+    pub fn mean(&self) -> Scalar<f64> {
+        self.reduce_all("mean", (), MeanR)
+    }
+    /// The variance with `ddof` 0, like NumPy.
+    pub fn var(&self) -> Scalar<f64> {
+        self.var_ddof(0.0)
+    }
+    /// The variance dividing by `n - ddof`.
+    pub fn var_ddof(&self, ddof: f64) -> Scalar<f64> {
+        self.reduce_all("var", ddof.to_bits(), MomentsR(Stat::Var(ddof)))
+    }
+    /// The standard deviation with `ddof` 0, like NumPy.
+    pub fn std(&self) -> Scalar<f64> {
+        self.std_ddof(0.0)
+    }
+    /// The standard deviation dividing by `n - ddof`.
+    pub fn std_ddof(&self, ddof: f64) -> Scalar<f64> {
+        self.reduce_all("std", ddof.to_bits(), MomentsR(Stat::Std(ddof)))
+    }
+    /// The smallest element (an error for an empty array; NaN if any is NaN).
+    pub fn min(&self) -> Scalar<T> {
+        self.reduce_all("min", (), ExtremeR { max: false })
+    }
+    /// The largest element (an error for an empty array; NaN if any is NaN).
+    pub fn max(&self) -> Scalar<T> {
+        self.reduce_all("max", (), ExtremeR { max: true })
+    }
+    /// The row-major index of the first smallest element (NumPy's `argmin`).
+    pub fn argmin(&self) -> Scalar<i64> {
+        self.reduce_all("argmin", (), ArgR { max: false })
+    }
+    /// The row-major index of the first largest element (NumPy's `argmax`).
+    pub fn argmax(&self) -> Scalar<i64> {
+        self.reduce_all("argmax", (), ArgR { max: true })
+    }
+}
+
+// Each axis reduction, with its `_keepdims` form (NumPy's `keepdims=True`: the axis
+// stays with length 1, so the result broadcasts against the input).
+macro_rules! axis_reductions {
+    ($bound:path; $($(#[$doc:meta])* $name:ident $keep:ident -> $out:ty, $label:literal, |$($p:ident: $pt:ty),*| $params:expr, $r:expr;)*) => {
+        impl<T: $bound> Array<T> {$(
+            $(#[$doc])*
+            pub fn $name(&self, axis: usize $(, $p: $pt)*) -> Array<$out> {
+                self.reduce_axis($label, $params, axis, false, $r)
+            }
+            $(#[$doc])*
+            #[doc = ""]
+            #[doc = concat!("Keeps the axis with length 1 (NumPy's `keepdims=True`).")]
+            pub fn $keep(&self, axis: usize $(, $p: $pt)*) -> Array<$out> {
+                self.reduce_axis($label, $params, axis, true, $r)
+            }
+        )*}
+    };
+}
+
+axis_reductions! {
+    Numeric;
+    /// Sums along `axis`.
+    sum_axis sum_axis_keepdims -> T, "sum", | | (), SumR;
+    /// Products along `axis`.
+    prod_axis prod_axis_keepdims -> T, "prod", | | (), ProdR;
+    /// Means along `axis`.
+    mean_axis mean_axis_keepdims -> f64, "mean", | | (), MeanR;
+    /// Variances along `axis` dividing by `n - ddof`.
+    var_axis var_axis_keepdims -> f64, "var", |ddof: f64| ddof.to_bits(), MomentsR(Stat::Var(ddof));
+    /// Standard deviations along `axis` dividing by `n - ddof`.
+    std_axis std_axis_keepdims -> f64, "std", |ddof: f64| ddof.to_bits(), MomentsR(Stat::Std(ddof));
+    /// Minima along `axis`.
+    min_axis min_axis_keepdims -> T, "min", | | (), ExtremeR { max: false };
+    /// Maxima along `axis`.
+    max_axis max_axis_keepdims -> T, "max", | | (), ExtremeR { max: true };
+    /// Positions of the minima along `axis`.
+    argmin_axis argmin_axis_keepdims -> i64, "argmin", | | (), ArgR { max: false };
+    /// Positions of the maxima along `axis`.
+    argmax_axis argmax_axis_keepdims -> i64, "argmax", | | (), ArgR { max: true };
+}
+
+impl Array<bool> {
+    /// Whether any element is true.
+    pub fn any(&self) -> Scalar<bool> {
+        self.reduce_all("any", (), BoolR { all: false })
+    }
+    /// Whether every element is true (true for an empty array).
+    pub fn all(&self) -> Scalar<bool> {
+        self.reduce_all("all", (), BoolR { all: true })
+    }
+}
+
+impl Array<bool> {
+    /// Whether any element is true, along `axis`.
+    pub fn any_axis(&self, axis: usize) -> Array<bool> {
+        self.reduce_axis("any", (), axis, false, BoolR { all: false })
+    }
+    /// Whether any element is true, along `axis`, keeping it with length 1.
+    pub fn any_axis_keepdims(&self, axis: usize) -> Array<bool> {
+        self.reduce_axis("any", (), axis, true, BoolR { all: false })
+    }
+    /// Whether every element is true, along `axis`.
+    pub fn all_axis(&self, axis: usize) -> Array<bool> {
+        self.reduce_axis("all", (), axis, false, BoolR { all: true })
+    }
+    /// Whether every element is true, along `axis`, keeping it with length 1.
+    pub fn all_axis_keepdims(&self, axis: usize) -> Array<bool> {
+        self.reduce_axis("all", (), axis, true, BoolR { all: true })
+    }
+}

@@ -1,0 +1,204 @@
+//! The kinds of reduction: how values fold into a partial result, how partials
+//! merge, and how the last one becomes the answer.
+
+use super::numerics::{Compensated, Moments, Numeric, merge_moments, moments, view_sum};
+use crate::error::BoxError;
+use ndarray::{ArrayView, Dimension};
+
+/// One kind of reduction: fold values into a partial result, merge partials, finish.
+pub(crate) trait Reducer<T>: Send + Sync + 'static {
+    type Acc: Clone + Send + Sync + 'static;
+    type Out: Clone + Send + Sync + 'static;
+    fn empty(&self) -> Self::Acc;
+    /// Folds `values` in logical order; positions (for arg-reductions) count from 0.
+    fn fold<D: Dimension>(&self, values: ArrayView<'_, T, D>) -> Self::Acc;
+    /// Turns positions local to a block into global ones.
+    fn rebase(&self, acc: Self::Acc, _global: &dyn Fn(usize) -> usize) -> Self::Acc {
+        acc
+    }
+    fn merge(&self, a: Self::Acc, b: Self::Acc) -> Self::Acc;
+    fn finish(&self, acc: Self::Acc) -> Result<Self::Out, BoxError>;
+}
+
+pub(crate) struct SumR;
+impl<T: Numeric> Reducer<T> for SumR {
+    type Acc = T::Sum;
+    type Out = T;
+    fn empty(&self) -> T::Sum {
+        T::sum_zero()
+    }
+    fn fold<D: Dimension>(&self, v: ArrayView<'_, T, D>) -> T::Sum {
+        T::sum_view(v)
+    }
+    fn merge(&self, a: T::Sum, b: T::Sum) -> T::Sum {
+        T::sum_merge(a, b)
+    }
+    fn finish(&self, acc: T::Sum) -> Result<T, BoxError> {
+        Ok(T::sum_finish(acc))
+    }
+}
+
+pub(crate) struct ProdR;
+impl<T: Numeric> Reducer<T> for ProdR {
+    type Acc = T;
+    type Out = T;
+    fn empty(&self) -> T {
+        T::one()
+    }
+    fn fold<D: Dimension>(&self, v: ArrayView<'_, T, D>) -> T {
+        v.iter().fold(T::one(), |a, &x| T::prod(a, x))
+    }
+    fn merge(&self, a: T, b: T) -> T {
+        T::prod(a, b)
+    }
+    fn finish(&self, acc: T) -> Result<T, BoxError> {
+        Ok(acc)
+    }
+}
+
+/// A mean needs one pass: a compensated sum and a count.
+pub(crate) struct MeanR;
+impl<T: Numeric> Reducer<T> for MeanR {
+    type Acc = (f64, Compensated);
+    type Out = f64;
+    fn empty(&self) -> Self::Acc {
+        (0.0, Compensated::default())
+    }
+    fn fold<D: Dimension>(&self, v: ArrayView<'_, T, D>) -> Self::Acc {
+        (v.len() as f64, view_sum(&v, Numeric::to_f64))
+    }
+    fn merge(&self, a: Self::Acc, b: Self::Acc) -> Self::Acc {
+        (a.0 + b.0, a.1.merge(b.1))
+    }
+    fn finish(&self, (n, sum): Self::Acc) -> Result<f64, BoxError> {
+        Ok(if n == 0.0 { f64::NAN } else { sum.value() / n })
+    }
+}
+
+#[derive(Clone, Copy)]
+pub(crate) enum Stat {
+    Var(f64),
+    Std(f64),
+}
+
+pub(crate) struct MomentsR(pub(crate) Stat);
+impl<T: Numeric> Reducer<T> for MomentsR {
+    type Acc = Moments;
+    type Out = f64;
+    fn empty(&self) -> Moments {
+        Moments::default()
+    }
+    fn fold<D: Dimension>(&self, v: ArrayView<'_, T, D>) -> Moments {
+        moments(v)
+    }
+    fn merge(&self, a: Moments, b: Moments) -> Moments {
+        merge_moments(a, b)
+    }
+    fn finish(&self, m: Moments) -> Result<f64, BoxError> {
+        Ok(match self.0 {
+            Stat::Var(ddof) | Stat::Std(ddof) if m.n - ddof <= 0.0 => f64::NAN,
+            Stat::Var(ddof) => m.m2 / (m.n - ddof),
+            Stat::Std(ddof) => (m.m2 / (m.n - ddof)).sqrt(),
+        })
+    }
+}
+
+/// Min or max; a NaN wins, as in NumPy.
+pub(crate) struct ExtremeR {
+    pub(crate) max: bool,
+}
+impl<T: Numeric> Reducer<T> for ExtremeR {
+    type Acc = Option<T>;
+    type Out = T;
+    fn empty(&self) -> Option<T> {
+        None
+    }
+    fn fold<D: Dimension>(&self, v: ArrayView<'_, T, D>) -> Option<T> {
+        v.iter()
+            .fold(None, |a, &x| Reducer::<T>::merge(self, a, Some(x)))
+    }
+    #[allow(clippy::eq_op)] // `x != x` is the NaN test for any T
+    fn merge(&self, a: Option<T>, b: Option<T>) -> Option<T> {
+        match (a, b) {
+            (None, o) | (o, None) => o,
+            (Some(x), _) if x != x => Some(x),
+            (_, Some(y)) if y != y => Some(y),
+            (Some(x), Some(y)) => Some(if (y > x) == self.max && y != x { y } else { x }),
+        }
+    }
+    fn finish(&self, acc: Option<T>) -> Result<T, BoxError> {
+        acc.ok_or_else(|| {
+            format!(
+                "{} of an empty array (it has no identity)",
+                if self.max { "max" } else { "min" }
+            )
+            .into()
+        })
+    }
+}
+
+/// Position of the min or max (the first one; the first NaN wins, as in NumPy).
+pub(crate) struct ArgR {
+    pub(crate) max: bool,
+}
+impl<T: Numeric> Reducer<T> for ArgR {
+    type Acc = Option<(T, usize)>;
+    type Out = i64;
+    fn empty(&self) -> Self::Acc {
+        None
+    }
+    fn fold<D: Dimension>(&self, v: ArrayView<'_, T, D>) -> Self::Acc {
+        v.iter().enumerate().fold(None, |a, (i, &x)| {
+            Reducer::<T>::merge(self, a, Some((x, i)))
+        })
+    }
+    fn rebase(&self, acc: Self::Acc, global: &dyn Fn(usize) -> usize) -> Self::Acc {
+        acc.map(|(v, i)| (v, global(i)))
+    }
+    #[allow(clippy::eq_op)]
+    fn merge(&self, a: Self::Acc, b: Self::Acc) -> Self::Acc {
+        match (a, b) {
+            (None, o) | (o, None) => o,
+            (Some((x, i)), Some((y, j))) => {
+                let pick_b = if x != x {
+                    y != y && j < i
+                } else if y != y {
+                    true
+                } else if x == y {
+                    j < i
+                } else {
+                    (y > x) == self.max
+                };
+                Some(if pick_b { (y, j) } else { (x, i) })
+            }
+        }
+    }
+    fn finish(&self, acc: Self::Acc) -> Result<i64, BoxError> {
+        acc.map(|(_, i)| i as i64)
+            .ok_or_else(|| "argmin/argmax of an empty array".into())
+    }
+}
+
+pub(crate) struct BoolR {
+    pub(crate) all: bool,
+}
+impl Reducer<bool> for BoolR {
+    type Acc = bool;
+    type Out = bool;
+    fn empty(&self) -> bool {
+        self.all
+    }
+    fn fold<D: Dimension>(&self, v: ArrayView<'_, bool, D>) -> bool {
+        if self.all {
+            v.iter().all(|&x| x)
+        } else {
+            v.iter().any(|&x| x)
+        }
+    }
+    fn merge(&self, a: bool, b: bool) -> bool {
+        if self.all { a && b } else { a || b }
+    }
+    fn finish(&self, acc: bool) -> Result<bool, BoxError> {
+        Ok(acc)
+    }
+}

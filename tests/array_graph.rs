@@ -1,0 +1,251 @@
+//! Arrays as a shared block graph: every block once per compute, reductions as
+//! operands, names from the expression, no depth limit.
+
+use dask::array::{self, Array, random::default_rng, where_};
+use ndarray::{Array2, ArrayD, Axis};
+use proptest::prelude::*;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
+
+/// A deterministic matrix with distinct, non-integer values.
+fn data(rows: usize, cols: usize) -> Array2<f64> {
+    Array2::from_shape_fn((rows, cols), |(i, j)| {
+        let k = (i * 31 + j) as f64;
+        (k * 0.37).sin() * 10.0 + k * 0.01
+    })
+}
+
+/// `a` as an array whose every block run is counted in `runs`.
+fn counted(a: &Array2<f64>, chunks: [usize; 2], runs: &Arc<AtomicUsize>) -> Array<f64> {
+    let runs = Arc::clone(runs);
+    array::from_ndarray(a.clone(), chunks).map_blocks(move |block, _| {
+        runs.fetch_add(1, Ordering::SeqCst);
+        block.to_owned()
+    })
+}
+
+fn assert_close(got: &ArrayD<f64>, want: &ArrayD<f64>) {
+    assert_eq!(got.shape(), want.shape());
+    for (g, w) in got.iter().zip(want) {
+        assert!((g - w).abs() <= 1e-9 * w.abs().max(1.0), "{g} vs {w}");
+    }
+}
+
+#[test]
+fn a_shared_array_runs_each_block_once_per_compute() {
+    let a = data(40, 30);
+    let runs = Arc::new(AtomicUsize::new(0));
+    let x = counted(&a, [10, 15], &runs); // 8 blocks
+    let once = |what: &str, runs: &AtomicUsize| {
+        assert_eq!(runs.swap(0, Ordering::SeqCst), 8, "{what}");
+    };
+
+    let (sum, max) = dask::compute((x.sum(), x.max())).unwrap();
+    once("sum and max", &runs);
+    assert!((sum - a.sum()).abs() < 1e-9);
+    assert_eq!(max, a.iter().copied().fold(f64::MIN, f64::max));
+
+    let twice = (&x + &x).compute().unwrap();
+    once("x + x", &runs);
+    assert_close(&twice, &(&a * 2.0).into_dyn());
+
+    let z = ((&x - x.mean()) / x.std()).compute().unwrap();
+    once("standardised", &runs);
+    let want = (&a - a.mean().unwrap()) / a.std(0.0);
+    assert_close(&z, &want.into_dyn());
+
+    let z = (&x - &x.mean_axis(0)) / &x.std_axis(0, 0.0);
+    let cov = z.t().dot(&z).compute().unwrap();
+    once("z.t() . z", &runs);
+    let za = (&a - &a.mean_axis(Axis(0)).unwrap()) / &a.std_axis(Axis(0), 0.0);
+    assert_close(&cov, &za.t().dot(&za).into_dyn());
+}
+
+#[test]
+fn reductions_are_operands_and_still_compute_to_values() {
+    let a = data(12, 9);
+    let x = array::from_ndarray(a.clone(), [5, 4]);
+    let spread = x.max() - x.min();
+    let want =
+        a.iter().copied().fold(f64::MIN, f64::max) - a.iter().copied().fold(f64::MAX, f64::min);
+    assert!((spread.compute().unwrap() - want).abs() < 1e-12);
+
+    let above = where_(&x.gt(x.mean()), &x, 0.0).compute().unwrap();
+    let m = a.mean().unwrap();
+    assert_eq!(above, a.mapv(|v| if v > m { v } else { 0.0 }).into_dyn());
+
+    let m: f64 = x.mean().compute().unwrap();
+    assert!((m - a.mean().unwrap()).abs() < 1e-12);
+    let (m2, s) = dask::compute((x.mean(), x.std())).unwrap();
+    assert_eq!(m2, m);
+    assert!((s - a.std(0.0)).abs() < 1e-12);
+
+    // A scalar goes to a #[delayed] function's parameter as a Delayed does.
+    let doubled = x.mean().to_delayed().map(|v| v * 2.0).compute().unwrap();
+    assert_eq!(doubled, 2.0 * m);
+}
+
+#[test]
+fn every_axis_reduction_has_a_keepdims_form_that_broadcasts() {
+    let a = data(6, 8);
+    let x = array::from_ndarray(a.clone(), [4, 3]);
+    for axis in 0..2 {
+        let kept = x.max_axis_keepdims(axis);
+        let mut shape = vec![6, 8];
+        shape[axis] = 1;
+        assert_eq!(kept.shape(), shape.as_slice());
+        assert_eq!(
+            kept.compute().unwrap(),
+            x.max_axis(axis).compute().unwrap().insert_axis(Axis(axis))
+        );
+        let centred = (&x - &x.mean_axis_keepdims(axis)).compute().unwrap();
+        let means = a.mean_axis(Axis(axis)).unwrap().insert_axis(Axis(axis));
+        assert_close(&centred, &(&a - &means).into_dyn());
+        for (got, want) in [
+            (x.std_axis_keepdims(axis, 1.0), a.std_axis(Axis(axis), 1.0)),
+            (x.var_axis_keepdims(axis, 0.0), a.var_axis(Axis(axis), 0.0)),
+            (x.sum_axis_keepdims(axis), a.sum_axis(Axis(axis))),
+        ] {
+            assert_close(
+                &got.compute().unwrap(),
+                &want.insert_axis(Axis(axis)).into_dyn(),
+            );
+        }
+    }
+}
+
+#[test]
+fn names_follow_the_expression() {
+    let rng = |seed| default_rng(seed).normal(0.0, 1.0, [100, 80], [30, 40]);
+    let expr = |x: &Array<f64>| ((x * 2.0) - x.mean()).sum_axis(0);
+    assert_eq!(expr(&rng(1)).name(), expr(&rng(1)).name());
+    assert_ne!(expr(&rng(1)).name(), expr(&rng(2)).name(), "seed");
+    assert_ne!((&rng(1) * 2.0).name(), (&rng(1) * 3.0).name(), "scalar");
+    assert_ne!((&rng(1) * 2.0).name(), (&rng(1) + 2.0).name(), "operation");
+    assert_ne!(rng(1).name(), rng(1).rechunk([50, 40]).name(), "chunks");
+    assert!(expr(&rng(1)).name().starts_with("sum-"));
+    // Closures are unique to each call unless named.
+    let a = rng(1).mapv(|v| v + 1.0);
+    let b = rng(1).mapv(|v| v + 1.0);
+    assert_ne!(a.name(), b.name());
+    assert_eq!(a.named("plus-one").name(), b.named("plus-one").name());
+}
+
+#[test]
+fn equal_expressions_in_one_compute_run_once() {
+    let a = data(20, 20);
+    let runs = Arc::new(AtomicUsize::new(0));
+    let x = counted(&a, [10, 10], &runs).named("counted");
+    let y = counted(&a, [10, 10], &runs).named("counted");
+    let (p, q) = dask::compute(((&x + 1.0).sum(), (&y + 1.0).sum())).unwrap();
+    assert_eq!(p, q);
+    assert_eq!(runs.load(Ordering::SeqCst), 4, "one array's 4 blocks, once");
+}
+
+#[test]
+fn a_million_step_chain_builds_computes_and_drops_on_a_small_stack() {
+    let steps = 1_000_000;
+    std::thread::Builder::new()
+        .stack_size(2 << 20)
+        .spawn(move || {
+            let mut x = array::zeros::<f64>([6], 3);
+            for _ in 0..steps {
+                x = &x + 1.0;
+            }
+            let got = x.compute().unwrap();
+            assert!(got.iter().all(|&v| v == steps as f64), "{got:?}");
+            drop(x);
+        })
+        .unwrap()
+        .join()
+        .unwrap();
+}
+
+#[test]
+fn a_failed_array_says_so_instead_of_inventing_a_shape() {
+    let bad = &array::zeros::<f64>([3, 4], 2) + &array::zeros::<f64>([5], 2);
+    let err = bad.try_shape().unwrap_err();
+    assert!(err.to_string().contains("[3, 4] and [5]"), "{err}");
+    assert!(bad.check().is_err());
+    assert!((&bad + 1.0).mean().compute().is_err());
+    let panic = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| bad.len())).unwrap_err();
+    let message = panic.downcast_ref::<String>().unwrap();
+    assert!(message.contains("try_shape"), "{message}");
+}
+
+/// One step of a random expression DAG.
+#[derive(Clone, Debug)]
+enum Step {
+    Add(usize, usize),
+    Scale(usize, f64),
+    Centre(usize),
+    CentreAxis(usize, usize),
+    Transpose(usize),
+    Rechunk(usize, usize),
+    Where(usize, usize),
+}
+
+fn step() -> impl Strategy<Value = Step> {
+    let i = 0_usize..8;
+    prop_oneof![
+        (i.clone(), i.clone()).prop_map(|(a, b)| Step::Add(a, b)),
+        (i.clone(), -2.0..2.0_f64).prop_map(|(a, c)| Step::Scale(a, c)),
+        i.clone().prop_map(Step::Centre),
+        (i.clone(), 0_usize..2).prop_map(|(a, ax)| Step::CentreAxis(a, ax)),
+        i.clone().prop_map(Step::Transpose),
+        (i.clone(), 1_usize..5).prop_map(|(a, c)| Step::Rechunk(a, c)),
+        (i.clone(), i).prop_map(|(a, b)| Step::Where(a, b)),
+    ]
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(48))]
+    #[test]
+    fn random_expression_dags_match_ndarray(
+        n in 1_usize..7,
+        chunk in (1_usize..5, 1_usize..5),
+        steps in proptest::collection::vec(step(), 1..8),
+    ) {
+        let a = data(n, n);
+        let mut lazy = vec![array::from_ndarray(a.clone(), [chunk.0, chunk.1])];
+        let mut eager = vec![a.into_dyn()];
+        for s in steps {
+            let pick = |i: usize| i % lazy.len();
+            let (l, e) = match s {
+                Step::Add(i, j) => (&lazy[pick(i)] + &lazy[pick(j)], &eager[pick(i)] + &eager[pick(j)]),
+                Step::Scale(i, c) => (&lazy[pick(i)] * c, &eager[pick(i)] * c),
+                Step::Centre(i) => {
+                    let m = eager[pick(i)].mean().unwrap();
+                    (&lazy[pick(i)] - lazy[pick(i)].mean(), eager[pick(i)].mapv(|v| v - m))
+                }
+                Step::CentreAxis(i, ax) => {
+                    let m = eager[pick(i)].mean_axis(Axis(ax)).unwrap().insert_axis(Axis(ax));
+                    (&lazy[pick(i)] - &lazy[pick(i)].mean_axis_keepdims(ax), &eager[pick(i)] - &m)
+                }
+                Step::Transpose(i) => (lazy[pick(i)].t(), eager[pick(i)].t().to_owned()),
+                Step::Rechunk(i, c) => (lazy[pick(i)].rechunk(c), eager[pick(i)].clone()),
+                Step::Where(i, j) => {
+                    // The threshold as the lazy side computes it: a mean near an element
+                    // (0 and ±1e-17 after centring) would make the comparison a coin toss.
+                    let m = lazy[pick(j)].mean().compute().unwrap();
+                    let e = ndarray::Zip::from(&eager[pick(i)])
+                        .and(&eager[pick(j)])
+                        .map_collect(|&x, &y| if x > m { x } else { y });
+                    (where_(&lazy[pick(i)].gt(lazy[pick(j)].mean()), &lazy[pick(i)], &lazy[pick(j)]), e)
+                }
+            };
+            lazy.push(l);
+            eager.push(e);
+        }
+        // Every node at once: shared blocks are made once and feed several outputs.
+        let got = dask::compute(&lazy).unwrap();
+        for (g, e) in got.iter().zip(&eager) {
+            prop_assert_eq!(g.shape(), e.shape());
+            for (x, y) in g.iter().zip(e) {
+                prop_assert!((x - y).abs() <= 1e-9 * y.abs().max(1.0), "{} vs {}", x, y);
+            }
+        }
+        let total: f64 = lazy.last().unwrap().sum().compute().unwrap();
+        prop_assert!((total - eager.last().unwrap().sum()).abs() <= 1e-8 * eager.last().unwrap().sum().abs().max(1.0));
+    }
+}
