@@ -65,6 +65,25 @@ pub(crate) fn recycle_value<T: Element>(value: BlockValue) {
     }
 }
 
+/// Recycles a block of any element type nobody else holds.
+pub(crate) fn recycle_any(value: BlockValue) {
+    let value = match value.downcast::<ArrayD<f64>>() {
+        Ok(block) => return recycle_value::<f64>(block),
+        Err(other) => other,
+    };
+    let value = match value.downcast::<ArrayD<f32>>() {
+        Ok(block) => return recycle_value::<f32>(block),
+        Err(other) => other,
+    };
+    let value = match value.downcast::<ArrayD<i64>>() {
+        Ok(block) => return recycle_value::<i64>(block),
+        Err(other) => other,
+    };
+    if let Ok(block) = value.downcast::<ArrayD<bool>>() {
+        recycle_value::<bool>(block);
+    }
+}
+
 /// `f` of each element of `block`, in a recycled buffer.
 pub(crate) fn map<T: Element, U: Element>(
     block: &ArrayView<'_, T, IxDyn>,

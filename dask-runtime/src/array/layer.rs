@@ -144,19 +144,26 @@ pub(crate) trait Regional {
     ) -> Result<BlockValue, BoxError>;
 }
 
-/// Makes a region of an input block on demand.
-pub(crate) type Source<'a> = &'a dyn Fn(&Region) -> Result<BlockValue, BoxError>;
-
-/// See [`BlockOp::streaming`]: the op reads one block of its one input.
+/// See [`BlockOp::streaming`]: the op reads one block of its one input, and can fold
+/// it a part at a time.
 pub(crate) trait Streaming {
-    /// Block `idx`, folding its input block (region `input`) made a region at a time.
-    fn run_streaming(
-        &self,
-        layer: &Layer,
+    /// A folder for block `idx`, whose input block covers `input`.
+    fn folder<'a>(
+        &'a self,
+        layer: &'a Layer,
         idx: &[usize],
         input: &Region,
-        source: Source<'_>,
-    ) -> Result<BlockValue, BoxError>;
+    ) -> Box<dyn Folder + 'a>;
+}
+
+/// Folds an input block part by part (strips of rows, in order), then gives the
+/// op's block.
+pub(crate) trait Folder {
+    /// Folds `part` (global coordinates) of the input; its values are in `data`, whose
+    /// first element sits at `origin` (a strip made for the part, or the whole block).
+    fn fold(&mut self, part: &Region, data: &BlockValue, origin: &[usize]) -> Result<(), BoxError>;
+    /// The op's block.
+    fn finish(self: Box<Self>) -> Result<BlockValue, BoxError>;
 }
 
 /// One layer: an array, or an internal step of a reduction (then its "shape" is its

@@ -60,6 +60,7 @@ mod npy;
 pub mod random;
 mod reduce;
 mod scalar;
+mod stream;
 mod structure;
 #[cfg(test)]
 mod test;

@@ -695,6 +695,29 @@ fn elementwise_steps_fuse_into_one_task_a_block() {
     assert_eq!(tasks(shared.as_array()), 16 + 16 + 1);
 }
 
+#[test]
+fn several_reductions_of_a_generated_array_share_each_strip() {
+    let x = default_rng(5).normal(0.0, 1.0, [64, 48], [16, 24]); // 8 blocks
+    let (mean, std) = (x.mean(), x.std());
+    let (sum0, max1) = (x.sum_axis(0), x.max_axis_keepdims(1));
+    let layers = [mean.as_array(), std.as_array(), &sum0, &max1]
+        .map(|a| std::sync::Arc::clone(a.layer().unwrap()));
+    // 8 tasks that make each block a strip at a time and fold it four ways, 4 x 8
+    // projections of their results, and the trees: 1 + 1 merges for the full
+    // reductions, 2 + 4 for the axis ones.
+    assert_eq!(lower::task_count(&layers), 8 + 32 + 2 + 2 + 4);
+    let together = crate::compute((&mean, &std, &sum0, &max1)).unwrap();
+    let a = x.compute().unwrap();
+    assert!((together.0 - a.mean().unwrap()).abs() < 1e-12);
+    assert!((together.1 - a.std(0.0)).abs() < 1e-12);
+    assert_close(&together.2, &a.sum_axis(Axis(0)));
+    let max = a.map_axis(Axis(1), |l| l.iter().copied().fold(f64::MIN, f64::max));
+    assert_eq!(together.3, max.insert_axis(Axis(1)));
+    // The same as computed one by one.
+    assert_eq!(together.0, mean.compute().unwrap());
+    assert_eq!(together.1, std.compute().unwrap());
+}
+
 proptest! {
     #![proptest_config(ProptestConfig::with_cases(24))]
     #[test]

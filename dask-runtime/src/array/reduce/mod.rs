@@ -3,27 +3,70 @@
 //! reduced axes (Dask's default is 4), then finished. Sums are compensated (Neumaier)
 //! and variances merge exact per-block moments (Chan et al.).
 
+mod lanes;
 mod numerics;
 mod reducers;
-mod strips;
 
 pub use numerics::Numeric;
 
 use super::layer::{
-    BlockOp, BlockValue, Layer, Region, Source, Streaming, Tokenizer, block, cartesian, owned,
+    BlockOp, BlockValue, Folder, Layer, Region, Streaming, Tokenizer, block, cartesian, owned,
     typed,
 };
+use super::stream::fold_stored;
 use super::{Array, Element, Scalar, new_layer};
 use crate::error::BoxError;
-use ndarray::{ArrayD, Axis, IxDyn, Zip};
+use lanes::{fold_lanes, global_index};
+use ndarray::{ArrayD, ArrayViewD, Axis, IxDyn, Slice, Zip};
 use reducers::{ArgR, BoolR, ExtremeR, MeanR, MomentsR, ProdR, Reducer, Stat, SumR};
 use std::hash::Hash;
 use std::marker::PhantomData;
 use std::sync::Arc;
-use strips::{fold_lanes, fold_lanes_by_strip, for_each_strip, global_index};
+
+/// The view of `part` (global coordinates) in `data`, whose first element is at `origin`.
+fn part_of<'a, T: Element>(
+    data: &'a BlockValue,
+    part: &Region,
+    origin: &[usize],
+) -> Result<ArrayViewD<'a, T>, BoxError> {
+    let data = typed::<ArrayD<T>>(data)?;
+    if data.ndim() != part.len() {
+        return Err("internal: a strip of another rank".into());
+    }
+    Ok(data.slice_each_axis(|ax| {
+        let (start, len) = part[ax.axis.index()];
+        let from = start - origin[ax.axis.index()];
+        Slice::from(from..from + len)
+    }))
+}
 
 /// Folds each input block into one partial result.
 struct FoldAll<T, R>(Arc<R>, PhantomData<fn(T)>);
+
+/// [`FoldAll`]'s folder: the partial so far.
+struct AllFolder<'a, T, R: Reducer<T>> {
+    r: &'a R,
+    shape: &'a [usize],
+    acc: Option<R::Acc>,
+    element: PhantomData<fn(T)>,
+}
+
+impl<T: Element, R: Reducer<T>> Folder for AllFolder<'_, T, R> {
+    fn fold(&mut self, part: &Region, data: &BlockValue, origin: &[usize]) -> Result<(), BoxError> {
+        let values = part_of::<T>(data, part, origin)?;
+        let folded = self
+            .r
+            .rebase(self.r.fold(values), &|p| global_index(part, self.shape, p));
+        self.acc = Some(match self.acc.take() {
+            Some(acc) => self.r.merge(acc, folded),
+            None => folded,
+        });
+        Ok(())
+    }
+    fn finish(self: Box<Self>) -> Result<BlockValue, BoxError> {
+        Ok(block(self.acc.unwrap_or_else(|| self.r.empty())))
+    }
+}
 
 impl<T: Element, R: Reducer<T>> BlockOp for FoldAll<T, R> {
     fn run(
@@ -32,14 +75,9 @@ impl<T: Element, R: Reducer<T>> BlockOp for FoldAll<T, R> {
         idx: &[usize],
         inputs: Vec<BlockValue>,
     ) -> Result<BlockValue, BoxError> {
-        let input = &layer.inputs[0];
-        let region = input.region(idx);
-        let values = typed::<ArrayD<T>>(inputs.first().ok_or("internal: no input block")?)?;
-        let r = &self.0;
-        let acc = r.fold(values.view());
-        Ok(block(
-            r.rebase(acc, &|p| global_index(&region, &input.shape, p)),
-        ))
+        let input = layer.inputs[0].region(idx);
+        let data = inputs.first().ok_or("internal: no input block")?;
+        fold_stored(&input, data, self.folder(layer, idx, &input))
     }
     fn blockwise(&self) -> bool {
         true
@@ -50,27 +88,13 @@ impl<T: Element, R: Reducer<T>> BlockOp for FoldAll<T, R> {
 }
 
 impl<T: Element, R: Reducer<T>> Streaming for FoldAll<T, R> {
-    fn run_streaming(
-        &self,
-        layer: &Layer,
-        idx: &[usize],
-        region: &Region,
-        source: Source<'_>,
-    ) -> Result<BlockValue, BoxError> {
-        if region.is_empty() {
-            // A 0-d block has no rows to cut into strips.
-            return self.run(layer, idx, vec![source(region)?]);
-        }
-        let r = &self.0;
-        let shape = &layer.inputs[0].shape;
-        let mut acc = r.empty();
-        let strip = |at: &Region| owned::<ArrayD<T>>(source(at)?);
-        for_each_strip(&strip, region, |part, _, values| {
-            let folded = r.rebase(r.fold(values), &|p| global_index(part, shape, p));
-            let before = std::mem::replace(&mut acc, r.empty());
-            acc = r.merge(before, folded);
-        })?;
-        Ok(block(acc))
+    fn folder<'a>(&'a self, layer: &'a Layer, _: &[usize], _: &Region) -> Box<dyn Folder + 'a> {
+        Box::new(AllFolder::<T, R> {
+            r: &self.0,
+            shape: &layer.inputs[0].shape,
+            acc: None,
+            element: PhantomData,
+        })
     }
 }
 
@@ -82,11 +106,46 @@ struct FoldLanes<T, R> {
     element: PhantomData<fn(T)>,
 }
 
-impl<T: Element, R: Reducer<T>> FoldLanes<T, R> {
-    fn lane_shape(&self, region: &Region) -> Vec<usize> {
-        let mut shape = super::layer::lengths(region);
+/// [`FoldLanes`]'s folder: the lanes' partials so far.
+struct LanesFolder<'a, T, R: Reducer<T>> {
+    r: &'a R,
+    axis: usize,
+    /// The input block's region.
+    input: Vec<(usize, usize)>,
+    accs: Vec<R::Acc>,
+    element: PhantomData<fn(T)>,
+}
+
+impl<T: Element, R: Reducer<T>> Folder for LanesFolder<'_, T, R> {
+    fn fold(&mut self, part: &Region, data: &BlockValue, origin: &[usize]) -> Result<(), BoxError> {
+        let values = part_of::<T>(data, part, origin)?;
+        // Positions along the axis count from the array's start.
+        let offset = part[self.axis].0;
+        if self.axis == 0 && !self.accs.is_empty() {
+            // Strips are cut along axis 0: each holds a piece of every lane.
+            let folded = fold_lanes(self.r, values, 0, offset);
+            self.accs = std::mem::take(&mut self.accs)
+                .into_iter()
+                .zip(folded)
+                .map(|(a, b)| self.r.merge(a, b))
+                .collect();
+        } else {
+            // Each strip holds whole lanes, in order (or is the first piece of all).
+            self.accs
+                .extend(fold_lanes(self.r, values, self.axis, offset));
+        }
+        Ok(())
+    }
+    fn finish(self: Box<Self>) -> Result<BlockValue, BoxError> {
+        let mut shape = super::layer::lengths(&self.input);
         shape.remove(self.axis);
-        shape
+        let n: usize = shape.iter().product();
+        let mut accs = self.accs;
+        if accs.is_empty() {
+            // An empty axis: every lane folds nothing.
+            accs = (0..n).map(|_| self.r.empty()).collect();
+        }
+        Ok(block(ArrayD::from_shape_vec(IxDyn(&shape), accs)?))
     }
 }
 
@@ -97,13 +156,9 @@ impl<T: Element, R: Reducer<T>> BlockOp for FoldLanes<T, R> {
         idx: &[usize],
         inputs: Vec<BlockValue>,
     ) -> Result<BlockValue, BoxError> {
-        let region = layer.inputs[0].region(idx);
-        let values = typed::<ArrayD<T>>(inputs.first().ok_or("internal: no input block")?)?;
-        let accs = fold_lanes(&*self.r, values.view(), self.axis, region[self.axis].0);
-        Ok(block(ArrayD::from_shape_vec(
-            IxDyn(&self.lane_shape(&region)),
-            accs,
-        )?))
+        let input = layer.inputs[0].region(idx);
+        let data = inputs.first().ok_or("internal: no input block")?;
+        fold_stored(&input, data, self.folder(layer, idx, &input))
     }
     fn blockwise(&self) -> bool {
         true
@@ -114,23 +169,14 @@ impl<T: Element, R: Reducer<T>> BlockOp for FoldLanes<T, R> {
 }
 
 impl<T: Element, R: Reducer<T>> Streaming for FoldLanes<T, R> {
-    fn run_streaming(
-        &self,
-        layer: &Layer,
-        idx: &[usize],
-        region: &Region,
-        source: Source<'_>,
-    ) -> Result<BlockValue, BoxError> {
-        if region.iter().any(|&(_, l)| l == 0) {
-            // A block with an empty axis has no strips, only empty lanes.
-            return self.run(layer, idx, vec![source(region)?]);
-        }
-        let strip = |at: &Region| owned::<ArrayD<T>>(source(at)?);
-        let accs = fold_lanes_by_strip(&*self.r, &strip, region, self.axis, region[self.axis].0)?;
-        Ok(block(ArrayD::from_shape_vec(
-            IxDyn(&self.lane_shape(region)),
-            accs,
-        )?))
+    fn folder<'a>(&'a self, _: &'a Layer, _: &[usize], input: &Region) -> Box<dyn Folder + 'a> {
+        Box::new(LanesFolder::<T, R> {
+            r: &self.r,
+            axis: self.axis,
+            input: input.to_vec(),
+            accs: Vec::new(),
+            element: PhantomData,
+        })
     }
 }
 

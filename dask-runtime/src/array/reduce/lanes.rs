@@ -1,37 +1,8 @@
-//! Folding a block in cache: a strip of rows at a time when the block is made on
-//! demand, and a transposed panel at a time for lanes across memory.
+//! Folding lanes in cache: a transposed panel at a time for lanes across memory.
 
-use super::super::{Element, layer::Region};
+use super::super::Element;
 use super::reducers::Reducer;
-use crate::error::BoxError;
 use ndarray::Axis;
-
-/// Elements a strip holds when a reduction makes a block a strip of rows at a time:
-/// 256 KB of f64, in L2 cache (smaller strips measured slower, larger ones spill).
-const STRIP_ELEMENTS: usize = 32_768;
-
-/// Makes the block `region` a strip of rows at a time (each about [`STRIP_ELEMENTS`]
-/// elements) with `strip`, hands each to `visit` with its region and its first row's
-/// offset into the block, then recycles its memory for the next one.
-pub(crate) fn for_each_strip<T: Element>(
-    strip: &dyn Fn(&Region) -> Result<ndarray::ArrayD<T>, BoxError>,
-    region: &[(usize, usize)],
-    mut visit: impl FnMut(&[(usize, usize)], usize, ndarray::ArrayViewD<'_, T>),
-) -> Result<(), BoxError> {
-    let Some(&(start, rows)) = region.first() else {
-        return Ok(());
-    };
-    let row: usize = region[1..].iter().map(|(_, l)| *l).product();
-    let per_strip = (STRIP_ELEMENTS / row.max(1)).max(1);
-    let mut part = region.to_vec();
-    for at in (0..rows).step_by(per_strip) {
-        part[0] = (start + at, per_strip.min(rows - at));
-        let values = strip(&part)?;
-        visit(&part, at, values.view());
-        super::super::buffers::recycle(values);
-    }
-    Ok(())
-}
 
 /// Lanes folded together, a transposed panel at a time: enough lanes that each row
 /// of the panel copies a cache line, few enough that the panel stays in cache.
@@ -100,36 +71,6 @@ fn fold_lane<T: Element, R: Reducer<T>>(
     base: usize,
 ) -> R::Acc {
     r.rebase(r.fold(lane), &|p| p + base)
-}
-
-/// [`fold_lanes`] over a block made a strip of rows at a time, in cache, by `strip`.
-pub(crate) fn fold_lanes_by_strip<T: Element, R: Reducer<T>>(
-    r: &R,
-    strip: &dyn Fn(&Region) -> Result<ndarray::ArrayD<T>, BoxError>,
-    block_region: &[(usize, usize)],
-    axis: usize,
-    offset: usize,
-) -> Result<Vec<R::Acc>, BoxError> {
-    let mut accs: Vec<R::Acc> = Vec::new();
-    for_each_strip(strip, block_region, |_, at, values| {
-        if axis == 0 {
-            // Every strip holds a piece of every lane.
-            let folded = fold_lanes(r, values, 0, offset + at);
-            accs = if accs.is_empty() {
-                folded
-            } else {
-                std::mem::take(&mut accs)
-                    .into_iter()
-                    .zip(folded)
-                    .map(|(a, b)| r.merge(a, b))
-                    .collect()
-            };
-        } else {
-            // Each strip holds whole lanes, in order.
-            accs.extend(fold_lanes(r, values, axis, offset));
-        }
-    })?;
-    Ok(accs)
 }
 
 /// The global row-major index of position `p` (row-major) of a block.
