@@ -1,8 +1,9 @@
 //! The product of two blocks, `C = A·B` or `C += A·B`: the kernel under
 //! [`Array::dot`](super::Array::dot).
 //!
-//! `f64` and `f32` blocks go through the `gemm` crate, which picks AVX-512, AVX2+FMA or
-//! NEON micro-kernels at run time: a 4000x4000 product takes 1.0 s on two workers here
+//! `f64` and `f32` blocks go through the `gemm` crate's f64 and f32 kernel crates
+//! (`gemm-f64`, `gemm-f32`), which pick AVX-512, AVX2+FMA or NEON micro-kernels at run
+//! time: a 4000x4000 product takes 1.0 s on two workers here
 //! against 1.94 s on ndarray's pure-Rust kernel, as fast as OpenBLAS, so the default
 //! build needs no system BLAS. Other element types, and every type under the `blas`
 //! feature (OpenBLAS through ndarray), go through ndarray's `general_mat_mul`.
@@ -59,33 +60,88 @@ mod gemm_kernel {
         }
         let (ls, rs) = (l.strides(), r.strides());
         let cs = [c.strides()[0], c.strides()[1]];
-        // SAFETY: `T` is f64 or f32, the types gemm accepts. The three pointers and
-        // their strides come from ndarray arrays whose shapes were checked above
-        // (c is m×n, l is m×k, r is k×n), so every element gemm reads or writes lies
-        // inside them. `c` is borrowed mutably and owned, so it overlaps neither input.
-        // Parallelism::None: the array's scheduler already runs blocks in parallel.
-        unsafe {
-            gemm::gemm(
+        if ls.iter().chain(rs).chain(&cs).any(|&s| s < 0) {
+            return false;
+        }
+        // The kernels prefer a column-major destination: compute C^T = R^T L^T for a
+        // row-major one (as the `gemm` crate's front end does).
+        let (m, n, lhs, lhs_s, rhs, rhs_s, dst_s) = if cs[1] < cs[0] {
+            (
+                n,
+                m,
+                r.as_ptr(),
+                [rs[1], rs[0]],
+                l.as_ptr(),
+                [ls[1], ls[0]],
+                [cs[1], cs[0]],
+            )
+        } else {
+            (
                 m,
                 n,
-                k,
-                c.as_mut_ptr(),
-                cs[1],
-                cs[0],
-                accumulate,
                 l.as_ptr(),
-                ls[1],
-                ls[0],
+                [ls[0], ls[1]],
                 r.as_ptr(),
-                rs[1],
-                rs[0],
-                T::one(),
-                T::one(),
-                false,
-                false,
-                false,
-                gemm::Parallelism::None,
-            );
+                [rs[0], rs[1]],
+                cs,
+            )
+        };
+        // Indices: [row stride, column stride] of each operand as the kernel sees it.
+        let dst = c.as_mut_ptr();
+        let none = gemm_common::Parallelism::None;
+        // SAFETY: `T` is f64 or f32 (checked above; the casts are between a type and
+        // itself). The three pointers and their strides come from ndarray arrays whose
+        // shapes were checked above (c is m×n, l is m×k, r is k×n; swapped together
+        // when transposed), all strides are non-negative, so every element the kernel
+        // reads or writes lies inside them. `c` is borrowed mutably and owned, so it
+        // overlaps neither input. Parallelism::None: the array's scheduler already runs
+        // blocks in parallel.
+        unsafe {
+            if TypeId::of::<T>() == TypeId::of::<f64>() {
+                gemm_f64::gemm::f64::get_gemm_fn()(
+                    m,
+                    n,
+                    k,
+                    dst.cast(),
+                    dst_s[1],
+                    dst_s[0],
+                    accumulate,
+                    lhs.cast(),
+                    lhs_s[1],
+                    lhs_s[0],
+                    rhs.cast(),
+                    rhs_s[1],
+                    rhs_s[0],
+                    1.0,
+                    1.0,
+                    false,
+                    false,
+                    false,
+                    none,
+                );
+            } else {
+                gemm_f32::gemm::f32::get_gemm_fn()(
+                    m,
+                    n,
+                    k,
+                    dst.cast(),
+                    dst_s[1],
+                    dst_s[0],
+                    accumulate,
+                    lhs.cast(),
+                    lhs_s[1],
+                    lhs_s[0],
+                    rhs.cast(),
+                    rhs_s[1],
+                    rhs_s[0],
+                    1.0,
+                    1.0,
+                    false,
+                    false,
+                    false,
+                    none,
+                );
+            }
         }
         true
     }

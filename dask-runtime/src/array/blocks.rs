@@ -2,6 +2,7 @@
 //! (`persist`) and handing them out as `Delayed`s.
 
 use super::chunks::offsets;
+use super::element::{ElementOps, Piece};
 use super::layer::{
     BlockOp, BlockValue, Layer, Region, Regional, Tokenizer, block, cartesian, lengths, owned,
     typed,
@@ -9,7 +10,7 @@ use super::layer::{
 use super::{Array, ChunkSpec, Element, ShapeError};
 use crate::error::BoxError;
 use crate::{Delayed, Error};
-use ndarray::{ArrayD, ArrayViewD, IxDyn, Slice};
+use ndarray::{ArrayD, ArrayViewD, IxDyn};
 use std::sync::Arc;
 
 /// The input's block as it is: a renamed array, or one with another `split_every`.
@@ -41,9 +42,9 @@ impl Regional for Same {
 }
 
 /// New blocks cut from the old blocks they overlap.
-struct Rechunk<T>(std::marker::PhantomData<fn() -> T>);
+struct Rechunk(&'static ElementOps);
 
-impl<T: Element> Rechunk<T> {
+impl Rechunk {
     /// Per axis, the old blocks that overlap new block `idx`.
     fn pieces(layer: &Layer, idx: &[usize]) -> Vec<Vec<usize>> {
         let old = &layer.inputs[0].chunks;
@@ -65,7 +66,7 @@ impl<T: Element> Rechunk<T> {
     }
 }
 
-impl<T: Element> BlockOp for Rechunk<T> {
+impl BlockOp for Rechunk {
     fn deps(&self, layer: &Layer, idx: &[usize], out: &mut Vec<(usize, Vec<usize>)>) {
         out.extend(Self::pieces(layer, idx).into_iter().map(|p| (0, p)));
     }
@@ -78,38 +79,25 @@ impl<T: Element> BlockOp for Rechunk<T> {
     ) -> Result<BlockValue, BoxError> {
         let old = &layer.inputs[0];
         let target = layer.region(idx);
-        let shape = lengths(&target);
-        let pieces = Self::pieces(layer, idx);
-        if let ([one], [_]) = (inputs.as_slice(), pieces.as_slice())
-            && typed::<ArrayD<T>>(one)?.shape() == shape.as_slice()
-        {
-            // The new block is an old block: no copy.
-            return Ok(Arc::clone(one));
-        }
-        let mut out = ArrayD::<T>::default(IxDyn(&shape));
-        for (piece, value) in pieces.iter().zip(&inputs) {
-            let from = typed::<ArrayD<T>>(value)?;
-            let source = old.region(piece);
-            // The overlap, in the old block's and in the new block's coordinates.
-            let overlap: Vec<(usize, usize, usize)> = (0..shape.len())
-                .map(|ax| {
-                    let (os, ol) = source[ax];
-                    let (ts, tl) = target[ax];
-                    let start = os.max(ts);
-                    let end = (os + ol).min(ts + tl);
-                    (start - os, start - ts, end.saturating_sub(start))
-                })
-                .collect();
-            out.slice_each_axis_mut(|ax| {
-                let (_, at, len) = overlap[ax.axis.index()];
-                Slice::from(at..at + len)
+        let pieces: Vec<Piece<'_>> = Self::pieces(layer, idx)
+            .iter()
+            .zip(&inputs)
+            .map(|(piece, value)| {
+                let source = old.region(piece);
+                // The overlap, in the old block's and in the new block's coordinates.
+                let parts = source
+                    .iter()
+                    .zip(&target)
+                    .map(|(&(os, ol), &(ts, tl))| {
+                        let start = os.max(ts);
+                        let end = (os + ol).min(ts + tl);
+                        (start - os, start - ts, end.saturating_sub(start))
+                    })
+                    .collect();
+                (value, parts)
             })
-            .assign(&from.slice_each_axis(|ax| {
-                let (start, _, len) = overlap[ax.axis.index()];
-                Slice::from(start..start + len)
-            }));
-        }
-        Ok(block(out))
+            .collect();
+        (self.0.assemble)(&lengths(&target), &pieces)
     }
 }
 
@@ -190,7 +178,7 @@ impl<T: Element> Array<T> {
 
     pub(crate) fn rechunk_to(&self, new: Vec<Vec<usize>>) -> Array<T> {
         match self.layer() {
-            Ok(l) => Array::from_layer(rechunk_layer::<T>(l, new)),
+            Ok(l) => Array::from_layer(rechunk_layer(l, new, T::ops())),
             Err(e) => Array::from_error(e),
         }
     }
@@ -272,8 +260,12 @@ impl<T: Element> Array<T> {
     }
 }
 
-/// `layer` (of `T`) cut into blocks `new`.
-pub(crate) fn rechunk_layer<T: Element>(layer: &Arc<Layer>, new: Vec<Vec<usize>>) -> Arc<Layer> {
+/// `layer` cut into blocks `new`.
+pub(crate) fn rechunk_layer(
+    layer: &Arc<Layer>,
+    new: Vec<Vec<usize>>,
+    ops: &'static ElementOps,
+) -> Arc<Layer> {
     if new == layer.chunks {
         return Arc::clone(layer);
     }
@@ -283,7 +275,7 @@ pub(crate) fn rechunk_layer<T: Element>(layer: &Arc<Layer>, new: Vec<Vec<usize>>
         layer.shape.clone(),
         new,
         vec![Arc::clone(layer)],
-        Rechunk::<T>(std::marker::PhantomData),
+        Rechunk(ops),
         layer.split_every,
     )
 }

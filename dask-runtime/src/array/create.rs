@@ -81,8 +81,13 @@ pub fn full<T: Element>(
     value: T,
     chunks: impl Into<ChunkSpec>,
 ) -> Array<T> {
+    T::full_array(shape.as_ref(), value, chunks.into())
+}
+
+/// [`full`], compiled once per element type.
+pub(crate) fn full_in<T: Element>(shape: &[usize], value: T, chunks: ChunkSpec) -> Array<T> {
     let token = Tokenizer::new("full").add(value.bits());
-    generated("full", token, shape.as_ref(), chunks.into(), move |r| {
+    generated("full", token, shape, chunks, move |r| {
         ArrayD::from_elem(lengths(r), value)
     })
 }
@@ -114,6 +119,10 @@ pub fn arange(n: usize) -> Array<f64> {
 /// assert_eq!(x.iter().copied().collect::<Vec<_>>(), [1.0, 1.25, 1.5, 1.75]);
 /// ```
 pub fn arange_with(start: f64, stop: f64, step: f64, chunks: impl Into<ChunkSpec>) -> Array<f64> {
+    arange_in(start, stop, step, chunks.into())
+}
+
+fn arange_in(start: f64, stop: f64, step: f64, chunks: ChunkSpec) -> Array<f64> {
     if step == 0.0 || !step.is_finite() || !start.is_finite() || !stop.is_finite() {
         return Array::failed(
             "arange",
@@ -131,7 +140,7 @@ pub fn arange_with(start: f64, stop: f64, step: f64, chunks: impl Into<ChunkSpec
     }
     let n = n as usize;
     let token = Tokenizer::new("arange").add([start.to_bits(), stop.to_bits(), step.to_bits()]);
-    generated("arange", token, &[n], chunks.into(), move |r| {
+    generated("arange", token, &[n], chunks, move |r| {
         let (off, len) = r[0];
         ArrayD::from_shape_fn(IxDyn(&[len]), |i| start + (off + i[0]) as f64 * step)
     })
@@ -140,13 +149,17 @@ pub fn arange_with(start: f64, stop: f64, step: f64, chunks: impl Into<ChunkSpec
 /// `num` evenly spaced values from `start` to `stop` (both included), like NumPy's
 /// `linspace`.
 pub fn linspace(start: f64, stop: f64, num: usize, chunks: impl Into<ChunkSpec>) -> Array<f64> {
+    linspace_in(start, stop, num, chunks.into())
+}
+
+fn linspace_in(start: f64, stop: f64, num: usize, chunks: ChunkSpec) -> Array<f64> {
     let step = if num > 1 {
         (stop - start) / (num - 1) as f64
     } else {
         0.0
     };
     let token = Tokenizer::new("linspace").add([start.to_bits(), stop.to_bits()]);
-    generated("linspace", token, &[num], chunks.into(), move |r| {
+    generated("linspace", token, &[num], chunks, move |r| {
         let (off, len) = r[0];
         ArrayD::from_shape_fn(IxDyn(&[len]), |i| {
             let k = off + i[0];
@@ -161,7 +174,11 @@ pub fn linspace(start: f64, stop: f64, num: usize, chunks: impl Into<ChunkSpec>)
 
 /// The `n` by `n` identity matrix.
 pub fn eye(n: usize, chunks: impl Into<ChunkSpec>) -> Array<f64> {
-    generated("eye", Tokenizer::new("eye"), &[n, n], chunks.into(), |r| {
+    eye_in(n, chunks.into())
+}
+
+fn eye_in(n: usize, chunks: ChunkSpec) -> Array<f64> {
+    generated("eye", Tokenizer::new("eye"), &[n, n], chunks, |r| {
         let (r0, c0) = (r[0].0, r[1].0);
         ArrayD::from_shape_fn(
             lengths(r),
@@ -183,13 +200,18 @@ pub fn from_ndarray<T: Element, D: Dimension>(
     data: ndarray::Array<T, D>,
     chunks: impl Into<ChunkSpec>,
 ) -> Array<T> {
-    let data = Arc::new(data.into_dyn());
+    T::from_data(data.into_dyn(), chunks.into())
+}
+
+/// [`from_ndarray`], compiled once per element type.
+pub(crate) fn from_data_in<T: Element>(data: ArrayD<T>, chunks: ChunkSpec) -> Array<T> {
+    let data = Arc::new(data);
     let shape = data.shape().to_vec();
     // Dask's tokenize hashes the data too: equal data, equal names.
     let mut hasher = std::hash::DefaultHasher::new();
     data.iter().for_each(|v| hasher.write_u64(v.bits()));
     let token = Tokenizer::new("from_ndarray").add(hasher.finish());
-    generated("from_ndarray", token, &shape, chunks.into(), move |r| {
+    generated("from_ndarray", token, &shape, chunks, move |r| {
         data.slice_each_axis(|ax| {
             let (start, len) = r[ax.axis.index()];
             Slice::from(start..start + len)

@@ -4,7 +4,7 @@
 use super::block_product::mul_add;
 use super::layer::{BlockOp, BlockValue, Layer, Tokenizer, block, owned, typed};
 use super::reduce::tree;
-use super::{Array, Element, new_layer};
+use super::{Array, Element, Numeric, new_layer};
 use crate::error::BoxError;
 use ndarray::{Array2, ArrayD, Ix2, LinalgScalar};
 use std::marker::PhantomData;
@@ -58,7 +58,7 @@ impl BlockOp for Summed {
     }
 }
 
-impl<T: Element + LinalgScalar> Array<T> {
+impl<T: Numeric> Array<T> {
     /// The matrix product of two 2-d arrays: each output block is a tree sum of the
     /// products of the blocks along the inner axis (`other` is rechunked to match).
     /// Block products of `f64` and `f32` run on the `gemm` crate's SIMD kernels (on
@@ -70,62 +70,67 @@ impl<T: Element + LinalgScalar> Array<T> {
     /// assert_eq!(a.dot(&eye(2, 1)).compute().unwrap(), a.compute().unwrap());
     /// ```
     pub fn dot(&self, other: &Array<T>) -> Array<T> {
-        let (a, b) = match (self.layer(), other.layer()) {
-            (Ok(a), Ok(b)) => (Arc::clone(a), Arc::clone(b)),
-            (Err(e), _) | (_, Err(e)) => return Array::from_error(e),
-        };
-        if a.shape.len() != 2 || b.shape.len() != 2 || a.shape[1] != b.shape[0] {
-            return Array::failed(
-                "dot",
-                format!(
-                    "shapes {:?} and {:?} do not multiply (2-d, inner lengths equal)",
-                    a.shape, b.shape
-                ),
-            );
-        }
-        let b =
-            super::blocks::rechunk_layer::<T>(&b, vec![a.chunks[1].clone(), b.chunks[1].clone()]);
-        let split = a.split_every.max(2);
-        let groups = a.chunks[1].len().div_ceil(split);
-        let grid = vec![a.chunks[0].len(), b.chunks[1].len(), groups];
-        let token = Tokenizer::new("dot").add(T::NAME);
-        let chunks = vec![a.chunks[0].clone(), b.chunks[1].clone()];
-        let shape = vec![a.shape[0], b.shape[1]];
-        let products = new_layer(
-            "dot",
-            token.clone().add("products"),
-            grid.clone(),
-            grid.iter().map(|&n| vec![1; n]).collect(),
-            vec![a, b],
-            Products::<T> {
-                split,
-                element: PhantomData,
-            },
-            split,
-        );
-        let summed = tree(
-            "dot-sum",
-            &token,
-            products,
-            &[false, false, true],
-            split,
-            |values: Vec<BlockValue>| {
-                let mut values = values.into_iter();
-                let mut sum = owned::<ArrayD<T>>(values.next().ok_or("an empty group")?)?;
-                for v in values {
-                    let v = typed::<ArrayD<T>>(&v)?;
-                    ndarray::Zip::from(&mut sum)
-                        .and(v)
-                        .for_each(|a, &b| *a = *a + b);
-                }
-                Ok(block(sum))
-            },
-        );
-        Array::from_op("dot", token, shape, chunks, vec![summed], Summed)
+        T::matmul(self, other)
     }
 
     /// The matrix product, as NumPy's `matmul` for 2-d arrays (same as [`Array::dot`]).
     pub fn matmul(&self, other: &Array<T>) -> Array<T> {
         self.dot(other)
     }
+}
+
+/// [`Array::dot`], compiled once per element type in this crate.
+pub(crate) fn matmul<T: Element + LinalgScalar>(a: &Array<T>, b: &Array<T>) -> Array<T> {
+    let (a, b) = match (a.layer(), b.layer()) {
+        (Ok(a), Ok(b)) => (Arc::clone(a), Arc::clone(b)),
+        (Err(e), _) | (_, Err(e)) => return Array::from_error(e),
+    };
+    if a.shape.len() != 2 || b.shape.len() != 2 || a.shape[1] != b.shape[0] {
+        return Array::failed(
+            "dot",
+            format!(
+                "shapes {:?} and {:?} do not multiply (2-d, inner lengths equal)",
+                a.shape, b.shape
+            ),
+        );
+    }
+    let b =
+        super::blocks::rechunk_layer(&b, vec![a.chunks[1].clone(), b.chunks[1].clone()], T::ops());
+    let split = a.split_every.max(2);
+    let groups = a.chunks[1].len().div_ceil(split);
+    let grid = vec![a.chunks[0].len(), b.chunks[1].len(), groups];
+    let token = Tokenizer::new("dot").add(T::NAME);
+    let chunks = vec![a.chunks[0].clone(), b.chunks[1].clone()];
+    let shape = vec![a.shape[0], b.shape[1]];
+    let products = new_layer(
+        "dot",
+        token.clone().add("products"),
+        grid.clone(),
+        grid.iter().map(|&n| vec![1; n]).collect(),
+        vec![a, b],
+        Products::<T> {
+            split,
+            element: PhantomData,
+        },
+        split,
+    );
+    let summed = tree(
+        "dot-sum",
+        &token,
+        products,
+        &[false, false, true],
+        split,
+        |values: Vec<BlockValue>| {
+            let mut values = values.into_iter();
+            let mut sum = owned::<ArrayD<T>>(values.next().ok_or("an empty group")?)?;
+            for v in values {
+                let v = typed::<ArrayD<T>>(&v)?;
+                ndarray::Zip::from(&mut sum)
+                    .and(v)
+                    .for_each(|a, &b| *a = *a + b);
+            }
+            Ok(block(sum))
+        },
+    );
+    Array::from_op("dot", token, shape, chunks, vec![summed], Summed)
 }

@@ -6,10 +6,11 @@
 use super::blocks::rechunk_layer;
 use super::chunks::offsets;
 use super::create::full;
+use super::element::ElementOps;
 use super::layer::{BlockOp, BlockValue, Layer, Region, Regional, Tokenizer, block, typed};
 use super::{Array, ChunkSpec, Element, Scalar, ShapeError};
 use crate::error::BoxError;
-use ndarray::{ArrayD, IxDyn, Zip};
+use ndarray::{ArrayD, IxDyn};
 use num_traits::Float;
 use std::ops::{Add, Div, Mul, Neg, Not, Rem, Sub};
 use std::sync::Arc;
@@ -70,14 +71,14 @@ impl<T: Element> Operand<T> {
 /// An input of an elementwise operation, its element type erased.
 struct Input {
     layer: Arc<Layer>,
-    /// Rechunks this input (it is only rechunked where the chunks of inputs differ).
-    rechunk: fn(&Arc<Layer>, Vec<Vec<usize>>) -> Arc<Layer>,
+    /// Its element type's operations, to rechunk it where the inputs' chunks differ.
+    ops: &'static ElementOps,
 }
 
 fn input<T: Element>(a: &Array<T>) -> Result<Input, ShapeError> {
     Ok(Input {
         layer: Arc::clone(a.layer()?),
-        rechunk: rechunk_layer::<T>,
+        ops: T::ops(),
     })
 }
 
@@ -210,7 +211,7 @@ fn elementwise<T: Element>(
                 }
             })
             .collect();
-        layers.push((i.rechunk)(&i.layer, want));
+        layers.push(rechunk_layer(&i.layer, want, i.ops));
         broadcast.push((pad, stretched));
     }
     Array::from_op(
@@ -278,26 +279,7 @@ pub fn where_<T: Element>(
         "where",
         Tokenizer::new("where"),
         vec![input(condition), input(&a), input(&b)],
-        Box::new(|blocks, shape| {
-            let [c, x, y] = blocks.as_slice() else {
-                return Err("internal: `where` without its three inputs".into());
-            };
-            let c = typed::<ArrayD<bool>>(c)?;
-            let x = typed::<ArrayD<T>>(x)?;
-            let y = typed::<ArrayD<T>>(y)?;
-            let s = IxDyn(shape);
-            let (c, x, y) = (
-                c.broadcast(s.clone()).ok_or("block does not broadcast")?,
-                x.broadcast(s.clone()).ok_or("block does not broadcast")?,
-                y.broadcast(s).ok_or("block does not broadcast")?,
-            );
-            Ok(block(
-                Zip::from(&c)
-                    .and(&x)
-                    .and(&y)
-                    .map_collect(|&c, &x, &y| if c { x } else { y }),
-            ))
-        }),
+        Box::new(|blocks, shape| (T::ops().select)(&blocks, shape)),
     )
 }
 
@@ -348,17 +330,52 @@ fn binary<T: Element, U: Element>(
     }
 }
 
+/// A comparison, as [`Element::compare`] runs it.
+#[doc(hidden)]
+#[derive(Clone, Copy, Debug)]
+pub enum Comparison {
+    Gt,
+    Ge,
+    Lt,
+    Le,
+    Eq,
+    Ne,
+}
+
+/// `a <op> b` elementwise, compiled once per element type (see [`Element::compare`]).
+pub(crate) fn compare<T: Element + PartialOrd>(
+    a: Operand<T>,
+    b: Operand<T>,
+    op: Comparison,
+) -> Array<bool> {
+    match op {
+        Comparison::Gt => binary("gt", a, b, |a, b| a > b),
+        Comparison::Ge => binary("ge", a, b, |a, b| a >= b),
+        Comparison::Lt => binary("lt", a, b, |a, b| a < b),
+        Comparison::Le => binary("le", a, b, |a, b| a <= b),
+        Comparison::Eq => binary("eq", a, b, |a, b| a == b),
+        Comparison::Ne => binary("ne", a, b, |a, b| a != b),
+    }
+}
+
 macro_rules! comparisons {
-    ($($method:ident $name:literal $op:tt),*) => {
+    ($($method:ident $op:tt $kind:ident),*) => {
         impl<T: Element + PartialOrd> Array<T> {$(
             #[doc = concat!("Elementwise `self ", stringify!($op), " other`, a `bool` array.")]
             pub fn $method(&self, other: impl Into<Operand<T>>) -> Array<bool> {
-                binary($name, self.into(), other.into(), |a, b| a $op b)
+                T::compare(self.into(), other.into(), Comparison::$kind)
             }
         )*}
     };
 }
-comparisons!(gt "gt" >, ge "ge" >=, lt "lt" <, le "le" <=, eq_elem "eq" ==, ne_elem "ne" !=);
+comparisons!(
+    gt > Gt,
+    ge >= Ge,
+    lt < Lt,
+    le <= Le,
+    eq_elem == Eq,
+    ne_elem != Ne
+);
 
 impl Array<bool> {
     /// Elementwise `and`.
@@ -385,18 +402,61 @@ impl Not for Array<bool> {
     }
 }
 
+/// A one-argument elementwise function, as [`Element::unary`] runs it.
+#[doc(hidden)]
+#[derive(Clone, Copy, Debug)]
+pub enum Unary {
+    Sqrt,
+    Exp,
+    Ln,
+    Sin,
+    Cos,
+    Tan,
+    Floor,
+    Ceil,
+    Abs,
+}
+
+/// `op` of each element of a float array, compiled once per type.
+pub(crate) fn float_unary<T: Element + Float>(a: &Array<T>, op: Unary) -> Array<T> {
+    let map = |label: &'static str, f: fn(T) -> T| a.map_named(label, Tokenizer::new(label), f);
+    match op {
+        Unary::Sqrt => map("sqrt", |v| v.sqrt()),
+        Unary::Exp => map("exp", |v| v.exp()),
+        Unary::Ln => map("ln", |v| v.ln()),
+        Unary::Sin => map("sin", |v| v.sin()),
+        Unary::Cos => map("cos", |v| v.cos()),
+        Unary::Tan => map("tan", |v| v.tan()),
+        Unary::Floor => map("floor", |v| v.floor()),
+        Unary::Ceil => map("ceil", |v| v.ceil()),
+        Unary::Abs => map("abs", |v| v.abs()),
+    }
+}
+
+/// [`float_unary`] for integers: only `abs` applies.
+pub(crate) fn int_unary(a: &Array<i64>, op: Unary) -> Array<i64> {
+    match op {
+        Unary::Abs => a.map_named("abs", Tokenizer::new("abs"), i64::wrapping_abs),
+        other => Array::failed("unary", format!("{other:?} is not defined on i64")),
+    }
+}
+
+/// Booleans have no [`Unary`] function.
+pub(crate) fn bool_unary(_: &Array<bool>, op: Unary) -> Array<bool> {
+    Array::failed("unary", format!("{op:?} is not defined on bool"))
+}
+
 macro_rules! float_ufuncs {
-    ($($method:ident),*) => {
+    ($($method:ident $kind:ident),*) => {
         impl<T: Element + Float> Array<T> {$(
             #[doc = concat!("Elementwise `", stringify!($method), "`.")]
             pub fn $method(&self) -> Array<T> {
-                let label = stringify!($method);
-                self.map_named(label, Tokenizer::new(label), |v| v.$method())
+                T::unary(self, Unary::$kind)
             }
         )*}
     };
 }
-float_ufuncs!(sqrt, exp, ln, sin, cos, tan, floor, ceil);
+float_ufuncs!(sqrt Sqrt, exp Exp, ln Ln, sin Sin, cos Cos, tan Tan, floor Floor, ceil Ceil);
 
 impl<T: Element + Float> Array<T> {
     /// Elementwise `self ^ exponent`.
@@ -409,7 +469,7 @@ impl<T: Element + Float> Array<T> {
 impl<T: Element + num_traits::Signed> Array<T> {
     /// Elementwise absolute value.
     pub fn abs(&self) -> Array<T> {
-        self.map_named("abs", Tokenizer::new("abs"), |v| v.abs())
+        T::unary(self, Unary::Abs)
     }
 }
 

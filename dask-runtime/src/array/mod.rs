@@ -84,7 +84,7 @@ use layer::{BlockOp, BlockValue, Layer, Token, Tokenizer};
 use crate::delayed::{Batch, BatchPart, Outputs};
 use crate::graph::NodeRef;
 use crate::{Computable, Error, Options};
-use ndarray::{ArrayD, IxDyn, Slice};
+use ndarray::ArrayD;
 use std::collections::HashMap;
 use std::fmt;
 use std::marker::PhantomData;
@@ -139,16 +139,23 @@ impl<T: Element> Array<T> {
         inputs: Vec<Arc<Layer>>,
         op: impl BlockOp,
     ) -> Self {
-        let split_every = inputs.first().map_or(4, |i| i.split_every);
-        Array::from_layer(new_layer(
-            label,
-            token,
-            shape,
-            chunks,
-            inputs,
-            op,
-            split_every,
-        ))
+        Array::from_layer(layer_over(label, token, shape, chunks, inputs, op))
+    }
+
+    /// The array of a layer, or of the error met building it.
+    pub(crate) fn from_result(layer: Result<Arc<Layer>, ShapeError>) -> Self {
+        match layer {
+            Ok(l) => Array::from_layer(l),
+            Err(e) => Array::from_error(e),
+        }
+    }
+
+    /// The array `build` makes from this one's layer (this one's error if it has one).
+    pub(crate) fn then<U: Element>(
+        &self,
+        build: impl FnOnce(&Arc<Layer>) -> Result<Arc<Layer>, ShapeError>,
+    ) -> Array<U> {
+        Array::from_result(self.layer().and_then(build))
     }
 
     pub(crate) fn from_layer(layer: Arc<Layer>) -> Self {
@@ -378,6 +385,19 @@ impl<T: Element> Array<T> {
     }
 }
 
+/// An array layer over `inputs`, reduced `split_every` at a time as its first input.
+pub(crate) fn layer_over(
+    label: &'static str,
+    token: Tokenizer,
+    shape: Vec<usize>,
+    chunks: Vec<Vec<usize>>,
+    inputs: Vec<Arc<Layer>>,
+    op: impl BlockOp,
+) -> Arc<Layer> {
+    let split_every = inputs.first().map_or(4, |i| i.split_every);
+    new_layer(label, token, shape, chunks, inputs, op, split_every)
+}
+
 /// A layer over `inputs`, its token completed with the inputs, shape and chunks.
 pub(crate) fn new_layer(
     label: &'static str,
@@ -452,45 +472,44 @@ impl<T: Element> Computable for Array<T> {
     }
     fn collect_values(&self, values: &mut Outputs) -> Result<ArrayD<T>, Error> {
         let layer = self.layer()?;
-        let grid = layer.grid();
-        let n: usize = grid.iter().product();
-        let mut blocks = Vec::with_capacity(n);
-        for flat in 0..n {
-            let (value, _) = values.next_value()?;
-            let value: BlockValue = collect_block(value)?;
-            let idx = layer::unflatten(&grid, flat);
-            let region = layer.region(&idx);
-            let block =
-                layer::owned::<ArrayD<T>>(value).map_err(|e| Error::Internal(e.to_string()))?;
-            let expected = layer::lengths(&region);
-            if block.shape() != expected.as_slice() {
-                return Err(ShapeError::new(
-                    layer.label,
-                    format!(
-                        "block {idx:?} has shape {:?}, expected {expected:?}",
-                        block.shape()
-                    ),
-                )
-                .into());
-            }
-            blocks.push((region, block));
-        }
-        if blocks.len() == 1
-            && let Some((_, only)) = blocks.pop()
-        {
-            // One block: hand it over instead of copying it into a new array.
-            return Ok(only);
-        }
-        let mut out = ArrayD::<T>::default(IxDyn(&layer.shape));
-        for (region, block) in &blocks {
-            out.slice_each_axis_mut(|ax| {
-                let (start, len) = region[ax.axis.index()];
-                Slice::from(start..start + len)
-            })
-            .assign(block);
-        }
-        Ok(out)
+        let block = assemble(layer, values, T::ops())?;
+        layer::owned::<ArrayD<T>>(block).map_err(|e| Error::Internal(e.to_string()))
     }
+}
+
+/// The whole array of `layer` from its blocks' values, each checked against its
+/// chunks.
+fn assemble(
+    layer: &Layer,
+    values: &mut Outputs,
+    ops: &'static element::ElementOps,
+) -> Result<BlockValue, Error> {
+    let grid = layer.grid();
+    let n: usize = grid.iter().product();
+    let mut blocks = Vec::with_capacity(n);
+    for flat in 0..n {
+        let (value, _) = values.next_value()?;
+        blocks.push((flat, collect_block(value)?));
+    }
+    let mut pieces = Vec::with_capacity(n);
+    for (flat, value) in &blocks {
+        let idx = layer::unflatten(&grid, *flat);
+        let region = layer.region(&idx);
+        let shape = (ops.shape)(value).map_err(|e| Error::Internal(e.to_string()))?;
+        let expected = layer::lengths(&region);
+        if shape != expected {
+            return Err(ShapeError::new(
+                layer.label,
+                format!("block {idx:?} has shape {shape:?}, expected {expected:?}"),
+            )
+            .into());
+        }
+        pieces.push((
+            value,
+            region.iter().map(|&(at, len)| (0, at, len)).collect(),
+        ));
+    }
+    (ops.assemble)(&layer.shape, &pieces).map_err(|e| Error::Internal(e.to_string()))
 }
 
 /// A block task's output as the executor hands it back: the node's `BlockValue`.

@@ -1,21 +1,25 @@
 //! Operations that move elements between positions or blocks: transpose, slicing,
 //! expand_dims, concatenate and stack (each output block reads one input block), and
 //! reshape (over a rechunk that gives each block whole rows of both shapes).
+//!
+//! The layers are built by plain functions over type-erased layers and an element
+//! type's [`ElementOps`]; the generic methods only pick the table.
 
-use super::layer::{BlockOp, BlockValue, Layer, Region, Regional, Tokenizer, block, owned, typed};
-use super::{Array, Element};
+use super::blocks::rechunk_layer;
+use super::element::ElementOps;
+use super::layer::{BlockOp, BlockValue, Layer, Region, Regional, ShapeError, Tokenizer};
+use super::{Array, Element, layer_over};
 use crate::error::BoxError;
-use ndarray::{ArrayD, Axis, IxDyn, Slice};
-use std::marker::PhantomData;
+use ndarray::Slice;
 use std::sync::Arc;
 
 /// The axes in a new order: output axis `i` is input axis `perm[i]`.
-struct Transpose<T> {
+struct Transpose {
     perm: Vec<usize>,
-    element: PhantomData<fn() -> T>,
+    ops: &'static ElementOps,
 }
 
-impl<T: Element> BlockOp for Transpose<T> {
+impl BlockOp for Transpose {
     fn deps(&self, _: &Layer, idx: &[usize], out: &mut Vec<(usize, Vec<usize>)>) {
         let mut source = vec![0; idx.len()];
         for (out_axis, &in_axis) in self.perm.iter().enumerate() {
@@ -31,7 +35,7 @@ impl<T: Element> BlockOp for Transpose<T> {
     }
 }
 
-impl<T: Element> Regional for Transpose<T> {
+impl Regional for Transpose {
     fn input_region(&self, _: &Layer, _: usize, region: &Region) -> Vec<(usize, usize)> {
         // A region of the output is the permuted region of the input.
         let mut input = vec![(0, 0); region.len()];
@@ -51,18 +55,17 @@ impl<T: Element> Regional for Transpose<T> {
             .next()
             .ok_or("internal: no input block")?;
         // Only the strides change: no copy. Consumers take any layout.
-        let values = owned::<ArrayD<T>>(input)?;
-        Ok(block(values.permuted_axes(IxDyn(&self.perm))))
+        (self.ops.permute)(input, &self.perm)
     }
 }
 
 /// A length-1 axis inserted at `axis`.
-struct ExpandDims<T> {
+struct ExpandDims {
     axis: usize,
-    element: PhantomData<fn() -> T>,
+    ops: &'static ElementOps,
 }
 
-impl<T: Element> BlockOp for ExpandDims<T> {
+impl BlockOp for ExpandDims {
     fn deps(&self, _: &Layer, idx: &[usize], out: &mut Vec<(usize, Vec<usize>)>) {
         let mut source = idx.to_vec();
         source.remove(self.axis);
@@ -76,7 +79,7 @@ impl<T: Element> BlockOp for ExpandDims<T> {
     }
 }
 
-impl<T: Element> Regional for ExpandDims<T> {
+impl Regional for ExpandDims {
     fn input_region(&self, _: &Layer, _: usize, region: &Region) -> Vec<(usize, usize)> {
         let mut r = region.to_vec();
         r.remove(self.axis);
@@ -92,19 +95,17 @@ impl<T: Element> Regional for ExpandDims<T> {
             .into_iter()
             .next()
             .ok_or("internal: no input block")?;
-        Ok(block(
-            owned::<ArrayD<T>>(input)?.insert_axis(Axis(self.axis)),
-        ))
+        (self.ops.insert_axis)(input, self.axis)
     }
 }
 
 /// Per axis, for each output block: its input block and the local slice of it.
-struct SliceBlocks<T> {
+struct SliceBlocks {
     maps: Vec<Vec<(usize, Slice)>>,
-    element: PhantomData<fn() -> T>,
+    ops: &'static ElementOps,
 }
 
-impl<T: Element> BlockOp for SliceBlocks<T> {
+impl BlockOp for SliceBlocks {
     fn deps(&self, _: &Layer, idx: &[usize], out: &mut Vec<(usize, Vec<usize>)>) {
         out.push((
             0,
@@ -117,13 +118,9 @@ impl<T: Element> BlockOp for SliceBlocks<T> {
         idx: &[usize],
         inputs: Vec<BlockValue>,
     ) -> Result<BlockValue, BoxError> {
-        let input = typed::<ArrayD<T>>(inputs.first().ok_or("internal: no input block")?)?;
+        let input = inputs.first().ok_or("internal: no input block")?;
         let local: Vec<Slice> = idx.iter().zip(&self.maps).map(|(&i, m)| m[i].1).collect();
-        Ok(block(
-            input
-                .slice_each_axis(|ax| local[ax.axis.index()])
-                .to_owned(),
-        ))
+        (self.ops.slice)(input, &local)
     }
     fn blockwise(&self) -> bool {
         true
@@ -132,9 +129,9 @@ impl<T: Element> BlockOp for SliceBlocks<T> {
 
 /// Each block reshaped (row-major) to the output block's shape; block `i` of the
 /// output is block `[i, 0, ...]` of the input.
-struct ReshapeBlocks<T>(PhantomData<fn() -> T>);
+struct ReshapeBlocks(&'static ElementOps);
 
-impl<T: Element> BlockOp for ReshapeBlocks<T> {
+impl BlockOp for ReshapeBlocks {
     fn deps(&self, layer: &Layer, idx: &[usize], out: &mut Vec<(usize, Vec<usize>)>) {
         let mut at = vec![0; layer.inputs[0].chunks.len()];
         if let (Some(first), Some(&i)) = (at.first_mut(), idx.first()) {
@@ -148,32 +145,29 @@ impl<T: Element> BlockOp for ReshapeBlocks<T> {
         idx: &[usize],
         inputs: Vec<BlockValue>,
     ) -> Result<BlockValue, BoxError> {
-        let input = owned::<ArrayD<T>>(
-            inputs
-                .into_iter()
-                .next()
-                .ok_or("internal: no input block")?,
-        )?;
-        let target = super::layer::lengths(&layer.region(idx));
-        Ok(block(row_major_reshape(input, &target)?))
+        let input = inputs
+            .into_iter()
+            .next()
+            .ok_or("internal: no input block")?;
+        (self.0.reshape)(input, &super::layer::lengths(&layer.region(idx)))
     }
     fn blockwise(&self) -> bool {
         true
     }
 }
 
-/// Output blocks taken from several inputs: block `idx` is block `source(idx)` of
-/// input `which`, with `insert` adding a length-1 axis (for `stack`).
-struct Gather<T> {
+/// Output blocks taken from several inputs (`concatenate`), or one input a block
+/// along a new axis (`stack`).
+struct Gather {
     axis: usize,
     /// For `concatenate`: per block along the axis, its input and local block.
     owners: Vec<(usize, usize)>,
     /// `stack`: the axis is new, one input a block along it.
     stacked: bool,
-    element: PhantomData<fn() -> T>,
+    ops: &'static ElementOps,
 }
 
-impl<T: Element> BlockOp for Gather<T> {
+impl BlockOp for Gather {
     fn deps(&self, _: &Layer, idx: &[usize], out: &mut Vec<(usize, Vec<usize>)>) {
         let mut at = idx.to_vec();
         if self.stacked {
@@ -191,9 +185,7 @@ impl<T: Element> BlockOp for Gather<T> {
             .next()
             .ok_or("internal: no input block")?;
         if self.stacked {
-            Ok(block(
-                owned::<ArrayD<T>>(input)?.insert_axis(Axis(self.axis)),
-            ))
+            (self.ops.insert_axis)(input, self.axis)
         } else {
             Ok(input)
         }
@@ -203,43 +195,213 @@ impl<T: Element> BlockOp for Gather<T> {
     }
 }
 
+fn transpose(
+    d: &Arc<Layer>,
+    axes: &[usize],
+    ops: &'static ElementOps,
+) -> Result<Arc<Layer>, ShapeError> {
+    let mut sorted = axes.to_vec();
+    sorted.sort_unstable();
+    if sorted != (0..d.shape.len()).collect::<Vec<_>>() {
+        return Err(ShapeError::new(
+            "transpose",
+            format!(
+                "axes {axes:?} are not a permutation of the axes of shape {:?}",
+                d.shape
+            ),
+        ));
+    }
+    Ok(layer_over(
+        "transpose",
+        Tokenizer::new("transpose").add(axes),
+        axes.iter().map(|&a| d.shape[a]).collect(),
+        axes.iter().map(|&a| d.chunks[a].clone()).collect(),
+        vec![Arc::clone(d)],
+        Transpose {
+            perm: axes.to_vec(),
+            ops,
+        },
+    ))
+}
+
+fn slice(
+    d: &Arc<Layer>,
+    slices: &[Slice],
+    ops: &'static ElementOps,
+) -> Result<Arc<Layer>, ShapeError> {
+    if slices.len() > d.shape.len() {
+        return Err(ShapeError::new(
+            "slice",
+            format!(
+                "{} slices for a {}-d array of shape {:?}",
+                slices.len(),
+                d.shape.len(),
+                d.shape
+            ),
+        ));
+    }
+    // Per axis: the output chunks, and for each output block its input block and the
+    // local slice of it.
+    let mut chunks = Vec::new();
+    let mut maps: Vec<Vec<(usize, Slice)>> = Vec::new();
+    let mut shape = Vec::new();
+    for (ax, &n) in d.shape.iter().enumerate() {
+        let s = slices.get(ax).copied().unwrap_or(Slice::from(..));
+        if s.step <= 0 {
+            return Err(ShapeError::new(
+                "slice",
+                format!("axis {ax}: step {} must be positive", s.step),
+            ));
+        }
+        let clamp = |v: isize| -> usize {
+            let v = if v < 0 { v + n as isize } else { v };
+            v.clamp(0, n as isize) as usize
+        };
+        let start = clamp(s.start);
+        let end = s.end.map_or(n, clamp).max(start);
+        let step = s.step as usize;
+        let mut axis_chunks = Vec::new();
+        let mut axis_map = Vec::new();
+        let mut block_start = 0;
+        for (b, &len) in d.chunks[ax].iter().enumerate() {
+            let (lo, hi) = (block_start.max(start), (block_start + len).min(end));
+            block_start += len;
+            if lo >= hi {
+                continue;
+            }
+            let first = start + (lo - start).div_ceil(step) * step;
+            if first >= hi {
+                continue;
+            }
+            let count = (hi - first).div_ceil(step);
+            let local = first - (block_start - len);
+            axis_chunks.push(count);
+            axis_map.push((
+                b,
+                Slice::new(
+                    local as isize,
+                    Some((local + (count - 1) * step + 1) as isize),
+                    step as isize,
+                ),
+            ));
+        }
+        if axis_chunks.is_empty() {
+            axis_chunks.push(0);
+            axis_map.push((0, Slice::new(0, Some(0), 1)));
+        }
+        shape.push(axis_chunks.iter().sum());
+        chunks.push(axis_chunks);
+        maps.push(axis_map);
+    }
+    let key: Vec<(isize, Option<isize>, isize)> =
+        slices.iter().map(|s| (s.start, s.end, s.step)).collect();
+    Ok(layer_over(
+        "slice",
+        Tokenizer::new("slice").add(key),
+        shape,
+        chunks,
+        vec![Arc::clone(d)],
+        SliceBlocks { maps, ops },
+    ))
+}
+
+fn reshape(
+    d: &Arc<Layer>,
+    shape: &[usize],
+    ops: &'static ElementOps,
+) -> Result<Arc<Layer>, ShapeError> {
+    let (n_in, n_out): (usize, usize) = (d.shape.iter().product(), shape.iter().product());
+    if n_in != n_out {
+        return Err(ShapeError::new(
+            "reshape",
+            format!(
+                "cannot reshape {:?} ({n_in} elements) into {shape:?} ({n_out} elements)",
+                d.shape
+            ),
+        ));
+    }
+    let token = Tokenizer::new("reshape").add(shape);
+    let whole = |shape: &[usize]| shape.iter().map(|&n| vec![n]).collect::<Vec<_>>();
+    if d.shape.is_empty() || shape.is_empty() || n_in == 0 {
+        let source = rechunk_layer(d, whole(&d.shape), ops);
+        return Ok(layer_over(
+            "reshape",
+            token,
+            shape.to_vec(),
+            whole(shape),
+            vec![source],
+            ReshapeBlocks(ops),
+        ));
+    }
+    let row_in: usize = d.shape[1..].iter().product();
+    let row_out: usize = shape[1..].iter().product();
+    let lcm = row_in / gcd(row_in, row_out) * row_out;
+    let unit = (lcm / row_in.max(1)).max(1); // input rows a block must hold a multiple of
+    let wanted = d.chunks[0][0].max(1).div_ceil(unit) * unit;
+    let mut rows = Vec::new();
+    let mut left = d.shape[0];
+    while left > 0 {
+        let r = wanted.min(left);
+        rows.push(r);
+        left -= r;
+    }
+    let mut in_chunks = whole(&d.shape);
+    in_chunks[0] = rows.clone();
+    let source = rechunk_layer(d, in_chunks, ops);
+    let mut out_chunks = whole(shape);
+    out_chunks[0] = rows.iter().map(|r| r * row_in / row_out.max(1)).collect();
+    Ok(layer_over(
+        "reshape",
+        token,
+        shape.to_vec(),
+        out_chunks,
+        vec![source],
+        ReshapeBlocks(ops),
+    ))
+}
+
+fn expand_dims(
+    d: &Arc<Layer>,
+    axis: usize,
+    ops: &'static ElementOps,
+) -> Result<Arc<Layer>, ShapeError> {
+    if axis > d.shape.len() {
+        return Err(ShapeError::new(
+            "expand_dims",
+            format!(
+                "axis {axis} is out of range for a {}-d array",
+                d.shape.len()
+            ),
+        ));
+    }
+    let mut shape = d.shape.clone();
+    shape.insert(axis, 1);
+    let mut chunks = d.chunks.clone();
+    chunks.insert(axis, vec![1]);
+    Ok(layer_over(
+        "expand_dims",
+        Tokenizer::new("expand_dims").add(axis),
+        shape,
+        chunks,
+        vec![Arc::clone(d)],
+        ExpandDims { axis, ops },
+    ))
+}
+
+fn gcd(a: usize, b: usize) -> usize {
+    if b == 0 { a.max(1) } else { gcd(b, a % b) }
+}
+
 impl<T: Element> Array<T> {
     /// The transpose: axes reversed. Fused with what made the blocks.
     pub fn t(&self) -> Array<T> {
-        let n = self.ndim();
+        let n = self.layer.as_ref().map_or(0, |l| l.shape.len());
         self.transpose(&(0..n).rev().collect::<Vec<_>>())
     }
 
     /// The axes in the order `axes` gives (NumPy's `transpose(axes)`).
     pub fn transpose(&self, axes: &[usize]) -> Array<T> {
-        let d = match self.layer() {
-            Ok(d) => Arc::clone(d),
-            Err(e) => return Array::from_error(e),
-        };
-        let mut sorted = axes.to_vec();
-        sorted.sort_unstable();
-        if sorted != (0..d.shape.len()).collect::<Vec<_>>() {
-            return Array::failed(
-                "transpose",
-                format!(
-                    "axes {axes:?} are not a permutation of the axes of shape {:?}",
-                    d.shape
-                ),
-            );
-        }
-        let shape = axes.iter().map(|&a| d.shape[a]).collect();
-        let chunks = axes.iter().map(|&a| d.chunks[a].clone()).collect();
-        Array::from_op(
-            "transpose",
-            Tokenizer::new("transpose").add(axes),
-            shape,
-            chunks,
-            vec![Arc::clone(&d)],
-            Transpose::<T> {
-                perm: axes.to_vec(),
-                element: PhantomData,
-            },
-        )
+        self.then(|d| transpose(d, axes, T::ops()))
     }
 
     /// A slice: per axis an `ndarray::Slice` (negative bounds count from the end, as in
@@ -254,87 +416,7 @@ impl<T: Element> Array<T> {
     /// assert_eq!(y.compute().unwrap().iter().copied().collect::<Vec<_>>(), [1.0, 4.0, 7.0]);
     /// ```
     pub fn slice(&self, slices: &[Slice]) -> Array<T> {
-        let d = match self.layer() {
-            Ok(d) => Arc::clone(d),
-            Err(e) => return Array::from_error(e),
-        };
-        if slices.len() > d.shape.len() {
-            return Array::failed(
-                "slice",
-                format!(
-                    "{} slices for a {}-d array of shape {:?}",
-                    slices.len(),
-                    d.shape.len(),
-                    d.shape
-                ),
-            );
-        }
-        // Per axis: the output chunks, and for each output block its input block and
-        // the local slice of it.
-        let mut chunks = Vec::new();
-        let mut maps: Vec<Vec<(usize, Slice)>> = Vec::new();
-        let mut shape = Vec::new();
-        for (ax, &n) in d.shape.iter().enumerate() {
-            let s = slices.get(ax).copied().unwrap_or(Slice::from(..));
-            if s.step <= 0 {
-                return Array::failed(
-                    "slice",
-                    format!("axis {ax}: step {} must be positive", s.step),
-                );
-            }
-            let clamp = |v: isize| -> usize {
-                let v = if v < 0 { v + n as isize } else { v };
-                v.clamp(0, n as isize) as usize
-            };
-            let start = clamp(s.start);
-            let end = s.end.map_or(n, clamp).max(start);
-            let step = s.step as usize;
-            let mut axis_chunks = Vec::new();
-            let mut axis_map = Vec::new();
-            let mut block_start = 0;
-            for (b, &len) in d.chunks[ax].iter().enumerate() {
-                let (lo, hi) = (block_start.max(start), (block_start + len).min(end));
-                block_start += len;
-                if lo >= hi {
-                    continue;
-                }
-                let first = start + (lo - start).div_ceil(step) * step;
-                if first >= hi {
-                    continue;
-                }
-                let count = (hi - first).div_ceil(step);
-                let local = first - (block_start - len);
-                axis_chunks.push(count);
-                axis_map.push((
-                    b,
-                    Slice::new(
-                        local as isize,
-                        Some((local + (count - 1) * step + 1) as isize),
-                        step as isize,
-                    ),
-                ));
-            }
-            if axis_chunks.is_empty() {
-                axis_chunks.push(0);
-                axis_map.push((0, Slice::new(0, Some(0), 1)));
-            }
-            shape.push(axis_chunks.iter().sum());
-            chunks.push(axis_chunks);
-            maps.push(axis_map);
-        }
-        let key: Vec<(isize, Option<isize>, isize)> =
-            slices.iter().map(|s| (s.start, s.end, s.step)).collect();
-        Array::from_op(
-            "slice",
-            Tokenizer::new("slice").add(key),
-            shape,
-            chunks,
-            vec![Arc::clone(&d)],
-            SliceBlocks::<T> {
-                maps,
-                element: PhantomData,
-            },
-        )
+        self.then(|d| slice(d, slices, T::ops()))
     }
 
     /// The same elements in a new shape (row-major order, like NumPy). Blocks are cut
@@ -346,83 +428,9 @@ impl<T: Element> Array<T> {
     /// assert_eq!(x.compute().unwrap()[[2, 1]], 9.0);
     /// ```
     pub fn reshape(&self, shape: &[usize]) -> Array<T> {
-        let d = match self.layer() {
-            Ok(d) => Arc::clone(d),
-            Err(e) => return Array::from_error(e),
-        };
-        let (n_in, n_out): (usize, usize) = (d.shape.iter().product(), shape.iter().product());
-        if n_in != n_out {
-            return Array::failed(
-                "reshape",
-                format!(
-                    "cannot reshape {:?} ({n_in} elements) into {shape:?} ({n_out} elements)",
-                    d.shape
-                ),
-            );
-        }
-        let token = Tokenizer::new("reshape").add(shape);
-        if d.shape.is_empty() || shape.is_empty() || n_in == 0 {
-            let single: Vec<Vec<usize>> = d.shape.iter().map(|&n| vec![n]).collect();
-            let whole = self.rechunk_to(single);
-            let out_chunks = shape.iter().map(|&n| vec![n]).collect();
-            return match whole.layer() {
-                Ok(w) => Array::from_op(
-                    "reshape",
-                    token,
-                    shape.to_vec(),
-                    out_chunks,
-                    vec![Arc::clone(w)],
-                    ReshapeBlocks::<T>(PhantomData),
-                ),
-                Err(e) => Array::from_error(e),
-            };
-        }
-        let row_in: usize = d.shape[1..].iter().product();
-        let row_out: usize = shape[1..].iter().product();
-        let lcm = row_in / gcd(row_in, row_out) * row_out;
-        let unit = (lcm / row_in.max(1)).max(1); // input rows a block must hold a multiple of
-        let wanted = d.chunks[0][0].max(1).div_ceil(unit) * unit;
-        let mut rows = Vec::new();
-        let mut left = d.shape[0];
-        while left > 0 {
-            let r = wanted.min(left);
-            rows.push(r);
-            left -= r;
-        }
-        let mut in_chunks: Vec<Vec<usize>> = d.shape.iter().map(|&n| vec![n]).collect();
-        in_chunks[0] = rows.clone();
-        let source = self.rechunk_to(in_chunks);
-        let mut out_chunks: Vec<Vec<usize>> = shape.iter().map(|&n| vec![n]).collect();
-        out_chunks[0] = rows.iter().map(|r| r * row_in / row_out.max(1)).collect();
-        match source.layer() {
-            Ok(s) => Array::from_op(
-                "reshape",
-                token,
-                shape.to_vec(),
-                out_chunks,
-                vec![Arc::clone(s)],
-                ReshapeBlocks::<T>(PhantomData),
-            ),
-            Err(e) => Array::from_error(e),
-        }
+        self.then(|d| reshape(d, shape, T::ops()))
     }
-}
 
-/// `block` reshaped to `target` in row-major order, copied first only when its layout
-/// is not row-major (a transposed block is a view with permuted strides).
-fn row_major_reshape<T: Element>(
-    block: ArrayD<T>,
-    target: &[usize],
-) -> Result<ArrayD<T>, ndarray::ShapeError> {
-    let block = if block.is_standard_layout() {
-        block
-    } else {
-        block.as_standard_layout().into_owned()
-    };
-    block.into_shape_with_order(IxDyn(target))
-}
-
-impl<T: Element> Array<T> {
     /// Inserts an axis of length 1 at `axis` (NumPy's `expand_dims`). After an axis
     /// reduction it keeps the reduced axis: `x.max_axis(1).expand_dims(1)` is NumPy's
     /// `x.max(axis=1, keepdims=True)`.
@@ -433,39 +441,13 @@ impl<T: Element> Array<T> {
     /// assert_eq!(x.shape(), [3, 1]);
     /// ```
     pub fn expand_dims(&self, axis: usize) -> Array<T> {
-        let d = match self.layer() {
-            Ok(d) => Arc::clone(d),
-            Err(e) => return Array::from_error(e),
-        };
-        if axis > d.shape.len() {
-            return Array::failed(
-                "expand_dims",
-                format!(
-                    "axis {axis} is out of range for a {}-d array",
-                    d.shape.len()
-                ),
-            );
-        }
-        let mut shape = d.shape.clone();
-        shape.insert(axis, 1);
-        let mut chunks = d.chunks.clone();
-        chunks.insert(axis, vec![1]);
-        Array::from_op(
-            "expand_dims",
-            Tokenizer::new("expand_dims").add(axis),
-            shape,
-            chunks,
-            vec![Arc::clone(&d)],
-            ExpandDims::<T> {
-                axis,
-                element: PhantomData,
-            },
-        )
+        self.then(|d| expand_dims(d, axis, T::ops()))
     }
 }
 
-fn gcd(a: usize, b: usize) -> usize {
-    if b == 0 { a.max(1) } else { gcd(b, a % b) }
+/// The layers of `arrays`, or the first kept error.
+fn layers_of<T: Element>(arrays: &[Array<T>]) -> Result<Vec<Arc<Layer>>, ShapeError> {
+    arrays.iter().map(|a| a.layer().map(Arc::clone)).collect()
 }
 
 /// Joins arrays along an existing axis. Shapes must match on the other axes (chunks are
@@ -478,42 +460,41 @@ fn gcd(a: usize, b: usize) -> usize {
 /// assert_eq!(x.sum().compute().unwrap(), 3.0);
 /// ```
 pub fn concatenate<T: Element>(arrays: &[Array<T>], axis: usize) -> Array<T> {
-    let defs = match arrays
-        .iter()
-        .map(Array::layer)
-        .collect::<Result<Vec<_>, _>>()
-    {
-        Ok(d) => d,
-        Err(e) => return Array::from_error(e),
-    };
-    let Some(first) = defs.first() else {
-        return Array::failed("concatenate", "no arrays to concatenate".into());
-    };
+    Array::from_result(layers_of(arrays).and_then(|l| concatenate_layers(&l, axis, T::ops())))
+}
+
+fn concatenate_layers(
+    defs: &[Arc<Layer>],
+    axis: usize,
+    ops: &'static ElementOps,
+) -> Result<Arc<Layer>, ShapeError> {
+    let first = defs
+        .first()
+        .ok_or_else(|| ShapeError::new("concatenate", "no arrays to concatenate".into()))?;
     let ndim = first.shape.len();
     if axis >= ndim {
-        return Array::failed(
+        return Err(ShapeError::new(
             "concatenate",
             format!("axis {axis} is out of range for {ndim}-d arrays"),
-        );
+        ));
     }
-    for d in &defs {
+    for d in defs {
         let same = d.shape.len() == ndim
             && (0..ndim).all(|ax| ax == axis || d.shape[ax] == first.shape[ax]);
         if !same {
             let shapes: Vec<String> = defs.iter().map(|d| format!("{:?}", d.shape)).collect();
-            return Array::failed(
+            return Err(ShapeError::new(
                 "concatenate",
                 format!("shapes {} differ off axis {axis}", shapes.join(", ")),
-            );
+            ));
         }
     }
-    let aligned: Vec<Array<T>> = arrays
+    let inputs: Vec<Arc<Layer>> = defs
         .iter()
-        .zip(&defs)
-        .map(|(a, d)| {
+        .map(|d| {
             let mut c = first.chunks.clone();
             c[axis] = d.chunks[axis].clone();
-            a.rechunk_to(c)
+            rechunk_layer(d, c, ops)
         })
         .collect();
     let mut chunks = first.chunks.clone();
@@ -525,27 +506,19 @@ pub fn concatenate<T: Element>(arrays: &[Array<T>], axis: usize) -> Array<T> {
         .enumerate()
         .flat_map(|(i, d)| (0..d.chunks[axis].len()).map(move |b| (i, b)))
         .collect();
-    let inputs = match aligned
-        .iter()
-        .map(|a| a.layer().map(Arc::clone))
-        .collect::<Result<Vec<_>, _>>()
-    {
-        Ok(l) => l,
-        Err(e) => return Array::from_error(e),
-    };
-    Array::from_op(
+    Ok(layer_over(
         "concatenate",
         Tokenizer::new("concatenate").add(axis),
         shape,
         chunks,
         inputs,
-        Gather::<T> {
+        Gather {
             axis,
             owners,
             stacked: false,
-            element: PhantomData,
+            ops,
         },
-    )
+    ))
 }
 
 /// Stacks arrays of one shape along a new axis at position `axis`.
@@ -556,62 +529,54 @@ pub fn concatenate<T: Element>(arrays: &[Array<T>], axis: usize) -> Array<T> {
 /// assert_eq!(x.compute().unwrap(), ndarray::arr2(&[[0.0, 1.0], [0.0, 1.0]]).into_dyn());
 /// ```
 pub fn stack<T: Element>(arrays: &[Array<T>], axis: usize) -> Array<T> {
-    let defs = match arrays
-        .iter()
-        .map(Array::layer)
-        .collect::<Result<Vec<_>, _>>()
-    {
-        Ok(d) => d,
-        Err(e) => return Array::from_error(e),
-    };
-    let Some(first) = defs.first() else {
-        return Array::failed("stack", "no arrays to stack".into());
-    };
+    Array::from_result(layers_of(arrays).and_then(|l| stack_layers(&l, axis, T::ops())))
+}
+
+fn stack_layers(
+    defs: &[Arc<Layer>],
+    axis: usize,
+    ops: &'static ElementOps,
+) -> Result<Arc<Layer>, ShapeError> {
+    let first = defs
+        .first()
+        .ok_or_else(|| ShapeError::new("stack", "no arrays to stack".into()))?;
     if axis > first.shape.len() {
-        return Array::failed(
+        return Err(ShapeError::new(
             "stack",
             format!(
                 "axis {axis} is out of range for {}-d arrays",
                 first.shape.len()
             ),
-        );
+        ));
     }
     if let Some(d) = defs.iter().find(|d| d.shape != first.shape) {
-        return Array::failed(
+        return Err(ShapeError::new(
             "stack",
             format!(
                 "all arrays need one shape: {:?} and {:?}",
                 first.shape, d.shape
             ),
-        );
+        ));
     }
-    let aligned: Vec<Array<T>> = arrays
+    let inputs: Vec<Arc<Layer>> = defs
         .iter()
-        .map(|a| a.rechunk_to(first.chunks.clone()))
+        .map(|d| rechunk_layer(d, first.chunks.clone(), ops))
         .collect();
     let mut shape = first.shape.clone();
-    shape.insert(axis, arrays.len());
+    shape.insert(axis, defs.len());
     let mut chunks = first.chunks.clone();
-    chunks.insert(axis, vec![1; arrays.len()]);
-    let inputs = match aligned
-        .iter()
-        .map(|a| a.layer().map(Arc::clone))
-        .collect::<Result<Vec<_>, _>>()
-    {
-        Ok(l) => l,
-        Err(e) => return Array::from_error(e),
-    };
-    Array::from_op(
+    chunks.insert(axis, vec![1; defs.len()]);
+    Ok(layer_over(
         "stack",
         Tokenizer::new("stack").add(axis),
         shape,
         chunks,
         inputs,
-        Gather::<T> {
+        Gather {
             axis,
             owners: Vec::new(),
             stacked: true,
-            element: PhantomData,
+            ops,
         },
-    )
+    ))
 }

@@ -3,7 +3,7 @@
 use super::random::default_rng;
 use super::*;
 use crate::{Error, Scheduler};
-use ndarray::{Array2, ArrayD, Axis, Dimension, IxDyn, arr1, arr2};
+use ndarray::{Array2, ArrayD, Axis, Dimension, IxDyn, Slice, arr1, arr2};
 use proptest::prelude::*;
 use std::collections::HashSet;
 

@@ -189,6 +189,10 @@ impl Generator {
         shape: impl AsRef<[usize]>,
         chunks: impl Into<ChunkSpec>,
     ) -> Array<f64> {
+        self.normal_in(loc, scale, shape.as_ref(), chunks.into())
+    }
+
+    fn normal_in(&self, loc: f64, scale: f64, shape: &[usize], chunks: ChunkSpec) -> Array<f64> {
         if !(scale >= 0.0 && scale.is_finite() && loc.is_finite()) {
             return Array::from_error(ShapeError::new(
                 "normal",
@@ -198,8 +202,8 @@ impl Generator {
         self.draw(
             "normal",
             [loc.to_bits(), scale.to_bits()],
-            shape.as_ref(),
-            chunks.into(),
+            shape,
+            chunks,
             move |key| loc + scale * standard_normal_of(key),
         )
     }
@@ -221,6 +225,10 @@ impl Generator {
         shape: impl AsRef<[usize]>,
         chunks: impl Into<ChunkSpec>,
     ) -> Array<f64> {
+        self.uniform_in(low, high, shape.as_ref(), chunks.into())
+    }
+
+    fn uniform_in(&self, low: f64, high: f64, shape: &[usize], chunks: ChunkSpec) -> Array<f64> {
         if !(low.is_finite() && high.is_finite() && low <= high) {
             return Array::from_error(ShapeError::new(
                 "uniform",
@@ -230,8 +238,8 @@ impl Generator {
         self.draw(
             "uniform",
             [low.to_bits(), high.to_bits()],
-            shape.as_ref(),
-            chunks.into(),
+            shape,
+            chunks,
             move |key| low + (high - low) * unit(mix(key)),
         )
     }
@@ -249,6 +257,10 @@ impl Generator {
         shape: impl AsRef<[usize]>,
         chunks: impl Into<ChunkSpec>,
     ) -> Array<i64> {
+        self.integers_in(low, high, shape.as_ref(), chunks.into())
+    }
+
+    fn integers_in(&self, low: i64, high: i64, shape: &[usize], chunks: ChunkSpec) -> Array<i64> {
         if low >= high {
             return Array::from_error(ShapeError::new(
                 "integers",
@@ -259,8 +271,8 @@ impl Generator {
         self.draw(
             "integers",
             [low as u64, high as u64],
-            shape.as_ref(),
-            chunks.into(),
+            shape,
+            chunks,
             move |key| {
                 let x = mix(key);
                 low.wrapping_add(((u128::from(x) * u128::from(range)) >> 64) as i64)

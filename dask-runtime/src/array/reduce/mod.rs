@@ -438,18 +438,128 @@ impl<T: Element> Array<T> {
     }
 }
 
+/// A reduction, as the element types' [`Reduce`] runs it.
+#[doc(hidden)]
+#[derive(Clone, Copy, Debug)]
+pub enum Reduction {
+    Sum,
+    Prod,
+    Min,
+    Max,
+    Mean,
+    Var(f64),
+    Std(f64),
+    ArgMin,
+    ArgMax,
+    Any,
+    All,
+}
+
+/// The reductions of one element type, written once per type in this crate (not in
+/// the user's): the generic methods on `Array<T>` only call these.
+#[doc(hidden)]
+pub trait Reduce: Element {
+    /// Reductions whose result is a `Self` (`None`: over all elements, a 0-d array).
+    fn reduce_same(a: &Array<Self>, r: Reduction, axis: Option<(usize, bool)>) -> Array<Self>;
+    /// Reductions whose result is an `f64`.
+    fn reduce_f64(a: &Array<Self>, r: Reduction, axis: Option<(usize, bool)>) -> Array<f64>;
+    /// Reductions whose result is a position.
+    fn reduce_i64(a: &Array<Self>, r: Reduction, axis: Option<(usize, bool)>) -> Array<i64>;
+    /// The matrix product.
+    fn matmul(a: &Array<Self>, b: &Array<Self>) -> Array<Self>;
+}
+
+/// `r` over all elements (`axis` `None`) or along an axis, kept or not.
+fn reduce<T: Element, R>(
+    a: &Array<T>,
+    label: &'static str,
+    params: impl Hash,
+    r: R,
+    axis: Option<(usize, bool)>,
+) -> Array<R::Out>
+where
+    R: Reducer<T>,
+    R::Out: Element,
+{
+    match axis {
+        None => a.reduce_all(label, params, r).into_array(),
+        Some((axis, keepdims)) => a.reduce_axis(label, params, axis, keepdims, r),
+    }
+}
+
+fn not_for<T: Element, U: Element>(r: Reduction) -> Array<U> {
+    Array::failed(
+        "reduce",
+        format!("internal: {r:?} of {} has no {} result", T::NAME, U::NAME),
+    )
+}
+
+macro_rules! numeric_reductions {
+    ($($t:ty),*) => {$(
+        impl Reduce for $t {
+            fn reduce_same(a: &Array<$t>, r: Reduction, axis: Option<(usize, bool)>) -> Array<$t> {
+                match r {
+                    Reduction::Sum => reduce(a, "sum", (), SumR, axis),
+                    Reduction::Prod => reduce(a, "prod", (), ProdR, axis),
+                    Reduction::Min => reduce(a, "min", (), ExtremeR { max: false }, axis),
+                    Reduction::Max => reduce(a, "max", (), ExtremeR { max: true }, axis),
+                    other => not_for::<$t, $t>(other),
+                }
+            }
+            fn reduce_f64(a: &Array<$t>, r: Reduction, axis: Option<(usize, bool)>) -> Array<f64> {
+                match r {
+                    Reduction::Mean => reduce(a, "mean", (), MeanR, axis),
+                    Reduction::Var(d) => reduce(a, "var", d.to_bits(), MomentsR(Stat::Var(d)), axis),
+                    Reduction::Std(d) => reduce(a, "std", d.to_bits(), MomentsR(Stat::Std(d)), axis),
+                    other => not_for::<$t, f64>(other),
+                }
+            }
+            fn reduce_i64(a: &Array<$t>, r: Reduction, axis: Option<(usize, bool)>) -> Array<i64> {
+                match r {
+                    Reduction::ArgMin => reduce(a, "argmin", (), ArgR { max: false }, axis),
+                    Reduction::ArgMax => reduce(a, "argmax", (), ArgR { max: true }, axis),
+                    other => not_for::<$t, i64>(other),
+                }
+            }
+            fn matmul(a: &Array<$t>, b: &Array<$t>) -> Array<$t> {
+                super::dot::matmul(a, b)
+            }
+        }
+    )*};
+}
+numeric_reductions!(f64, f32, i64);
+
+impl Reduce for bool {
+    fn reduce_same(a: &Array<bool>, r: Reduction, axis: Option<(usize, bool)>) -> Array<bool> {
+        match r {
+            Reduction::Any => reduce(a, "any", (), BoolR { all: false }, axis),
+            Reduction::All => reduce(a, "all", (), BoolR { all: true }, axis),
+            other => not_for::<bool, bool>(other),
+        }
+    }
+    fn reduce_f64(_: &Array<bool>, r: Reduction, _: Option<(usize, bool)>) -> Array<f64> {
+        not_for::<bool, f64>(r)
+    }
+    fn reduce_i64(_: &Array<bool>, r: Reduction, _: Option<(usize, bool)>) -> Array<i64> {
+        not_for::<bool, i64>(r)
+    }
+    fn matmul(_: &Array<bool>, _: &Array<bool>) -> Array<bool> {
+        Array::failed("dot", "bool arrays have no matrix product".into())
+    }
+}
+
 impl<T: Numeric> Array<T> {
     /// The sum of all elements (compensated for floats, wrapping for `i64`).
     pub fn sum(&self) -> Scalar<T> {
-        self.reduce_all("sum", (), SumR)
+        Scalar::from_array(T::reduce_same(self, Reduction::Sum, None))
     }
     /// The product of all elements.
     pub fn prod(&self) -> Scalar<T> {
-        self.reduce_all("prod", (), ProdR)
+        Scalar::from_array(T::reduce_same(self, Reduction::Prod, None))
     }
     /// The mean of all elements (NaN for an empty array).
     pub fn mean(&self) -> Scalar<f64> {
-        self.reduce_all("mean", (), MeanR)
+        Scalar::from_array(T::reduce_f64(self, Reduction::Mean, None))
     }
     /// The variance with `ddof` 0, like NumPy.
     pub fn var(&self) -> Scalar<f64> {
@@ -457,7 +567,7 @@ impl<T: Numeric> Array<T> {
     }
     /// The variance dividing by `n - ddof`.
     pub fn var_ddof(&self, ddof: f64) -> Scalar<f64> {
-        self.reduce_all("var", ddof.to_bits(), MomentsR(Stat::Var(ddof)))
+        Scalar::from_array(T::reduce_f64(self, Reduction::Var(ddof), None))
     }
     /// The standard deviation with `ddof` 0, like NumPy.
     pub fn std(&self) -> Scalar<f64> {
@@ -465,40 +575,40 @@ impl<T: Numeric> Array<T> {
     }
     /// The standard deviation dividing by `n - ddof`.
     pub fn std_ddof(&self, ddof: f64) -> Scalar<f64> {
-        self.reduce_all("std", ddof.to_bits(), MomentsR(Stat::Std(ddof)))
+        Scalar::from_array(T::reduce_f64(self, Reduction::Std(ddof), None))
     }
     /// The smallest element (an error for an empty array; NaN if any is NaN).
     pub fn min(&self) -> Scalar<T> {
-        self.reduce_all("min", (), ExtremeR { max: false })
+        Scalar::from_array(T::reduce_same(self, Reduction::Min, None))
     }
     /// The largest element (an error for an empty array; NaN if any is NaN).
     pub fn max(&self) -> Scalar<T> {
-        self.reduce_all("max", (), ExtremeR { max: true })
+        Scalar::from_array(T::reduce_same(self, Reduction::Max, None))
     }
     /// The row-major index of the first smallest element (NumPy's `argmin`).
     pub fn argmin(&self) -> Scalar<i64> {
-        self.reduce_all("argmin", (), ArgR { max: false })
+        Scalar::from_array(T::reduce_i64(self, Reduction::ArgMin, None))
     }
     /// The row-major index of the first largest element (NumPy's `argmax`).
     pub fn argmax(&self) -> Scalar<i64> {
-        self.reduce_all("argmax", (), ArgR { max: true })
+        Scalar::from_array(T::reduce_i64(self, Reduction::ArgMax, None))
     }
 }
 
 // Each axis reduction, with its `_keepdims` form (NumPy's `keepdims=True`: the axis
 // stays with length 1, so the result broadcasts against the input).
 macro_rules! axis_reductions {
-    ($bound:path; $($(#[$doc:meta])* $name:ident $keep:ident -> $out:ty, $label:literal, |$($p:ident: $pt:ty),*| $params:expr, $r:expr;)*) => {
+    ($bound:path; $($(#[$doc:meta])* $name:ident $keep:ident -> $out:ty, $via:ident, |$($p:ident: $pt:ty),*| $kind:expr;)*) => {
         impl<T: $bound> Array<T> {$(
             $(#[$doc])*
             pub fn $name(&self, axis: usize $(, $p: $pt)*) -> Array<$out> {
-                self.reduce_axis($label, $params, axis, false, $r)
+                T::$via(self, $kind, Some((axis, false)))
             }
             $(#[$doc])*
             #[doc = ""]
             #[doc = concat!("Keeps the axis with length 1 (NumPy's `keepdims=True`).")]
             pub fn $keep(&self, axis: usize $(, $p: $pt)*) -> Array<$out> {
-                self.reduce_axis($label, $params, axis, true, $r)
+                T::$via(self, $kind, Some((axis, true)))
             }
         )*}
     };
@@ -507,51 +617,48 @@ macro_rules! axis_reductions {
 axis_reductions! {
     Numeric;
     /// Sums along `axis`.
-    sum_axis sum_axis_keepdims -> T, "sum", | | (), SumR;
+    sum_axis sum_axis_keepdims -> T, reduce_same, | | Reduction::Sum;
     /// Products along `axis`.
-    prod_axis prod_axis_keepdims -> T, "prod", | | (), ProdR;
+    prod_axis prod_axis_keepdims -> T, reduce_same, | | Reduction::Prod;
     /// Means along `axis`.
-    mean_axis mean_axis_keepdims -> f64, "mean", | | (), MeanR;
+    mean_axis mean_axis_keepdims -> f64, reduce_f64, | | Reduction::Mean;
     /// Variances along `axis` dividing by `n - ddof`.
-    var_axis var_axis_keepdims -> f64, "var", |ddof: f64| ddof.to_bits(), MomentsR(Stat::Var(ddof));
+    var_axis var_axis_keepdims -> f64, reduce_f64, |ddof: f64| Reduction::Var(ddof);
     /// Standard deviations along `axis` dividing by `n - ddof`.
-    std_axis std_axis_keepdims -> f64, "std", |ddof: f64| ddof.to_bits(), MomentsR(Stat::Std(ddof));
+    std_axis std_axis_keepdims -> f64, reduce_f64, |ddof: f64| Reduction::Std(ddof);
     /// Minima along `axis`.
-    min_axis min_axis_keepdims -> T, "min", | | (), ExtremeR { max: false };
+    min_axis min_axis_keepdims -> T, reduce_same, | | Reduction::Min;
     /// Maxima along `axis`.
-    max_axis max_axis_keepdims -> T, "max", | | (), ExtremeR { max: true };
+    max_axis max_axis_keepdims -> T, reduce_same, | | Reduction::Max;
     /// Positions of the minima along `axis`.
-    argmin_axis argmin_axis_keepdims -> i64, "argmin", | | (), ArgR { max: false };
+    argmin_axis argmin_axis_keepdims -> i64, reduce_i64, | | Reduction::ArgMin;
     /// Positions of the maxima along `axis`.
-    argmax_axis argmax_axis_keepdims -> i64, "argmax", | | (), ArgR { max: true };
+    argmax_axis argmax_axis_keepdims -> i64, reduce_i64, | | Reduction::ArgMax;
 }
 
 impl Array<bool> {
     /// Whether any element is true.
     pub fn any(&self) -> Scalar<bool> {
-        self.reduce_all("any", (), BoolR { all: false })
+        Scalar::from_array(bool::reduce_same(self, Reduction::Any, None))
     }
     /// Whether every element is true (true for an empty array).
     pub fn all(&self) -> Scalar<bool> {
-        self.reduce_all("all", (), BoolR { all: true })
+        Scalar::from_array(bool::reduce_same(self, Reduction::All, None))
     }
-}
-
-impl Array<bool> {
     /// Whether any element is true, along `axis`.
     pub fn any_axis(&self, axis: usize) -> Array<bool> {
-        self.reduce_axis("any", (), axis, false, BoolR { all: false })
+        bool::reduce_same(self, Reduction::Any, Some((axis, false)))
     }
     /// Whether any element is true, along `axis`, keeping it with length 1.
     pub fn any_axis_keepdims(&self, axis: usize) -> Array<bool> {
-        self.reduce_axis("any", (), axis, true, BoolR { all: false })
+        bool::reduce_same(self, Reduction::Any, Some((axis, true)))
     }
     /// Whether every element is true, along `axis`.
     pub fn all_axis(&self, axis: usize) -> Array<bool> {
-        self.reduce_axis("all", (), axis, false, BoolR { all: true })
+        bool::reduce_same(self, Reduction::All, Some((axis, false)))
     }
     /// Whether every element is true, along `axis`, keeping it with length 1.
     pub fn all_axis_keepdims(&self, axis: usize) -> Array<bool> {
-        self.reduce_axis("all", (), axis, true, BoolR { all: true })
+        bool::reduce_same(self, Reduction::All, Some((axis, true)))
     }
 }

@@ -5,7 +5,7 @@ use super::super::Element;
 use ndarray::{ArrayView, Dimension};
 
 /// A numeric element type: `f64`, `f32` or `i64`.
-pub trait Numeric: Element + PartialOrd {
+pub trait Numeric: Element + PartialOrd + super::Reduce {
     /// The value as `f64`.
     fn to_f64(self) -> f64;
     #[doc(hidden)]
