@@ -12,6 +12,11 @@ see the same machine load; one JSON line with the medians and ratios):
 
     cargo build --release --example array_bench
     .venv/bin/python scripts/compare_dask_array.py --against target/release/examples/array_bench
+
+The block-graph figures (shared blocks: mean and std together, x + x.T, the
+standardisation and covariance), side by side the same way:
+
+    .venv/bin/python scripts/compare_dask_array.py --shared target/release/examples/array_bench
 """
 import json
 import resource
@@ -98,12 +103,41 @@ def against(array_bench):
     }, [("dask_rs_matmul", "numpy_matmul")], rounds=5)
 
 
+def shared(array_bench):
+    """The block-graph issue's figures: shared blocks, side by side with Dask."""
+    import dask
+    print(json.dumps({"dask": dask.__version__}), flush=True)
+    me = [sys.executable, __file__, "--case"]
+    ours = lambda case: [array_bench, "--case", case]
+    side_by_side("mean_and_std", {
+        "dask_rs_mean_and_std": ours("mean_and_std"),
+        "dask_rs_std": ours("std"),
+        "dask_mean_and_std": me + ["mean_and_std"],
+        "dask_std": me + ["std"],
+    }, [("dask_rs_mean_and_std", "dask_rs_std"), ("dask_mean_and_std", "dask_std"),
+        ("dask_mean_and_std", "dask_rs_mean_and_std")])
+    side_by_side("x_plus_xt_mean", {
+        "dask_rs_x_plus_xt_mean": ours("x_plus_xt_mean"),
+        "dask_rs_mean": ours("mean"),
+        "dask_x_plus_xt_mean": me + ["x_plus_xt_mean"],
+        "dask_mean": me + ["mean"],
+    }, [("dask_rs_x_plus_xt_mean", "dask_rs_mean"), ("dask_x_plus_xt_mean", "dask_mean"),
+        ("dask_x_plus_xt_mean", "dask_rs_x_plus_xt_mean")])
+    side_by_side("standardise_cov", {
+        "dask_rs_standardise_cov": ours("standardise_cov"),
+        "dask_standardise_cov": me + ["standardise_cov"],
+    }, [("dask_standardise_cov", "dask_rs_standardise_cov")])
+
+
 def main():
     if len(sys.argv) == 3 and sys.argv[1] == "--case":
         case(sys.argv[2])
         return
     if len(sys.argv) == 3 and sys.argv[1] == "--against":
         against(sys.argv[2])
+        return
+    if len(sys.argv) == 3 and sys.argv[1] == "--shared":
+        shared(sys.argv[2])
         return
     import dask
     for name in ["mean", "mean_legacy", "sum_axis0", "x_plus_xt_mean", "std", "mean_and_std",

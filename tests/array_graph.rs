@@ -249,3 +249,21 @@ proptest! {
         prop_assert!((total - eager.last().unwrap().sum()).abs() <= 1e-8 * eager.last().unwrap().sum().abs().max(1.0));
     }
 }
+
+#[test]
+fn a_failing_block_is_named_by_its_dask_key() {
+    let x = array::ones::<f64>([4, 4], 2).map_blocks(|b, idx| {
+        if idx == [1, 0] {
+            b.slice(ndarray::s![..1, ..]).to_owned().into_dyn()
+        } else {
+            b.to_owned()
+        }
+    });
+    let err = x.compute().unwrap_err().to_string();
+    let key = format!("('{}', 1, 0)", x.name());
+    assert!(err.contains(&key), "{err}");
+    // Fused into a reduction's task, the task is the reduction's block; the message
+    // still says which step and block.
+    let err = x.sum().compute().unwrap_err().to_string();
+    assert!(err.contains("map_blocks: block [1, 0]"), "{err}");
+}

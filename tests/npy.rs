@@ -6,7 +6,9 @@ use ndarray::{Array2, ArrayD, IxDyn};
 use std::path::{Path, PathBuf};
 
 fn fixture(name: &str) -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/data/npy").join(name)
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/data/npy")
+        .join(name)
 }
 
 /// What the fixtures hold: `np.arange(12).reshape(3, 4) * 0.5 - 1`.
@@ -15,7 +17,10 @@ fn values() -> Array2<f64> {
 }
 
 fn read<T: Element>(name: &str) -> ArrayD<T> {
-    array::from_npy::<T>(fixture(name), 2).unwrap().compute().unwrap()
+    array::from_npy::<T>(fixture(name), 2)
+        .unwrap()
+        .compute()
+        .unwrap()
 }
 
 #[test]
@@ -35,7 +40,11 @@ fn numpys_files_read_back_as_numpy_wrote_them() {
 fn same<T: Element>(dir: &Path, written: &Array<T>, name: &str) {
     let path = dir.join(name);
     written.to_npy(&path).unwrap();
-    assert_eq!(std::fs::read(&path).unwrap(), std::fs::read(fixture(name)).unwrap(), "{name}");
+    assert_eq!(
+        std::fs::read(&path).unwrap(),
+        std::fs::read(fixture(name)).unwrap(),
+        "{name}"
+    );
 }
 
 #[test]
@@ -55,6 +64,9 @@ fn the_files_we_write_are_numpys() {
 #[test]
 fn a_file_of_another_type_is_an_error_naming_both() {
     let err = array::from_npy::<i64>(fixture("f8_3x4.npy"), 2).unwrap_err();
-    assert!(err.to_string().contains("f8") && err.to_string().contains("i64"), "{err}");
+    assert!(
+        err.to_string().contains("f8") && err.to_string().contains("i64"),
+        "{err}"
+    );
     assert!(err.to_string().contains("f8_3x4.npy"), "{err}");
 }

@@ -8,9 +8,12 @@
 //!    consumer is made inside its consumer's task when the consumer is blockwise or
 //!    reads only it, up to [`MAX_FUSED_DEPTH`] steps a task. A block with several
 //!    consumers is its own task: made once, handed to each, freed after the last.
-//! 4. One graph node per task. A reduction step whose fused input is made only of
-//!    generators and elementwise steps folds it a region (a strip) at a time and never
-//!    makes the whole block.
+//! 4. One graph node per task, keyed as Dask keys the block it makes:
+//!    `('add-<token>', 0, 1)`. A reduction step whose fused input is made only of
+//!    generators and elementwise steps folds it a strip at a time and never makes the
+//!    whole block; such a block read only by several reductions (`(x.mean(),
+//!    x.std())`) is one task that folds each strip into all of them, and a small
+//!    projection task hands each its result.
 //!
 //! Everything here is iterative: a million-layer chain needs no deep stack.
 
@@ -19,7 +22,7 @@ use super::stream::fold_made;
 use crate::Error;
 use crate::delayed::{Arg, Delayed};
 use crate::error::BoxError;
-use crate::graph::{NodeRef, new_node};
+use crate::graph::{NodeRef, keyed_node};
 use std::collections::HashMap;
 use std::sync::Arc;
 
@@ -243,7 +246,8 @@ fn build_nodes(planned: &mut [Planned]) -> Result<(), Error> {
                 let node = below[l].blocks[f].node.clone().ok_or_else(|| {
                     Error::Internal("a streamed reduction before its input".into())
                 })?;
-                p.blocks[flat].node = Some(project(p.layer.label, node, k));
+                let key = block_key(&p.layer, &unflatten(&p.grid, flat));
+                p.blocks[flat].node = Some(project(p.layer.label, key, node, k));
                 continue;
             }
             let mut args: Vec<Arg<BlockValue>> = Vec::new();
@@ -278,35 +282,58 @@ fn build_nodes(planned: &mut [Planned]) -> Result<(), Error> {
     Ok(())
 }
 
-/// The node of one task: `root`'s step tree over the values of `args`.
+/// Dask's key of block `idx` of `layer`: `('add-<token>', 0, 1)`.
+fn block_key(layer: &Layer, idx: &[usize]) -> Box<str> {
+    let mut key = format!("('{}'", layer.name());
+    for i in idx {
+        key.push_str(&format!(", {i}"));
+    }
+    if idx.is_empty() {
+        key.push(',');
+    }
+    key.push(')');
+    key.into_boxed_str()
+}
+
+/// The node of one task: `root`'s step tree over the values of `args`, keyed by the
+/// block it makes.
 fn run_task(root: Step, args: Vec<Arg<BlockValue>>) -> NodeRef {
-    let label = match &root {
-        Step::Op { layer, .. } => layer.label,
-        Step::Input { .. } => "input",
+    let (label, key) = match &root {
+        Step::Op { layer, idx, .. } => (layer.label, block_key(layer, idx)),
+        Step::Input { .. } => ("input", "input".into()),
     };
     // A reduction over generators and elementwise steps folds their output a strip at
     // a time, never making the whole block.
     let streams = matches!(&root, Step::Op { layer, children, .. }
         if layer.op.streaming().is_some()
             && matches!(children.as_slice(), [only] if pure_regional(only)));
-    new_node(label, args, move |args: &Vec<Arg<BlockValue>>, inputs| {
-        let mut values = args
-            .iter()
-            .map(|a| a.take(inputs).map(Some))
-            .collect::<Result<Vec<_>, _>>()?;
-        if streams {
-            run_streaming(&root)
-        } else {
-            run(&root, &mut values)
-        }
-    })
+    keyed_node(
+        label,
+        key,
+        args,
+        move |args: &Vec<Arg<BlockValue>>, inputs| {
+            let mut values = args
+                .iter()
+                .map(|a| a.take(inputs).map(Some))
+                .collect::<Result<Vec<_>, _>>()?;
+            if streams {
+                run_streaming(&root)
+            } else {
+                run(&root, &mut values)
+            }
+        },
+    )
 }
 
 /// The node that makes the pure block `root` a strip at a time and folds each strip
 /// into every reader (streaming reductions): its value is the readers' blocks.
 fn stream_to_all(root: Step, readers: Vec<(Arc<Layer>, Vec<usize>)>) -> NodeRef {
     let label = readers.first().map_or("stream", |(l, _)| l.label);
-    new_node(label, (), move |(), _| {
+    let key = match &root {
+        Step::Op { layer, idx, .. } => block_key(layer, idx),
+        Step::Input { .. } => "stream".into(),
+    };
+    keyed_node(label, key, (), move |(), _| {
         let Step::Op { layer, idx, .. } = &root else {
             return Err("internal: a shared stream over a stored block".into());
         };
@@ -328,19 +355,24 @@ fn stream_to_all(root: Step, readers: Vec<(Arc<Layer>, Vec<usize>)>) -> NodeRef 
     })
 }
 
-/// Output `k` of a shared-stream task.
-fn project(label: &'static str, from: NodeRef, k: usize) -> NodeRef {
+/// Output `k` of a shared-stream task, keyed `key`.
+fn project(label: &'static str, key: Box<str>, from: NodeRef, k: usize) -> NodeRef {
     let args = vec![Arg::node(Delayed::<BlockValue>::from_node(from))];
-    new_node(label, args, move |args: &Vec<Arg<BlockValue>>, inputs| {
-        let all = args
-            .first()
-            .ok_or("internal: a projection without its input")?
-            .take(inputs)?;
-        typed::<Vec<BlockValue>>(&all)?
-            .get(k)
-            .cloned()
-            .ok_or_else(|| "internal: a shared stream gave too few blocks".into())
-    })
+    keyed_node(
+        label,
+        key,
+        args,
+        move |args: &Vec<Arg<BlockValue>>, inputs| {
+            let all = args
+                .first()
+                .ok_or("internal: a projection without its input")?
+                .take(inputs)?;
+            typed::<Vec<BlockValue>>(&all)?
+                .get(k)
+                .cloned()
+                .ok_or_else(|| "internal: a shared stream gave too few blocks".into())
+        },
+    )
 }
 
 /// The step tree of block `flat` of layer `id` (fused), adding its unfused inputs to `args`.

@@ -23,6 +23,8 @@ pub trait NodeDyn: Send + Sync + 'static {
     fn id(&self) -> u64;
     /// The function the node runs (`inc`, `add`, `map`, ...).
     fn name(&self) -> &'static str;
+    /// The task's key, as errors, pictures and `Delayed::key` show it.
+    fn key(&self) -> String;
     /// Calls `f` on every dependency, once for each time it is an argument, in the order
     /// [`NodeDyn::run`] reads them.
     fn visit_deps<'a>(&'a self, f: &mut dyn FnMut(&'a NodeRef));
@@ -46,25 +48,48 @@ impl Args for () {
     fn take_deps(&mut self, _: &mut Vec<NodeRef>) {}
 }
 
-struct Node<A: Args, F, R> {
+/// How a node's key is spelled: from its name and id (`()`, no room taken), or given
+/// (an array block's `('add-…', 0, 1)`).
+pub(crate) trait KeySpelling: Send + Sync + 'static {
+    fn spell(&self, name: &str, id: u64) -> String;
+}
+
+impl KeySpelling for () {
+    fn spell(&self, name: &str, id: u64) -> String {
+        key_from(name, id)
+    }
+}
+
+impl KeySpelling for Box<str> {
+    fn spell(&self, _: &str, _: u64) -> String {
+        self.to_string()
+    }
+}
+
+struct Node<A: Args, F, R, K = ()> {
     id: u64,
     name: &'static str,
+    key: K,
     args: A,
     task: F,
     output: PhantomData<fn() -> R>,
 }
 
-impl<A, F, R> NodeDyn for Node<A, F, R>
+impl<A, F, R, K> NodeDyn for Node<A, F, R, K>
 where
     A: Args,
     F: Fn(&A, &mut Inputs<'_>) -> Result<R, BoxError> + Send + Sync + 'static,
     R: Send + Sync + 'static,
+    K: KeySpelling,
 {
     fn id(&self) -> u64 {
         self.id
     }
     fn name(&self) -> &'static str {
         self.name
+    }
+    fn key(&self) -> String {
+        self.key.spell(self.name, self.id)
     }
     fn visit_deps<'a>(&'a self, f: &mut dyn FnMut(&'a NodeRef)) {
         self.args.visit_deps(f);
@@ -78,7 +103,7 @@ where
     }
 }
 
-impl<A: Args, F, R> Drop for Node<A, F, R> {
+impl<A: Args, F, R, K> Drop for Node<A, F, R, K> {
     // Dropping the last handle of a chain would otherwise drop its dependency, which drops
     // its dependency, ... one stack frame a node. Instead, unhook the dependencies and drop
     // them from a loop: a node whose last owner we are gives up its own dependencies first.
@@ -103,10 +128,22 @@ where
     F: Fn(&A, &mut Inputs<'_>) -> Result<R, BoxError> + Send + Sync + 'static,
     R: Send + Sync + 'static,
 {
+    keyed_node(name, (), args, task)
+}
+
+/// [`new_node`] with its key spelled by `key`.
+pub(crate) fn keyed_node<A, F, R, K>(name: &'static str, key: K, args: A, task: F) -> NodeRef
+where
+    A: Args,
+    F: Fn(&A, &mut Inputs<'_>) -> Result<R, BoxError> + Send + Sync + 'static,
+    R: Send + Sync + 'static,
+    K: KeySpelling,
+{
     let id = NEXT_ID.fetch_add(1, Ordering::Relaxed);
     Arc::new(Node {
         id,
         name,
+        key,
         args,
         task,
         output: PhantomData,
@@ -116,7 +153,7 @@ where
 /// A key that reads like Dask's (`inc-9e3779b97f4a7c15`): the name and a scrambled id.
 /// The scramble is a bijection on u64, so keys stay unique.
 pub(crate) fn key_of(node: &dyn NodeDyn) -> String {
-    key_from(node.name(), node.id())
+    node.key()
 }
 
 /// The key of the node named `name` with id `id`.
