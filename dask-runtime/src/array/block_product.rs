@@ -86,9 +86,35 @@ mod gemm_kernel {
                 cs,
             )
         };
-        // Indices: [row stride, column stride] of each operand as the kernel sees it.
+        // Strides as [row, column] of each operand as the kernel sees it.
         let dst = c.as_mut_ptr();
-        let none = gemm_common::Parallelism::None;
+        // The kernel call, the same for both types ([row, column] strides swapped to
+        // the kernel's (column, row) order).
+        macro_rules! run {
+            ($kernel:expr) => {
+                $kernel(
+                    m,
+                    n,
+                    k,
+                    dst.cast(),
+                    dst_s[1],
+                    dst_s[0],
+                    accumulate,
+                    lhs.cast(),
+                    lhs_s[1],
+                    lhs_s[0],
+                    rhs.cast(),
+                    rhs_s[1],
+                    rhs_s[0],
+                    1.0,
+                    1.0,
+                    false,
+                    false,
+                    false,
+                    gemm_common::Parallelism::None,
+                )
+            };
+        }
         // SAFETY: `T` is f64 or f32 (checked above; the casts are between a type and
         // itself). The three pointers and their strides come from ndarray arrays whose
         // shapes were checked above (c is m×n, l is m×k, r is k×n; swapped together
@@ -98,49 +124,9 @@ mod gemm_kernel {
         // blocks in parallel.
         unsafe {
             if TypeId::of::<T>() == TypeId::of::<f64>() {
-                gemm_f64::gemm::f64::get_gemm_fn()(
-                    m,
-                    n,
-                    k,
-                    dst.cast(),
-                    dst_s[1],
-                    dst_s[0],
-                    accumulate,
-                    lhs.cast(),
-                    lhs_s[1],
-                    lhs_s[0],
-                    rhs.cast(),
-                    rhs_s[1],
-                    rhs_s[0],
-                    1.0,
-                    1.0,
-                    false,
-                    false,
-                    false,
-                    none,
-                );
+                run!(gemm_f64::gemm::f64::get_gemm_fn());
             } else {
-                gemm_f32::gemm::f32::get_gemm_fn()(
-                    m,
-                    n,
-                    k,
-                    dst.cast(),
-                    dst_s[1],
-                    dst_s[0],
-                    accumulate,
-                    lhs.cast(),
-                    lhs_s[1],
-                    lhs_s[0],
-                    rhs.cast(),
-                    rhs_s[1],
-                    rhs_s[0],
-                    1.0,
-                    1.0,
-                    false,
-                    false,
-                    false,
-                    none,
-                );
+                run!(gemm_f32::gemm::f32::get_gemm_fn());
             }
         }
         true

@@ -92,16 +92,23 @@ pub(crate) trait BlockOp: Send + Sync + 'static {
     }
 
     /// Makes block `idx` from the values of its dependencies. By default, a regional
-    /// op makes the block's region.
+    /// op makes the block's region, and a streaming one folds its input block (in
+    /// memory) a strip at a time.
     fn run(
         &self,
         layer: &Layer,
         idx: &[usize],
         inputs: Vec<BlockValue>,
     ) -> Result<BlockValue, BoxError> {
-        match self.regional() {
-            Some(r) => r.run_region(layer, &layer.region(idx), inputs),
-            None => Err(format!("internal: `{}` has no way to run", layer.label).into()),
+        if let Some(r) = self.regional() {
+            return r.run_region(layer, &layer.region(idx), inputs);
+        }
+        match (self.streaming(), inputs.first(), layer.inputs.first()) {
+            (Some(s), Some(data), Some(input)) => {
+                let region = input.region(idx);
+                super::stream::fold_stored(&region, data, s.folder(layer, idx, &region))
+            }
+            _ => Err(format!("internal: `{}` has no way to run", layer.label).into()),
         }
     }
 

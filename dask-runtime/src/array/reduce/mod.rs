@@ -13,7 +13,6 @@ use super::layer::{
     BlockOp, BlockValue, Folder, Layer, Region, Streaming, Tokenizer, block, cartesian, owned,
     typed,
 };
-use super::stream::fold_stored;
 use super::{Array, Element, Scalar, new_layer};
 use crate::error::BoxError;
 use lanes::{fold_lanes, global_index};
@@ -68,17 +67,8 @@ impl<T: Element, R: Reducer<T>> Folder for AllFolder<'_, T, R> {
     }
 }
 
+// Run on a block in memory by the default: the folder over its strips.
 impl<T: Element, R: Reducer<T>> BlockOp for FoldAll<T, R> {
-    fn run(
-        &self,
-        layer: &Layer,
-        idx: &[usize],
-        inputs: Vec<BlockValue>,
-    ) -> Result<BlockValue, BoxError> {
-        let input = layer.inputs[0].region(idx);
-        let data = inputs.first().ok_or("internal: no input block")?;
-        fold_stored(&input, data, self.folder(layer, idx, &input))
-    }
     fn blockwise(&self) -> bool {
         true
     }
@@ -149,17 +139,8 @@ impl<T: Element, R: Reducer<T>> Folder for LanesFolder<'_, T, R> {
     }
 }
 
+// Run on a block in memory by the default: the folder over its strips.
 impl<T: Element, R: Reducer<T>> BlockOp for FoldLanes<T, R> {
-    fn run(
-        &self,
-        layer: &Layer,
-        idx: &[usize],
-        inputs: Vec<BlockValue>,
-    ) -> Result<BlockValue, BoxError> {
-        let input = layer.inputs[0].region(idx);
-        let data = inputs.first().ok_or("internal: no input block")?;
-        fold_stored(&input, data, self.folder(layer, idx, &input))
-    }
     fn blockwise(&self) -> bool {
         true
     }
