@@ -52,7 +52,7 @@ fn main() -> Result<(), dask::Error> {
     ] {
         match result {
             Ok(()) => println!("wrote {what}"),
-            Err(e) => println!("skipped {what}: {e}"),
+            Err(e) => println!("skipped {what}: {e:#}"),
         }
     }
     Ok(())

@@ -22,9 +22,10 @@
 #![deny(missing_docs, missing_debug_implementations)]
 
 pub use dask_runtime::{
-    BoxError, CancelToken, Computable, DEFAULT_MAX_TASKS, Delayed, Error, IntoArg,
-    MAX_CACHED_POOLS, MAX_WORKERS, Options, Plan, Scheduler, array, compute, compute_with,
-    compute_with_callbacks, delayed_value, diagnostics, is_cancelled, plan,
+    BoxError, CancelToken, Computable, ComputeIter, DEFAULT_MAX_TASKS, Delayed, Error, IntoArg,
+    MAX_CACHED_POOLS, MAX_WORKERS, Options, PanicPayload, Plan, Scheduler, Task, array, compute,
+    compute_iter, compute_iter_with, compute_with, compute_with_callbacks, delayed_value,
+    diagnostics, is_cancelled, plan,
 };
 
 /// Turns a function into a lazy task constructor: calling it builds a node of a task

@@ -165,7 +165,7 @@ fn a_million_step_chain_builds_computes_and_drops_on_a_small_stack() {
 fn a_failed_array_says_so_instead_of_inventing_a_shape() {
     let bad = &array::zeros::<f64>([3, 4], 2) + &array::zeros::<f64>([5], 2);
     let err = bad.try_shape().unwrap_err();
-    assert!(err.to_string().contains("[3, 4] and [5]"), "{err}");
+    assert!(format!("{err:#}").contains("[3, 4] and [5]"), "{err}");
     assert!(bad.check().is_err());
     assert!((&bad + 1.0).mean().compute().is_err());
     let panic = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| bad.len())).unwrap_err();
@@ -259,11 +259,11 @@ fn a_failing_block_is_named_by_its_dask_key() {
             b.to_owned()
         }
     });
-    let err = x.compute().unwrap_err().to_string();
+    let err = format!("{:#}", x.compute().unwrap_err());
     let key = format!("('{}', 1, 0)", x.name());
     assert!(err.contains(&key), "{err}");
     // Fused into a reduction's task, the task is the reduction's block; the message
     // still says which step and block.
-    let err = x.sum().compute().unwrap_err().to_string();
+    let err = format!("{:#}", x.sum().compute().unwrap_err());
     assert!(err.contains("map_blocks: block [1, 0]"), "{err}");
 }

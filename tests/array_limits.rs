@@ -70,7 +70,7 @@ fn too_many_blocks_is_an_error_naming_the_count() {
     let err = x.check().unwrap_err();
     assert!(matches!(err, Error::Shape { .. }), "{err:?}");
     // A reduction of it fails with the same message (wrapped: see issue 11).
-    let text = x.mean().compute().unwrap_err().to_string();
+    let text = format!("{:#}", x.mean().compute().unwrap_err());
     assert!(text.contains("100000000 blocks"), "{text}");
     assert!(text.contains("set_max_blocks"), "{text}");
     // The ceiling is configurable.
@@ -82,22 +82,22 @@ fn shapes_whose_size_overflows_are_errors_in_every_build() {
     let x = array::zeros::<f64>([usize::MAX / 2, 4], [usize::MAX / 2, 4]);
     let err = x.check().unwrap_err();
     assert!(
-        err.to_string().contains("more elements than a usize"),
+        format!("{err:#}").contains("more elements than a usize"),
         "{err}"
     );
     let y = array::ones::<f64>([1 << 40, 1 << 40], [1 << 20, 1 << 20]);
     let err = y.check().unwrap_err();
-    assert!(err.to_string().contains("more elements"), "{err}");
+    assert!(format!("{err:#}").contains("more elements"), "{err}");
 }
 
 #[test]
 fn arange_of_too_many_elements_is_refused_at_once() {
     let x = array::arange_with(0.0, 1e300, 1.0, 1000);
     let err = x.check().unwrap_err();
-    assert!(err.to_string().contains("too many"), "{err}");
+    assert!(format!("{err:#}").contains("too many"), "{err}");
     // Many but representable elements: refused by the block ceiling, not by memory.
     let y = array::arange_with(0.0, 1e12, 1.0, 1000);
-    assert!(y.check().unwrap_err().to_string().contains("blocks"));
+    assert!(format!("{:#}", y.check().unwrap_err()).contains("blocks"));
 }
 
 #[test]
@@ -118,7 +118,7 @@ fn an_npy_header_larger_than_its_file_is_refused_before_allocating() {
     let path = dir.join("hostile.npy");
     std::fs::write(&path, &bytes).unwrap();
     let err = array::from_npy::<f64>(&path, 1000).unwrap_err();
-    let text = err.to_string();
+    let text = format!("{err:#}");
     assert!(matches!(err, Error::Io { .. }), "{err:?}");
     assert!(text.contains("100000000000000000 elements"), "{text}");
     assert!(text.contains("hostile.npy"), "{text}");

@@ -154,7 +154,7 @@ fn an_err_fails_the_compute_naming_the_task_and_keeping_the_error() {
         Some(&BadInput("forty".to_owned()))
     );
     assert_eq!(
-        err.to_string(),
+        format!("{err:#}"),
         format!("task `parse` ({}) failed: bad input: forty", bad.key())
     );
 

@@ -103,7 +103,7 @@ fn a_plan_can_be_cancelled_and_refuses_retries() {
         .unwrap_err();
     assert!(matches!(err, Error::Cancelled), "{err:?}");
     let err = plan.compute_with(Options::new().retries(2)).unwrap_err();
-    assert!(err.to_string().contains("retries"), "{err}");
+    assert!(format!("{err:#}").contains("retries"), "{err}");
     assert_eq!(plan.compute_with(Options::new()).unwrap(), 3);
 }
 
@@ -171,7 +171,7 @@ fn retries_run_a_failed_task_again_and_callbacks_see_every_attempt() {
                 .compute_with(Options::from(scheduler.clone()).retries(1))
                 .unwrap_err();
             assert_eq!(attempts.load(Ordering::SeqCst), 2);
-            let text = err.to_string();
+            let text = format!("{err:#}");
             assert!(text.contains("after 2 attempts"), "{text}");
             assert!(text.contains("attempt 2"), "{text}");
             match err {
@@ -302,7 +302,7 @@ fn panics_in_leftover_values_drop_are_errors_not_aborts() {
         // fails): the failed run drops both, and both drops panic.
         let reader = gather(make(&drops), make(&drops), failing.clone());
         let err = reader.compute_with(scheduler.clone()).unwrap_err();
-        assert!(err.to_string().contains("late failure"), "{err}");
+        assert!(format!("{err:#}").contains("late failure"), "{err}");
         assert_eq!(drops.load(Ordering::SeqCst), 2, "{scheduler:?}");
 
         // The same with the values as outputs of the failed run.
@@ -312,7 +312,7 @@ fn panics_in_leftover_values_drop_are_errors_not_aborts() {
         let Err(err) = dask::compute_with(vec![a, b, failing], scheduler.clone()) else {
             panic!("the run should fail");
         };
-        assert!(err.to_string().contains("late failure"), "{err}");
+        assert!(format!("{err:#}").contains("late failure"), "{err}");
         assert_eq!(drops.load(Ordering::SeqCst), 2, "{scheduler:?}");
     }
 }
@@ -448,7 +448,7 @@ fn a_graph_above_the_task_ceiling_is_refused_before_it_runs() {
         ),
         "{err:?}"
     );
-    assert!(err.to_string().contains("1001 tasks"), "{err}");
+    assert!(format!("{err:#}").contains("1001 tasks"), "{err}");
     assert_eq!(runs.load(Ordering::SeqCst), 0);
     assert_eq!(
         x.compute_with(Options::new().max_tasks(1_001)).unwrap(),

@@ -249,7 +249,7 @@ fn errors_and_panics_name_the_binding() {
     };
     let err = question.compute().unwrap_err();
     assert_eq!(err.task_key(), Some("n"));
-    assert!(err.to_string().contains("invalid digit"), "{err}");
+    assert!(format!("{err:#}").contains("invalid digit"), "{err}");
 }
 
 #[test]

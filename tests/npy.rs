@@ -65,8 +65,8 @@ fn the_files_we_write_are_numpys() {
 fn a_file_of_another_type_is_an_error_naming_both() {
     let err = array::from_npy::<i64>(fixture("f8_3x4.npy"), 2).unwrap_err();
     assert!(
-        err.to_string().contains("f8") && err.to_string().contains("i64"),
+        format!("{err:#}").contains("f8") && format!("{err:#}").contains("i64"),
         "{err}"
     );
-    assert!(err.to_string().contains("f8_3x4.npy"), "{err}");
+    assert!(format!("{err:#}").contains("f8_3x4.npy"), "{err}");
 }

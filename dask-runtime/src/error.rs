@@ -7,10 +7,17 @@ pub type BoxError = Box<dyn std::error::Error + Send + Sync + 'static>;
 
 /// Why a compute failed.
 ///
-/// A failed task is named by its function name and its key (see [`Delayed::key`]),
-/// so a message from a graph of a million tasks still says which one went wrong.
+/// A failed task is named by its function name and its key (see [`Delayed::key`] and
+/// [`Delayed::named`]), so a message from a graph of a million tasks still says which
+/// one went wrong.
+///
+/// `Display` follows the Rust API guidelines: `{}` says what failed, and the task's
+/// own error is its [`source`](std::error::Error::source), so error-chain printers
+/// (anyhow, eyre) show it once. `{:#}` writes the whole chain on one line. Get your own
+/// error type back with [`Error::downcast_ref`].
 ///
 /// [`Delayed::key`]: crate::Delayed::key
+/// [`Delayed::named`]: crate::Delayed::named
 ///
 /// # Examples
 ///
@@ -47,10 +54,13 @@ pub enum Error {
         name: &'static str,
         /// The task's unique key.
         key: String,
-        /// The panic's message (`"<non-string panic payload>"` when it was not a string).
+        /// The panic's message (`"<non-string panic payload>"` when it was not a
+        /// string; the payload itself is kept, see [`Error::panic_payload`]).
         message: String,
         /// How many times the task ran: 1, or more with `Options::retries`.
         attempts: u32,
+        /// The panic's payload when it was neither a `&str` nor a `String`.
+        payload: Option<PanicPayload>,
     },
     /// The run's [`CancelToken`](crate::CancelToken) was cancelled: no task started after
     /// that, and the running ones were let finish.
@@ -91,7 +101,71 @@ pub enum Error {
     Internal(String),
 }
 
+/// A caught panic's payload, kept as given (`std::panic::panic_any(MyError { .. })`).
+pub struct PanicPayload(std::sync::Mutex<Box<dyn std::any::Any + Send>>);
+
+impl fmt::Debug for PanicPayload {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("PanicPayload(..)")
+    }
+}
+
+impl PanicPayload {
+    /// Whether the payload is a `P`.
+    pub fn is<P: 'static>(&self) -> bool {
+        self.0.lock().is_ok_and(|p| p.is::<P>())
+    }
+
+    /// The payload, to downcast or to resume the panic with
+    /// (`std::panic::resume_unwind`).
+    pub fn into_inner(self) -> Box<dyn std::any::Any + Send> {
+        self.0
+            .into_inner()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+}
+
 impl Error {
+    /// Your own error type back from a failed compute: the first error of type `E` in
+    /// the chain of sources (a `#[delayed]` function's `Err`, through any layers that
+    /// wrapped it).
+    ///
+    /// ```
+    /// # use dask_runtime as dask;
+    /// #[derive(Debug)]
+    /// struct BadLine(usize);
+    /// impl std::fmt::Display for BadLine {
+    ///     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+    ///         write!(f, "bad line {}", self.0)
+    ///     }
+    /// }
+    /// impl std::error::Error for BadLine {}
+    ///
+    /// let parsed = dask::delayed_value(779_usize).try_map(|n| Err::<i64, _>(BadLine(n)));
+    /// let err = parsed.compute().unwrap_err();
+    /// assert_eq!(err.downcast_ref::<BadLine>().unwrap().0, 779);
+    /// assert_eq!(format!("{err:#}"), format!("{err}: bad line 779"));
+    /// ```
+    pub fn downcast_ref<E: std::error::Error + 'static>(&self) -> Option<&E> {
+        let mut next: Option<&(dyn std::error::Error + 'static)> = Some(self);
+        while let Some(e) = next {
+            if let Some(found) = e.downcast_ref::<E>() {
+                return Some(found);
+            }
+            next = e.source();
+        }
+        None
+    }
+
+    /// The payload of a task's panic when it was not a string (strings are in
+    /// `TaskPanicked::message`).
+    pub fn panic_payload(&self) -> Option<&PanicPayload> {
+        match self {
+            Error::TaskPanicked { payload, .. } => payload.as_ref(),
+            _ => None,
+        }
+    }
+
     /// The key of the task that failed, if a task failed.
     pub fn task_key(&self) -> Option<&str> {
         match self {
@@ -117,18 +191,17 @@ impl fmt::Display for Error {
                 key,
                 source,
                 attempts,
+                ..
             } => {
-                write!(
-                    f,
-                    "task `{name}` ({key}) failed{}: {source}",
-                    Attempts(*attempts)
-                )
+                write!(f, "task `{name}` ({key}) failed{}", Attempts(*attempts))?;
+                chain(f, source)
             }
             Error::TaskPanicked {
                 name,
                 key,
                 message,
                 attempts,
+                ..
             } => {
                 write!(
                     f,
@@ -156,13 +229,28 @@ impl fmt::Display for Error {
             Error::Shape { operation, message } => {
                 write!(f, "shape error in `{operation}`: {message}")
             }
-            Error::Io { path, source } => write!(f, "{path}: {source}"),
+            Error::Io { path, source } => {
+                write!(f, "could not read or write {path}")?;
+                chain(f, source)
+            }
             Error::Callback(message) => write!(f, "a callback panicked: {message}"),
             Error::Internal(message) => {
                 write!(f, "internal error in dask (please report): {message}")
             }
         }
     }
+}
+
+/// With `{:#}`, ": " and each error of the chain from `source` on; nothing otherwise.
+fn chain(f: &mut fmt::Formatter<'_>, source: &BoxError) -> fmt::Result {
+    if f.alternate() {
+        let mut next: Option<&(dyn std::error::Error + 'static)> = Some(&**source);
+        while let Some(e) = next {
+            write!(f, ": {e}")?;
+            next = e.source();
+        }
+    }
+    Ok(())
 }
 
 /// " after N attempts" when a task ran more than once.
@@ -213,6 +301,19 @@ fn task_error(
     cause: Result<BoxError, Box<dyn std::any::Any + Send>>,
 ) -> Error {
     match cause {
+        // A shape error of an array carried by a task is the array's error, whatever
+        // task met it.
+        Ok(source) if matches!(source.downcast_ref::<Error>(), Some(Error::Shape { .. })) => {
+            match source.downcast::<Error>() {
+                Ok(shape) => *shape,
+                Err(source) => Error::TaskFailed {
+                    name,
+                    key,
+                    source,
+                    attempts,
+                },
+            }
+        }
         Ok(source) => Error::TaskFailed {
             name,
             key,
@@ -224,8 +325,15 @@ fn task_error(
             key,
             message: panic_message(&*payload),
             attempts,
+            payload: kept_payload(payload),
         },
     }
+}
+
+/// A caught panic's payload, kept when it is not text (text is the message).
+pub(crate) fn kept_payload(payload: Box<dyn std::any::Any + Send>) -> Option<PanicPayload> {
+    let is_text = payload.is::<&'static str>() || payload.is::<String>();
+    (!is_text).then(|| PanicPayload(std::sync::Mutex::new(payload)))
 }
 
 /// The text of a caught panic payload.

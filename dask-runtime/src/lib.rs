@@ -60,9 +60,10 @@ mod options;
 pub mod plan;
 
 pub use delayed::{
-    Computable, Delayed, IntoArg, compute, compute_with, compute_with_callbacks, delayed_value,
+    Computable, ComputeIter, Delayed, IntoArg, Task, compute, compute_iter, compute_iter_with,
+    compute_with, compute_with_callbacks, delayed_value,
 };
-pub use error::{BoxError, Error};
+pub use error::{BoxError, Error, PanicPayload};
 pub use executor::stop::is_cancelled;
 pub use options::{
     CancelToken, DEFAULT_MAX_TASKS, MAX_CACHED_POOLS, MAX_WORKERS, Options, Scheduler,

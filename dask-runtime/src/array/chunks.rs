@@ -186,7 +186,7 @@ static MAX_BLOCKS: AtomicUsize = AtomicUsize::new(DEFAULT_MAX_BLOCKS);
 /// # use dask_runtime as dask;
 /// let x = dask::array::zeros::<f64>([10_000, 10_000], [1, 1]);   // 10^8 blocks
 /// let err = x.check().unwrap_err();
-/// assert!(err.to_string().contains("100000000 blocks"), "{err}");
+/// assert!(format!("{err:#}").contains("100000000 blocks"), "{err}");
 /// ```
 pub fn set_max_blocks(n: usize) -> usize {
     MAX_BLOCKS.swap(n, Ordering::Relaxed)

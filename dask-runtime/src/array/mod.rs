@@ -325,7 +325,7 @@ impl<T: Element> Array<T> {
     /// use dask_runtime::array::zeros;
     /// let bad = &zeros::<f64>([3, 4], 2) + &zeros::<f64>([5], 2);
     /// let err = bad.check().unwrap_err();
-    /// assert!(err.to_string().contains("[3, 4] and [5]"), "{err}");
+    /// assert!(format!("{err:#}").contains("[3, 4] and [5]"), "{err}");
     /// ```
     ///
     /// # Errors

@@ -172,6 +172,76 @@ impl<T: Clone + Send + Sync + 'static> IntoArg<Vec<T>> for &[Delayed<T>] {
     }
 }
 
+impl<T: Clone + Send + Sync + 'static> IntoArg<Vec<Vec<T>>> for Vec<Vec<Delayed<T>>> {
+    /// Each inner list gathered, then the lists (Dask's traversal of nested lists).
+    fn into_arg(self) -> Arg<Vec<Vec<T>>> {
+        Arg::node(gather(self.into_iter().map(gather).collect()))
+    }
+}
+
+// A map of lazy values becomes the map of their values, by key (Dask's traversal of
+// dicts).
+macro_rules! map_arg {
+    ($map:ident, $($bound:tt)+) => {
+        impl<K, V> IntoArg<std::collections::$map<K, V>> for std::collections::$map<K, Delayed<V>>
+        where
+            K: $($bound)+ + Send + Sync + 'static,
+            V: Clone + Send + Sync + 'static,
+        {
+            fn into_arg(self) -> Arg<std::collections::$map<K, V>> {
+                let (keys, parts): (Vec<K>, Vec<Delayed<V>>) = self.into_iter().unzip();
+                let args: Vec<Arg<V>> = parts.into_iter().map(Arg::node).collect();
+                Arg::node(node("dict", args, move |args: &Vec<Arg<V>>, inputs| {
+                    keys.iter()
+                        .cloned()
+                        .zip(args)
+                        .map(|(k, arg)| Ok((k, arg.take(inputs)?)))
+                        .collect()
+                }))
+            }
+        }
+    };
+}
+
+map_arg!(HashMap, Clone + Eq + std::hash::Hash);
+map_arg!(BTreeMap, Clone + Ord);
+
+// A tuple of lazy values becomes the tuple of their values.
+macro_rules! tuple_arg {
+    ($($t:ident $i:tt),+) => {
+        impl<$($t: Clone + Send + Sync + 'static),+> IntoArg<($($t,)+)> for ($(Delayed<$t>,)+) {
+            fn into_arg(self) -> Arg<($($t,)+)> {
+                let args = nest!($(Arg::node(self.$i)),+);
+                Arg::node(node("tuple", args, |args, inputs| {
+                    let taken = take_nested!(args, inputs; $($t)+);
+                    Ok(taken)
+                }))
+            }
+        }
+    };
+}
+
+/// `(a, (b, (c, ())))` from `a, b, c`: the argument lists nodes take.
+macro_rules! nest {
+    () => { () };
+    ($first:expr $(, $rest:expr)*) => { ($first, nest!($($rest),*)) };
+}
+
+/// The values of a nested argument list, as a flat tuple.
+macro_rules! take_nested {
+    ($args:expr, $inputs:expr; $($t:ident)+) => {{
+        #[allow(non_snake_case)]
+        let take_nested!(@pattern $($t)+) = $args;
+        ($($t.take($inputs)?,)+)
+    }};
+    (@pattern $first:ident $($rest:ident)*) => { ($first, take_nested!(@pattern $($rest)*)) };
+    (@pattern) => { () };
+}
+
+tuple_arg!(A 0, B 1);
+tuple_arg!(A 0, B 1, C 2);
+tuple_arg!(A 0, B 1, C 2, D 3);
+
 /// A node whose output is the list of the outputs of `parts`, in order.
 pub(crate) fn gather<T: Clone + Send + Sync + 'static>(parts: Vec<Delayed<T>>) -> Delayed<Vec<T>> {
     let args: Vec<Arg<T>> = parts.into_iter().map(Arg::node).collect();

@@ -63,7 +63,8 @@ impl Batch {
 
 /// Something [`compute`] can run: a `Delayed<T>`, a lazy array or scalar, and
 /// collections of them nested as deep as you like: `Vec`s, slices, arrays `[C; N]`,
-/// references, and tuples of up to 8 of any of these. One compute runs them as one
+/// references, `HashMap`s and `BTreeMap`s (of lazy values, by key), and tuples of up
+/// to 8 of any of these. One compute runs them as one
 /// graph, so a task (or an array block) reachable from several of them runs once.
 ///
 /// Outputs are cloned only when one node is asked for twice, hence `T: Clone`.
@@ -275,6 +276,30 @@ impl<C: Computable, const N: usize> Computable for [C; N] {
             .map_err(|_| Error::Internal("wrong number of outputs".into()))
     }
 }
+
+/// A map of lazy values computes to the same keys with their values.
+macro_rules! map_computable {
+    ($map:ident, $($bound:tt)+) => {
+        impl<K: $($bound)+, C: Computable> Computable for std::collections::$map<K, C> {
+            type Output = std::collections::$map<K, C::Output>;
+            fn declare(&self, batch: &mut Batch) {
+                self.values().for_each(|c| c.declare(batch));
+            }
+            fn output_nodes(&self, batch: &mut Batch, out: &mut Vec<NodeRef>) -> Result<(), Error> {
+                self.values().try_for_each(|c| c.output_nodes(batch, out))
+            }
+            fn collect_values(&self, values: &mut Outputs) -> Result<Self::Output, Error> {
+                // Iteration order is the map's own, the same in both passes.
+                self.iter()
+                    .map(|(k, c)| Ok((k.clone(), c.collect_values(values)?)))
+                    .collect()
+            }
+        }
+    };
+}
+
+map_computable!(HashMap, Clone + Eq + std::hash::Hash);
+map_computable!(BTreeMap, Clone + Ord);
 
 macro_rules! tuple_computable {
     ($($t:ident $i:tt),+) => {

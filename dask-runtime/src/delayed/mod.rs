@@ -3,12 +3,14 @@
 mod arg;
 mod collection;
 mod ops;
+mod stream;
 #[cfg(test)]
 mod test;
 
 pub use arg::{Arg, ArgRef, IntoArg};
 pub(crate) use collection::{Batch, BatchPart, Outputs};
 pub use collection::{Computable, compute, compute_with, compute_with_callbacks};
+pub use stream::{ComputeIter, compute_iter, compute_iter_with};
 
 use crate::executor;
 use crate::graph::{Args, Inputs, NodeRef, key_of, new_node};
@@ -84,11 +86,77 @@ impl<T> Delayed<T> {
         self.node.name()
     }
 
+    /// The tasks this one reads, once for each time it reads them, in argument order:
+    /// handles to look at (key, name, their own dependencies), which cannot be computed
+    /// as a value of the wrong type.
+    pub fn dependencies(&self) -> Vec<Task> {
+        Task {
+            node: Arc::clone(&self.node),
+        }
+        .dependencies()
+    }
+
+    /// This value's task, type erased (to walk a graph).
+    pub fn task(&self) -> Task {
+        Task {
+            node: Arc::clone(&self.node),
+        }
+    }
+
+    /// Names the task: errors, pictures, progress bars and profiles show `label` as its
+    /// key (Dask's `dask_key_name=`). For a task over a file, name the file, and the
+    /// error of a bad one says which.
+    ///
+    /// ```
+    /// # use dask_runtime as dask;
+    /// let path = "data/07.csv";
+    /// let rows = dask::delayed_value(path.to_owned())
+    ///     .try_map(|p| std::fs::read_to_string(p))
+    ///     .named(format!("read {path}"));
+    /// assert_eq!(rows.key(), "read data/07.csv");
+    /// let err = rows.compute().unwrap_err();
+    /// assert!(err.to_string().contains("(read data/07.csv)"), "{err}");
+    /// ```
+    ///
+    /// The name belongs to the task: every handle to it sees it, and a second `named`
+    /// replaces the first.
+    pub fn named(self, label: impl fmt::Display) -> Self {
+        crate::graph::set_label(&self.node, label.to_string());
+        self
+    }
+}
+
+/// A task of a graph, type erased: what [`Delayed::dependencies`] hands out.
+#[derive(Clone)]
+pub struct Task {
+    node: NodeRef,
+}
+
+impl fmt::Debug for Task {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "Task({})", key_of(&*self.node))
+    }
+}
+
+impl Task {
+    /// The task's key (see [`Delayed::key`]).
+    pub fn key(&self) -> String {
+        key_of(&*self.node)
+    }
+
+    /// The name of the function the task runs.
+    pub fn name(&self) -> &'static str {
+        self.node.name()
+    }
+
     /// The tasks this one reads, once for each time it reads them, in argument order.
-    pub fn dependencies(&self) -> Vec<Delayed<()>> {
+    pub fn dependencies(&self) -> Vec<Task> {
         let mut deps = Vec::new();
-        self.node
-            .visit_deps(&mut |dep| deps.push(Delayed::from_node(Arc::clone(dep))));
+        self.node.visit_deps(&mut |dep| {
+            deps.push(Task {
+                node: Arc::clone(dep),
+            })
+        });
         deps
     }
 }
@@ -188,7 +256,7 @@ impl<T: Send + Sync + 'static> Delayed<T> {
     /// use dask::delayed_value;
     /// let n = delayed_value(String::from("x1")).try_map(|s| s.parse::<i64>());
     /// let err = n.compute().unwrap_err();
-    /// assert!(err.to_string().contains("invalid digit"), "{err}");
+    /// assert!(format!("{err:#}").contains("invalid digit"), "{err}");
     /// ```
     pub fn try_map<U, E, F>(&self, f: F) -> Delayed<U>
     where
@@ -228,3 +296,38 @@ where
 pub fn delayed_value<T: Clone + Send + Sync + 'static>(value: T) -> Delayed<T> {
     node("value", (), move |(), _| Ok(value.clone()))
 }
+
+// `unpack`: a task returning a tuple as one lazy value per field (Dask's `nout`).
+macro_rules! unpack {
+    ($($t:ident $i:tt),+) => {
+        impl<$($t: Clone + Send + Sync + 'static),+> Delayed<($($t,)+)> {
+            /// One lazy value per field of the tuple this task returns (Dask's `nout`):
+            /// each reads the field, cloning it and not the whole tuple, and the task
+            /// runs once whatever number of fields are used.
+            ///
+            /// ```
+            /// # use dask_runtime as dask;
+            /// let pair = dask::delayed_value(17_i64).map(|n| (n / 5, n % 5));
+            /// let (q, r) = pair.unpack();
+            /// assert_eq!(dask::compute((q, r)).unwrap(), (3, 2));
+            /// ```
+            pub fn unpack(&self) -> ($(Delayed<$t>,)+) {
+                ($(
+                    node(
+                        "getitem",
+                        (Arg::node(self.clone()), ()),
+                        |(tuple, ()), inputs| Ok(tuple.borrow(inputs)?.$i.clone()),
+                    ),
+                )+)
+            }
+        }
+    };
+}
+
+unpack!(A 0, B 1);
+unpack!(A 0, B 1, C 2);
+unpack!(A 0, B 1, C 2, D 3);
+unpack!(A 0, B 1, C 2, D 3, E 4);
+unpack!(A 0, B 1, C 2, D 3, E 4, F 5);
+unpack!(A 0, B 1, C 2, D 3, E 4, F 5, G 6);
+unpack!(A 0, B 1, C 2, D 3, E 4, F 5, G 6, H 7);

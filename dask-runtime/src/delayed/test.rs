@@ -139,7 +139,7 @@ fn a_failing_map_names_the_task_and_keeps_the_source() {
     assert_eq!(err.task_key(), Some(parsed.key().as_str()));
     assert!(std::error::Error::source(&err).is_some());
     assert_eq!(
-        err.to_string(),
+        format!("{err:#}"),
         format!(
             "task `map` ({}) failed: invalid digit found in string",
             parsed.key()

@@ -230,7 +230,10 @@ fn visualize_writes_dot_or_renders_with_graphviz() {
         }
         Err(e) => {
             assert!(!graphviz, "graphviz is installed but rendering failed: {e}");
-            assert!(e.to_string().contains("apt-get install graphviz"), "{e}");
+            assert!(
+                format!("{e:#}").contains("apt-get install graphviz"),
+                "{e:#}"
+            );
         }
     }
 }

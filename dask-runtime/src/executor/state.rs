@@ -168,6 +168,7 @@ impl<'g> RunState<'g> {
                 key: key_of(node),
                 message: format!("while dropping its value: {}", panic_message(&*payload)),
                 attempts: 1,
+                payload: crate::error::kept_payload(payload),
             });
         }
     }

@@ -149,7 +149,7 @@ fn tasks_after_a_failure_do_not_start() {
         let err = after.compute_with(s).unwrap_err();
         assert_eq!(err.task_key(), Some(failing.key().as_str()));
         assert_eq!(
-            err.to_string(),
+            format!("{err:#}"),
             format!("task `map` ({}) failed: no", failing.key())
         );
     }

@@ -10,4 +10,4 @@ pub(crate) use inputs::InputSource;
 pub use inputs::Inputs;
 pub(crate) use layout::Layout;
 pub use node::Args;
-pub(crate) use node::{NodeRef, Value, key_from, key_of, keyed_node, new_node};
+pub(crate) use node::{NodeRef, Value, key_from, key_of, keyed_node, new_node, set_label};

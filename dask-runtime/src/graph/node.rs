@@ -4,9 +4,10 @@
 use super::Inputs;
 use crate::error::BoxError;
 use std::any::Any;
+use std::collections::HashMap;
 use std::marker::PhantomData;
-use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, LazyLock, Mutex};
 
 /// A task's output as the executor stores it: type-erased and shared, so a value with
 /// several consumers is cloned only when a consumer needs its own copy.
@@ -25,6 +26,8 @@ pub trait NodeDyn: Send + Sync + 'static {
     fn name(&self) -> &'static str;
     /// The task's key, as errors, pictures and `Delayed::key` show it.
     fn key(&self) -> String;
+    /// Gives the task a key of the user's (`Delayed::named`).
+    fn set_label(&self, label: String);
     /// Calls `f` on every dependency, once for each time it is an argument, in the order
     /// [`NodeDyn::run`] reads them.
     fn visit_deps<'a>(&'a self, f: &mut dyn FnMut(&'a NodeRef));
@@ -67,7 +70,8 @@ impl KeySpelling for Box<str> {
 }
 
 struct Node<A: Args, F, R, K = ()> {
-    id: u64,
+    /// The id, with [`LABELED`] set once the user named the task.
+    id: AtomicU64,
     name: &'static str,
     key: K,
     args: A,
@@ -83,13 +87,23 @@ where
     K: KeySpelling,
 {
     fn id(&self) -> u64 {
-        self.id
+        self.id.load(Ordering::Relaxed) & !LABELED
     }
     fn name(&self) -> &'static str {
         self.name
     }
     fn key(&self) -> String {
-        self.key.spell(self.name, self.id)
+        let id = self.id.load(Ordering::Relaxed);
+        if id & LABELED != 0
+            && let Some(label) = labels().get(&(id & !LABELED))
+        {
+            return label.to_string();
+        }
+        self.key.spell(self.name, id & !LABELED)
+    }
+    fn set_label(&self, label: String) {
+        let id = self.id.fetch_or(LABELED, Ordering::Relaxed) & !LABELED;
+        labels().insert(id, label.into_boxed_str());
     }
     fn visit_deps<'a>(&'a self, f: &mut dyn FnMut(&'a NodeRef)) {
         self.args.visit_deps(f);
@@ -108,6 +122,10 @@ impl<A: Args, F, R, K> Drop for Node<A, F, R, K> {
     // its dependency, ... one stack frame a node. Instead, unhook the dependencies and drop
     // them from a loop: a node whose last owner we are gives up its own dependencies first.
     fn drop(&mut self) {
+        let id = *self.id.get_mut();
+        if id & LABELED != 0 {
+            labels().remove(&(id & !LABELED));
+        }
         let mut pending = Vec::new();
         self.args.take_deps(&mut pending);
         while let Some(mut node) = pending.pop() {
@@ -119,6 +137,24 @@ impl<A: Args, F, R, K> Drop for Node<A, F, R, K> {
 }
 
 static NEXT_ID: AtomicU64 = AtomicU64::new(0);
+
+/// The bit of a node's id that says the user named it: its label is in [`labels`].
+/// Ids count from 0 and never reach it.
+const LABELED: u64 = 1 << 63;
+
+/// The labels of named nodes, by id: a side table, so that the ten million unnamed
+/// nodes of a big graph carry no room for one.
+fn labels() -> std::sync::MutexGuard<'static, HashMap<u64, Box<str>>> {
+    static LABELS: LazyLock<Mutex<HashMap<u64, Box<str>>>> = LazyLock::new(Mutex::default);
+    LABELS
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner)
+}
+
+/// Names `node` (see `Delayed::named`).
+pub(crate) fn set_label(node: &NodeRef, label: String) {
+    node.set_label(label);
+}
 
 /// Builds a node that runs `task` on the values of `args`: the one allocation every
 /// `#[delayed]` function, operator and `map` makes.
@@ -139,7 +175,7 @@ where
     R: Send + Sync + 'static,
     K: KeySpelling,
 {
-    let id = NEXT_ID.fetch_add(1, Ordering::Relaxed);
+    let id = AtomicU64::new(NEXT_ID.fetch_add(1, Ordering::Relaxed));
     Arc::new(Node {
         id,
         name,

@@ -162,6 +162,7 @@ fn run_body<O>(runner: &Runner, body: impl FnOnce(&Runner) -> Result<O, Stop>) -
             key: "plan".into(),
             message: panic_message(&*payload),
             attempts: 1,
+            payload: crate::error::kept_payload(payload),
         }),
     }
 }

@@ -219,6 +219,7 @@ impl Runner {
                     key: key.to_owned(),
                     message: format!("while iterating its items: {}", panic_message(&*payload)),
                     attempts: 1,
+                    payload: crate::error::kept_payload(payload),
                 }));
             }
         };

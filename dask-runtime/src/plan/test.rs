@@ -56,7 +56,7 @@ fn a_failing_task_is_the_error_and_later_tasks_do_not_run() {
         .unwrap_err();
     assert_eq!(err.task_key(), Some("y"));
     assert_eq!(err.task_name(), Some("inc"));
-    assert_eq!(err.to_string(), "task `inc` (y) failed: y failed");
+    assert_eq!(format!("{err:#}"), "task `inc` (y) failed: y failed");
 }
 
 #[test]
@@ -99,7 +99,7 @@ fn a_plan_is_a_node_of_a_dynamic_graph() {
             panic!("{err:?}");
         };
         assert_eq!(*name, "plan");
-        assert_eq!(source.to_string(), "task `inc` (y) failed: y failed");
+        assert_eq!(format!("{source:#}"), "task `inc` (y) failed: y failed");
     }
     assert_eq!(compute(vec![d.clone(), d]).unwrap(), [50, 50]);
 }
