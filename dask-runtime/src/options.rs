@@ -14,7 +14,8 @@ use std::time::Duration;
 /// # Examples
 ///
 /// ```
-/// use dask_runtime::{delayed_value, Scheduler};
+/// # use dask_runtime as dask;
+/// use dask::{delayed_value, Scheduler};
 ///
 /// let x = delayed_value(20_i64) + 22;
 /// assert_eq!(x.compute_with(Scheduler::Sync).unwrap(), 42);
@@ -82,7 +83,8 @@ impl Scheduler {
     /// Parses a scheduler name as `DASK_SCHEDULER` spells it.
     ///
     /// ```
-    /// use dask_runtime::Scheduler;
+    /// # use dask_runtime as dask;
+    /// use dask::Scheduler;
     /// assert_eq!(Scheduler::parse("sync"), Ok(Scheduler::Sync));
     /// assert_eq!(Scheduler::parse("threads:8"), Ok(Scheduler::Threads(8)));
     /// assert!(Scheduler::parse("processes").is_err());

@@ -157,7 +157,8 @@ impl<T: Element> Array<T> {
     /// an old block is computed once, whatever number of new blocks read it.
     ///
     /// ```
-    /// use dask_runtime::array::arange;
+    /// # use dask_runtime as dask;
+    /// use dask::array::arange;
     /// let x = arange(10).rechunk(4);
     /// assert_eq!(x.chunks(), [vec![4, 4, 2]]);
     /// assert_eq!(x.compute().unwrap().iter().copied().collect::<Vec<_>>(), (0..10).map(|v| v as f64).collect::<Vec<_>>());
@@ -189,7 +190,8 @@ impl<T: Element> Array<T> {
     /// have equal calls share their blocks.
     ///
     /// ```
-    /// use dask_runtime::array::ones;
+    /// # use dask_runtime as dask;
+    /// use dask::array::ones;
     /// let x = ones::<f64>([4, 4], 2).map_blocks(|block, index| {
     ///     block.mapv(|v| v * (1 + index[0] * 2 + index[1]) as f64)
     /// });

@@ -12,7 +12,8 @@ pub const FULL: usize = usize::MAX;
 /// How to cut an array into blocks.
 ///
 /// ```
-/// use dask_runtime::array::{ChunkSpec, FULL, zeros};
+/// # use dask_runtime as dask;
+/// use dask::array::{ChunkSpec, FULL, zeros};
 ///
 /// assert_eq!(zeros::<f64>([10, 6], 4).chunks(), [vec![4, 4, 2], vec![4, 2]]);
 /// assert_eq!(zeros::<f64>([10, 6], [5, FULL]).chunks(), [vec![5, 5], vec![6]]);
@@ -47,7 +48,8 @@ impl Default for ChunkSpec {
 /// error of the array it makes.
 ///
 /// ```
-/// use dask_runtime::array::zeros;
+/// # use dask_runtime as dask;
+/// use dask::array::zeros;
 /// assert_eq!(zeros::<f64>([10_000, 10_000], "auto").chunks()[0], [4096, 4096, 1808]);
 /// assert!(zeros::<f64>([10], "big").check().is_err());
 /// ```

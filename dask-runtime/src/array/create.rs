@@ -73,7 +73,8 @@ fn lengths(region: &Region) -> IxDyn {
 /// An array of `value`.
 ///
 /// ```
-/// use dask_runtime::array::full;
+/// # use dask_runtime as dask;
+/// use dask::array::full;
 /// assert_eq!(full([2, 3], 7_i64, 2).compute().unwrap().sum(), 42);
 /// ```
 pub fn full<T: Element>(
@@ -114,7 +115,8 @@ pub fn arange(n: usize) -> Array<f64> {
 /// `start, start + step, ...` up to `stop` (excluded), like NumPy's `arange`.
 ///
 /// ```
-/// use dask_runtime::array::arange_with;
+/// # use dask_runtime as dask;
+/// use dask::array::arange_with;
 /// let x = arange_with(1.0, 2.0, 0.25, 2).compute().unwrap();
 /// assert_eq!(x.iter().copied().collect::<Vec<_>>(), [1.0, 1.25, 1.5, 1.75]);
 /// ```
@@ -190,7 +192,8 @@ fn eye_in(n: usize, chunks: ChunkSpec) -> Array<f64> {
 /// An array cut from data in memory; each block copies its part when it runs.
 ///
 /// ```
-/// use dask_runtime::array::from_ndarray;
+/// # use dask_runtime as dask;
+/// use dask::array::from_ndarray;
 /// let a = ndarray::Array2::from_shape_fn((4, 6), |(i, j)| (i * 6 + j) as f64);
 /// let x = from_ndarray(a.clone(), [2, 3]);
 /// assert_eq!(x.numblocks(), [2, 2]);
@@ -224,7 +227,8 @@ pub(crate) fn from_data_in<T: Element>(data: ArrayD<T>, chunks: ChunkSpec) -> Ar
 /// value's shape is checked against `shape` when it is computed.
 ///
 /// ```
-/// use dask_runtime::{array::from_delayed, delayed_value};
+/// # use dask_runtime as dask;
+/// use dask::{array::from_delayed, delayed_value};
 /// let d = delayed_value(ndarray::arr1(&[1.0, 2.0]).into_dyn());
 /// assert_eq!(from_delayed(d, [2]).sum().compute().unwrap(), 3.0);
 /// ```

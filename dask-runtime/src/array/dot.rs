@@ -65,7 +65,8 @@ impl<T: Numeric> Array<T> {
     /// OpenBLAS with the `blas` feature), one thread a block.
     ///
     /// ```
-    /// use dask_runtime::array::{eye, from_ndarray};
+    /// # use dask_runtime as dask;
+    /// use dask::array::{eye, from_ndarray};
     /// let a = from_ndarray(ndarray::arr2(&[[1.0, 2.0], [3.0, 4.0]]), 1);
     /// assert_eq!(a.dot(&eye(2, 1)).compute().unwrap(), a.compute().unwrap());
     /// ```

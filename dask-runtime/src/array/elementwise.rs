@@ -264,7 +264,8 @@ pub(crate) fn zip_with<A: Element, B: Element, C: Element>(
 /// `a` where `condition` holds, `b` elsewhere, broadcast together: NumPy's `where`.
 ///
 /// ```
-/// use dask_runtime::array::{arange, where_};
+/// # use dask_runtime as dask;
+/// use dask::array::{arange, where_};
 /// let x = arange(6).rechunk(4);
 /// let y = where_(&x.gt(2.0), &x, 0.0);
 /// assert_eq!(y.compute().unwrap().iter().copied().collect::<Vec<_>>(), [0.0, 0.0, 0.0, 3.0, 4.0, 5.0]);

@@ -5,7 +5,7 @@
 //! arrays runs nothing; `compute()` runs the blocks as tasks on the executor.
 //!
 //! ```
-//! use dask_runtime::array::{self, random};
+//! use dask::array::{self, random};
 //!
 //! let x = random::default_rng(42).normal(0.0, 1.0, [1_000, 1_000], [250, 250]);
 //! let z = (&x - x.mean()) / x.std();            // reductions are operands
@@ -205,7 +205,8 @@ impl<T: Element> Array<T> {
     /// The array's shape, or the error kept from building it.
     ///
     /// ```
-    /// use dask_runtime::array::zeros;
+    /// # use dask_runtime as dask;
+    /// use dask::array::zeros;
     /// let bad = &zeros::<f64>([3, 4], 2) + &zeros::<f64>([5], 2);
     /// assert!(bad.try_shape().is_err());
     /// assert_eq!(zeros::<f64>([3, 4], 2).try_shape().unwrap(), [3, 4]);
@@ -232,7 +233,8 @@ impl<T: Element> Array<T> {
     /// `idx` is keyed `(name, idx)`.
     ///
     /// ```
-    /// use dask_runtime::array::random::default_rng;
+    /// # use dask_runtime as dask;
+    /// use dask::array::random::default_rng;
     /// let a = default_rng(1).normal(0.0, 1.0, [10], 5);
     /// let b = default_rng(1).normal(0.0, 1.0, [10], 5);
     /// assert_eq!((&a + 1.0).name(), (&b + 1.0).name());
@@ -322,7 +324,8 @@ impl<T: Element> Array<T> {
     /// `Ok` if the expression is well formed; the kept shape error otherwise.
     ///
     /// ```
-    /// use dask_runtime::array::zeros;
+    /// # use dask_runtime as dask;
+    /// use dask::array::zeros;
     /// let bad = &zeros::<f64>([3, 4], 2) + &zeros::<f64>([5], 2);
     /// let err = bad.check().unwrap_err();
     /// assert!(format!("{err:#}").contains("[3, 4] and [5]"), "{err}");

@@ -14,7 +14,8 @@ impl<T: Element> Array<T> {
     /// Computes the array and writes it to a `.npy` file (`np.load(path)` reads it).
     ///
     /// ```
-    /// use dask_runtime::array::{arange, from_npy};
+    /// # use dask_runtime as dask;
+    /// use dask::array::{arange, from_npy};
     /// let path = std::env::temp_dir().join(format!("doc-npy-{}.npy", std::process::id()));
     /// arange(6).to_npy(&path).unwrap();
     /// let back = from_npy::<f64>(&path, 4).unwrap();

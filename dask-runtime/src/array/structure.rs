@@ -409,7 +409,8 @@ impl<T: Element> Array<T> {
     /// is a slice of one input block.
     ///
     /// ```
-    /// use dask_runtime::array::arange;
+    /// # use dask_runtime as dask;
+    /// use dask::array::arange;
     /// use ndarray::Slice;
     /// let x = arange(10).rechunk(4);
     /// let y = x.slice(&[Slice::new(1, Some(-1), 3)]);
@@ -423,7 +424,8 @@ impl<T: Element> Array<T> {
     /// along the first axis so that each holds whole rows of both shapes.
     ///
     /// ```
-    /// use dask_runtime::array::arange;
+    /// # use dask_runtime as dask;
+    /// use dask::array::arange;
     /// let x = arange(12).rechunk(4).reshape(&[3, 4]);
     /// assert_eq!(x.compute().unwrap()[[2, 1]], 9.0);
     /// ```
@@ -436,7 +438,8 @@ impl<T: Element> Array<T> {
     /// `x.max(axis=1, keepdims=True)`.
     ///
     /// ```
-    /// use dask_runtime::array::ones;
+    /// # use dask_runtime as dask;
+    /// use dask::array::ones;
     /// let x = ones::<f64>([3, 4], 2).max_axis(1).expand_dims(1);
     /// assert_eq!(x.shape(), [3, 1]);
     /// ```
@@ -454,7 +457,8 @@ fn layers_of<T: Element>(arrays: &[Array<T>]) -> Result<Vec<Arc<Layer>>, ShapeEr
 /// made to match the first array's there).
 ///
 /// ```
-/// use dask_runtime::array::{concatenate, ones, zeros};
+/// # use dask_runtime as dask;
+/// use dask::array::{concatenate, ones, zeros};
 /// let x = concatenate(&[zeros::<f64>([2, 3], 2), ones::<f64>([1, 3], 2)], 0);
 /// assert_eq!(x.shape(), [3, 3]);
 /// assert_eq!(x.sum().compute().unwrap(), 3.0);
@@ -524,7 +528,8 @@ fn concatenate_layers(
 /// Stacks arrays of one shape along a new axis at position `axis`.
 ///
 /// ```
-/// use dask_runtime::array::{ones, stack, zeros};
+/// # use dask_runtime as dask;
+/// use dask::array::{ones, stack, zeros};
 /// let x = stack(&[zeros::<f64>([2], 1), ones::<f64>([2], 1)], 1);
 /// assert_eq!(x.compute().unwrap(), ndarray::arr2(&[[0.0, 1.0], [0.0, 1.0]]).into_dyn());
 /// ```

@@ -105,7 +105,8 @@ impl<T> Deref for ArgRef<'_, T> {
 /// # Examples
 ///
 /// ```
-/// use dask_runtime::{delayed_value, IntoArg};
+/// # use dask_runtime as dask;
+/// use dask::{delayed_value, IntoArg};
 ///
 /// fn takes(x: impl IntoArg<Vec<i64>>) -> String {
 ///     format!("{:?}", x.into_arg())

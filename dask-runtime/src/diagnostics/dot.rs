@@ -189,9 +189,21 @@ pub(crate) fn write_picture(dot: &str, path: &Path) -> Result<(), Error> {
         path: path.display().to_string(),
         source,
     };
-    let format = path.extension().and_then(|e| e.to_str()).unwrap_or("dot");
-    if matches!(format, "dot" | "gv") {
+    let format = path
+        .extension()
+        .and_then(|e| e.to_str())
+        .unwrap_or("dot")
+        .to_ascii_lowercase();
+    if matches!(format.as_str(), "dot" | "gv") {
         return std::fs::write(path, dot).map_err(|e| io(Box::new(e)));
+    }
+    if !RENDERED.contains(&format.as_str()) {
+        return Err(io(format!(
+            "`.{format}` is not a picture format: write `.dot` (the text) or render one of \
+             {}",
+            RENDERED.join(", ")
+        )
+        .into()));
     }
     let mut child = Command::new("dot")
         .arg(format!("-T{format}"))
@@ -209,22 +221,27 @@ pub(crate) fn write_picture(dot: &str, path: &Path) -> Result<(), Error> {
                 Box::new(e)
             })
         })?;
-    if let Some(mut stdin) = child.stdin.take() {
-        stdin
-            .write_all(dot.as_bytes())
-            .map_err(|e| io(Box::new(e)))?;
-    }
+    // Write from a thread: dot may exit early (a graph too big for it) and close its
+    // end, and then its own message, not our broken pipe, says why.
+    let written = child.stdin.take().map(|mut stdin| {
+        let text = dot.to_owned();
+        std::thread::spawn(move || stdin.write_all(text.as_bytes()))
+    });
     let output = child.wait_with_output().map_err(|e| io(Box::new(e)))?;
-    if output.status.success() {
-        Ok(())
-    } else {
-        Err(io(format!(
-            "dot failed: {}",
-            String::from_utf8_lossy(&output.stderr).trim()
-        )
-        .into()))
+    let write_error = written.and_then(|w| w.join().ok()).and_then(Result::err);
+    let stderr = String::from_utf8_lossy(&output.stderr).trim().to_owned();
+    match (output.status.success(), write_error) {
+        (true, None) => Ok(()),
+        (false, _) if !stderr.is_empty() => Err(io(format!("dot failed: {stderr}").into())),
+        (false, _) => Err(io(format!("dot failed ({})", output.status).into())),
+        (true, Some(e)) => Err(io(Box::new(e))),
     }
 }
+
+/// The formats handed to graphviz's `dot` (lower case; the extension is taken so).
+const RENDERED: &[&str] = &[
+    "svg", "png", "pdf", "jpg", "jpeg", "gif", "ps", "eps", "json",
+];
 
 // Pictures are an observer's job: `Delayed`'s picture methods live here, above it.
 impl<T: Send + Sync + 'static> Delayed<T> {

@@ -238,6 +238,22 @@ fn visualize_writes_dot_or_renders_with_graphviz() {
     }
 }
 
+#[test]
+fn visualize_takes_extensions_case_blind_and_refuses_what_is_not_a_picture() {
+    let dir = std::env::temp_dir();
+    let upper = dir.join(format!("dask-graph-{}.DOT", std::process::id()));
+    let graph = diamond();
+    graph.visualize(&upper).unwrap();
+    assert_eq!(std::fs::read_to_string(&upper).unwrap(), graph.to_dot());
+    std::fs::remove_file(&upper).unwrap();
+    // A `.txt` is not blamed on a missing graphviz: it is not a picture format.
+    let txt = dir.join(format!("dask-graph-{}.txt", std::process::id()));
+    let err = format!("{:#}", diamond().visualize(&txt).unwrap_err());
+    assert!(err.contains("`.txt` is not a picture format"), "{err}");
+    assert!(!err.contains("graphviz"), "{err}");
+    assert!(!txt.exists());
+}
+
 #[cfg(feature = "tracing")]
 #[test]
 fn each_task_is_a_tracing_span() {

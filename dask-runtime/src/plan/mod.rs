@@ -51,8 +51,9 @@ pub struct PlanInfo {
 /// # Examples
 ///
 /// ```
-/// # use dask_runtime::plan::{Plan, PlanInfo, BlockPlan};
-/// # use dask_runtime::plumbing::Runner;
+/// # use dask_runtime as dask;
+/// # use dask::plan::{Plan, PlanInfo, BlockPlan};
+/// # use dask::plumbing::Runner;
 /// # static INFO: PlanInfo = PlanInfo { names: &["x", "y"], functions: &["expr", "expr"],
 /// #     dependencies: &[&[], &[0]], inputs: &[], outputs: &[1], critical_path_len: 2,
 /// #     exact: true, dot: "digraph {}" };

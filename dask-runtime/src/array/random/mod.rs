@@ -8,7 +8,8 @@
 //! fast path inlined ([`standard_normal_of`]).
 //!
 //! ```
-//! use dask_runtime::array::random::default_rng;
+//! # use dask_runtime as dask;
+//! use dask::array::random::default_rng;
 //!
 //! let a = default_rng(7).normal(0.0, 1.0, [100, 80], [30, 40]).compute().unwrap();
 //! let b = default_rng(7).normal(0.0, 1.0, [100, 80], [100, 7]).compute().unwrap();

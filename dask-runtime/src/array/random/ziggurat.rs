@@ -19,7 +19,8 @@ use rand_distr::{Distribution, StandardNormal};
 /// same numbers at the same cost.
 ///
 /// ```
-/// use dask_runtime::array::random::standard_normal_of;
+/// # use dask_runtime as dask;
+/// use dask::array::random::standard_normal_of;
 /// let z = standard_normal_of(42);
 /// assert!(z.is_finite() && z == standard_normal_of(42));
 /// ```
