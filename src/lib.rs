@@ -54,8 +54,20 @@ pub use dask_runtime::{
 ///   (Dask's `delayed(sum)(list_of_delayed)`). A parameter `x: &T` takes the same as a
 ///   `T::Owned` and the task borrows the value: no copy of a shared input.
 /// - `T` needs `Clone + Send + Sync + 'static` (a plain value is cloned each run; a
-///   node's output is moved to its last reader and cloned for the others; wrap a big
-///   value in `Arc` or take it by `&T` to share it instead).
+///   node's output is moved to its last reader and cloned for the others). A `&T`
+///   parameter reads the value in place; a big value that is not `Clone` goes in an
+///   `Arc`.
+/// - `#[delayed(pure)]` knows a call by the function and a hash of its arguments (they
+///   must be `Hash`): the same call built twice is one task (Dask's `pure=True`).
+///
+/// ```
+/// use dask::prelude::*;
+///
+/// #[delayed(pure)]
+/// fn load(path: String) -> usize { path.len() }
+///
+/// assert_eq!(load("a.csv".to_owned()).key(), load("a.csv".to_owned()).key());
+/// ```
 /// - A function returning `Result<R, E>` (or an alias such as `io::Result<R>`) gives a
 ///   `Delayed<R>`; an `Err` fails the compute with [`Error::TaskFailed`] naming the
 ///   task, with `E` kept as the error's source.

@@ -74,7 +74,7 @@ pub use plan::Plan;
 /// it changes without notice.
 #[doc(hidden)]
 pub mod plumbing {
-    pub use crate::delayed::{Arg, ArgRef, node};
+    pub use crate::delayed::{Arg, ArgRef, PureArg, PureArgs, node, pure_node};
     pub use crate::graph::{Args, Inputs};
     pub use crate::plan::runner::{Runner, Stop};
     pub use crate::plan::{BlockPlan, FnPlan, PlanInfo};

@@ -21,7 +21,7 @@ use quote::{quote, quote_spanned};
 use syn::spanned::Spanned;
 use syn::{Attribute, GenericParam};
 
-pub(crate) fn expand(f: &DelayedFn<'_>) -> TokenStream {
+pub(crate) fn expand(f: &DelayedFn<'_>, pure: bool) -> TokenStream {
     let item = f.original;
     let vis = &item.vis;
     let name = &item.sig.ident;
@@ -54,8 +54,11 @@ pub(crate) fn expand(f: &DelayedFn<'_>) -> TokenStream {
     });
     let param_bounds = f.params.iter().map(|p| {
         let arg_ty = arg_type(p);
+        // A pure call is known by a hash of its arguments.
+        let hashed = pure.then(|| quote_spanned!(p.ty.span()=> + ::dask::__private::PureArg));
         quote_spanned! {p.ty.span()=>
             #arg_ty: ::core::clone::Clone + ::core::marker::Send + ::core::marker::Sync + 'static
+                #hashed
         }
     });
     let (value_ty, output_bound) = match &f.output {
@@ -131,6 +134,35 @@ pub(crate) fn expand(f: &DelayedFn<'_>) -> TokenStream {
         Output::Plain(_) => quote!(::core::result::Result::Ok(#task_call)),
     };
     let where_clause = &generics.where_clause;
+    let node = quote! {
+        ::dask::__private::node(
+            #name_str,
+            __dask_args,
+            |#arg_pattern, #inputs: &mut ::dask::__private::Inputs<'_>| {
+                #(#reads)*
+                #result
+            },
+        )
+    };
+    let build = if pure {
+        // The module and the signature tell two functions (or two instances of a
+        // generic one) apart.
+        let arg_tys = f.params.iter().map(arg_type);
+        quote! {
+            ::dask::__private::pure_node(
+                #name_str,
+                ::core::module_path!(),
+                ::core::any::type_name::<fn(#(#arg_tys),*) -> #value_ty>(),
+                #arg_list,
+                |__dask_args| #node,
+            )
+        }
+    } else {
+        quote! {
+            let __dask_args = #arg_list;
+            #node
+        }
+    };
 
     quote! {
         #(#cfg_attrs)*
@@ -164,14 +196,7 @@ pub(crate) fn expand(f: &DelayedFn<'_>) -> TokenStream {
             #(#param_bounds,)*
             #output_bound
         {
-            ::dask::__private::node(
-                #name_str,
-                #arg_list,
-                |#arg_pattern, #inputs: &mut ::dask::__private::Inputs<'_>| {
-                    #(#reads)*
-                    #result
-                },
-            )
+            #build
         }
     }
 }

@@ -1,4 +1,5 @@
-//! `#[delayed]`: parse the function, check it, write the lazy constructor.
+//! `#[delayed]` and `#[delayed(pure)]`: parse the function, check it, write the lazy
+//! constructor.
 
 mod ast;
 mod expand;
@@ -16,15 +17,20 @@ pub(crate) fn expand(args: TokenStream, item: TokenStream) -> TokenStream {
             return with_errors(item, &syn::Error::new(e.span(), message));
         }
     };
-    if !args.is_empty() {
-        let error = syn::Error::new_spanned(
-            &args,
-            "`#[delayed]` takes no arguments: write `#[delayed]` above the function",
-        );
-        return with_errors(function.into_token_stream(), &error);
-    }
+    let pure = match args.to_string().as_str() {
+        "" => false,
+        "pure" => true,
+        _ => {
+            let error = syn::Error::new_spanned(
+                &args,
+                "`#[delayed]` takes only `pure`: write `#[delayed]`, or `#[delayed(pure)]` \
+                 to make equal calls one task",
+            );
+            return with_errors(function.into_token_stream(), &error);
+        }
+    };
     match ast::DelayedFn::from_syn(&function) {
-        Ok(parsed) => expand::expand(&parsed),
+        Ok(parsed) => expand::expand(&parsed, pure),
         Err(error) => with_errors(function.into_token_stream(), &error),
     }
 }

@@ -49,6 +49,22 @@ impl<T: Send + Sync + 'static> Arg<T> {
         }
     }
 
+    /// Feeds the argument to a pure call's hash: a plain value by value, a lazy one by
+    /// its task.
+    pub(crate) fn hash_arg(&self, h: &mut std::hash::DefaultHasher)
+    where
+        T: super::PureArg,
+    {
+        use std::hash::Hash as _;
+        match &self.0 {
+            Source::Value(v) => {
+                0_u8.hash(h);
+                v.pure_hash(h);
+            }
+            Source::Node(n) => (1_u8, n.as_ref().map(|n| n.id())).hash(h),
+        }
+    }
+
     /// The argument's value, owned: a clone of a plain value; a node's output moved out
     /// when this is its last consumer, cloned otherwise.
     pub fn take(&self, inputs: &mut Inputs<'_>) -> Result<T, BoxError>

@@ -3,6 +3,7 @@
 mod arg;
 mod collection;
 mod ops;
+mod pure;
 mod stream;
 #[cfg(test)]
 mod test;
@@ -10,6 +11,7 @@ mod test;
 pub use arg::{Arg, ArgRef, IntoArg};
 pub(crate) use collection::{Batch, BatchPart, Outputs};
 pub use collection::{Computable, compute, compute_with, compute_with_callbacks};
+pub use pure::{PureArg, PureArgs, pure_node};
 pub use stream::{ComputeIter, compute_iter, compute_iter_with};
 
 use crate::executor;

@@ -10,4 +10,6 @@ pub(crate) use inputs::InputSource;
 pub use inputs::Inputs;
 pub(crate) use layout::Layout;
 pub use node::Args;
-pub(crate) use node::{NodeRef, Value, key_from, key_of, keyed_node, new_node, set_label};
+pub(crate) use node::{
+    NodeRef, Value, WeakNode, key_from, key_of, keyed_node, new_node, set_label,
+};

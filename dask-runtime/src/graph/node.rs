@@ -16,6 +16,9 @@ pub(crate) type Value = Arc<dyn Any + Send + Sync>;
 /// A shared, type-erased node. `Delayed<T>` is this plus the type `T`.
 pub(crate) type NodeRef = Arc<dyn NodeDyn>;
 
+/// A node held without keeping it alive.
+pub(crate) type WeakNode = std::sync::Weak<dyn NodeDyn>;
+
 /// What the executor needs of a node, whatever its argument and output types.
 ///
 /// `pub` but in a private module: nameable by the runtime only.

@@ -1,6 +1,6 @@
 use dask::prelude::*;
 
-#[delayed(pure)]
+#[delayed(fast)]
 fn inc(x: i64) -> i64 {
     x + 1
 }
