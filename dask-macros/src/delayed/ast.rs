@@ -90,6 +90,7 @@ impl<'a> DelayedFn<'a> {
                     ty,
                     "in the return type: name the type the task returns",
                 );
+                reject_unsendable_error(&mut cx, ty);
                 match result_ok_type(ty) {
                     Some(ok) => Output::Fallible { ok },
                     None => Output::Plain(Some(&**ty)),
@@ -124,6 +125,13 @@ impl<'a> Param<'a> {
             ty,
             "in a parameter: use a named type parameter `<T: Trait>` instead",
         );
+        // Only the parameter itself may be a borrow (`x: &T`): a task keeps its inputs
+        // past the call, so what it holds must be owned.
+        let inner = match ty {
+            Type::Reference(r) => &*r.elem,
+            other => other,
+        };
+        reject_borrows(cx, inner);
         let passing = match ty {
             Type::Reference(r) if r.mutability.is_some() => {
                 cx.error_spanned_by(
@@ -144,6 +152,87 @@ impl<'a> Param<'a> {
             ty,
             passing,
         })
+    }
+}
+
+/// Reports each borrow (`&T`, `'a`) inside `ty`: task parameters are owned, `'static`.
+fn reject_borrows(cx: &mut Ctxt, ty: &Type) {
+    struct Finder<'c> {
+        cx: &'c mut Ctxt,
+    }
+    impl<'ast> Visit<'ast> for Finder<'_> {
+        fn visit_type_reference(&mut self, node: &'ast syn::TypeReference) {
+            if node.lifetime.as_ref().is_some_and(|l| l.ident == "static") {
+                // `&'static str` lives as long as the task: fine.
+                return syn::visit::visit_type_reference(self, node);
+            }
+            let owned = match &*node.elem {
+                Type::Path(p) if p.path.is_ident("str") => "String".to_owned(),
+                Type::Slice(s) => {
+                    let elem = &s.elem;
+                    format!("Vec<{}>", quote::quote!(#elem))
+                }
+                elem => quote::quote!(#elem).to_string(),
+            };
+            self.cx.error_spanned_by(
+                node,
+                format!(
+                    "a task keeps its inputs after the call, so they are owned and `'static`: \
+                     take `{owned}` here, not a borrow (only the whole parameter may be `&T`, \
+                     which the task reads in place)"
+                ),
+            );
+        }
+        fn visit_lifetime(&mut self, node: &'ast syn::Lifetime) {
+            if node.ident != "static" {
+                self.cx.error_spanned_by(
+                    node,
+                    "a task keeps its inputs after the call, so they are owned and `'static`: \
+                     use an owned type instead of one that borrows for this lifetime",
+                );
+            }
+        }
+    }
+    Finder { cx }.visit_type(ty);
+}
+
+/// Reports a boxed error that cannot cross threads (`Box<dyn Error>` without `Send +
+/// Sync`) in a `Result` return type.
+fn reject_unsendable_error(cx: &mut Ctxt, ty: &Type) {
+    let Type::Path(path) = ty else { return };
+    let Some(last) = path.path.segments.last() else {
+        return;
+    };
+    let PathArguments::AngleBracketed(args) = &last.arguments else {
+        return;
+    };
+    if last.ident != "Result" {
+        return;
+    }
+    let Some(GenericArgument::Type(Type::Path(error))) = args.args.iter().nth(1) else {
+        return;
+    };
+    let Some(boxed) = error.path.segments.last().filter(|s| s.ident == "Box") else {
+        return;
+    };
+    let PathArguments::AngleBracketed(inner) = &boxed.arguments else {
+        return;
+    };
+    let Some(GenericArgument::Type(Type::TraitObject(object))) = inner.args.first() else {
+        return;
+    };
+    let has = |name: &str| {
+        object.bounds.iter().any(|b| {
+            matches!(b, syn::TypeParamBound::Trait(t)
+                if t.path.segments.last().is_some_and(|s| s.ident == name))
+        })
+    };
+    if !(has("Send") && has("Sync")) {
+        cx.error_spanned_by(
+            object,
+            "a task's error crosses threads, so it must be `Send + Sync`: write \
+             `Box<dyn Error + Send + Sync>` (or `dask::BoxError`)",
+        );
     }
 }
 
@@ -223,6 +312,23 @@ mod tests {
         assert!(messages[3].contains("`impl Trait` in a parameter"));
         assert!(messages[4].contains("`&mut`"));
         assert!(messages[5].contains("`impl Trait` in the return type"));
+    }
+
+    #[test]
+    fn borrows_inside_a_parameter_and_unsendable_errors_are_reported() {
+        let item: ItemFn = parse_quote! {
+            fn f(a: Vec<&str>, b: &[u8], c: Vec<&'static str>, d: Cow<'a, str>)
+                -> Result<u8, Box<dyn std::error::Error>> {}
+        };
+        let err = DelayedFn::from_syn(&item).err().expect("must fail");
+        let messages: Vec<String> = err.into_iter().map(|e| e.to_string()).collect();
+        assert_eq!(messages.len(), 3, "{messages:#?}");
+        assert!(messages[0].contains("take `String` here"));
+        assert!(messages[1].contains("borrows for this lifetime"));
+        assert!(messages[2].contains("`Send + Sync`"));
+        let fine: ItemFn =
+            parse_quote! { fn f(b: &[u8]) -> Result<u8, Box<dyn Error + Send + Sync>> {} };
+        assert!(DelayedFn::from_syn(&fine).is_ok());
     }
 
     #[test]
