@@ -493,7 +493,70 @@ impl<T: Element + PartialOrd> Array<T> {
 impl Array<i64> {
     /// The elements as `f64`.
     pub fn to_f64(&self) -> Array<f64> {
-        self.map_named("astype", Tokenizer::new("astype-f64"), |v| v as f64)
+        self.astype::<f64>()
+    }
+}
+
+/// A conversion between element types as NumPy's `astype` does it: floats to integers
+/// truncate toward zero (saturating at the integer's range; NaN becomes 0), numbers to
+/// `bool` are `!= 0`, `bool` to numbers is 0 or 1.
+pub trait CastTo<U>: Element {
+    /// The value as a `U`.
+    fn cast(self) -> U;
+}
+
+macro_rules! casts {
+    ($($from:ty => $($to:ty),+);+ $(;)?) => {$($(
+        impl CastTo<$to> for $from {
+            #[allow(clippy::cast_lossless, clippy::unnecessary_cast)]
+            fn cast(self) -> $to {
+                self as $to
+            }
+        }
+    )+)+};
+}
+casts!(f64 => f64, f32, i64; f32 => f64, f32, i64; i64 => f64, f32, i64);
+
+macro_rules! to_bool {
+    ($($from:ty),+) => {$(
+        impl CastTo<bool> for $from {
+            #[allow(clippy::float_cmp)]
+            fn cast(self) -> bool {
+                self != (0 as $from)
+            }
+        }
+        impl CastTo<$from> for bool {
+            fn cast(self) -> $from {
+                u8::from(self) as $from
+            }
+        }
+    )+};
+}
+to_bool!(f64, f32, i64);
+
+impl CastTo<bool> for bool {
+    fn cast(self) -> bool {
+        self
+    }
+}
+
+impl<T: Element> Array<T> {
+    /// The elements converted to `U` (NumPy's `astype`; see [`CastTo`] for how).
+    ///
+    /// ```
+    /// # use dask_runtime as dask;
+    /// let x = dask::array::from_ndarray(ndarray::arr1(&[-1.7, 0.0, 2.9]), 2);
+    /// let ints: Vec<i64> = x.astype::<i64>().compute().unwrap().iter().copied().collect();
+    /// assert_eq!(ints, [-1, 0, 2]);
+    /// let counted = x.gt(0.0).astype::<i64>().sum().compute().unwrap();
+    /// assert_eq!(counted, 1);
+    /// ```
+    pub fn astype<U: Element>(&self) -> Array<U>
+    where
+        T: CastTo<U>,
+    {
+        let token = Tokenizer::new("astype").add((T::NAME, U::NAME));
+        self.map_named("astype", token, CastTo::<U>::cast)
     }
 }
 

@@ -60,6 +60,7 @@ mod npy;
 pub mod random;
 mod reduce;
 mod scalar;
+mod scan;
 mod stream;
 mod structure;
 #[cfg(test)]
@@ -72,7 +73,7 @@ pub use create::{
     arange, arange_with, eye, from_delayed, from_ndarray, full, linspace, ones, zeros,
 };
 pub use element::Element;
-pub use elementwise::{Operand, where_};
+pub use elementwise::{CastTo, Operand, where_};
 pub use npy::from_npy;
 pub use reduce::Numeric;
 pub use scalar::Scalar;

@@ -17,7 +17,7 @@ use super::{Array, Element, Scalar, new_layer};
 use crate::error::BoxError;
 use lanes::{fold_lanes, global_index};
 use ndarray::{ArrayD, ArrayViewD, Axis, IxDyn, Slice, Zip};
-use reducers::{ArgR, BoolR, ExtremeR, MeanR, MomentsR, ProdR, Reducer, Stat, SumR};
+use reducers::{ArgR, BoolR, ExtremeR, MeanR, MomentsR, ProdR, PtpR, Reducer, SkipNan, Stat, SumR};
 use std::hash::Hash;
 use std::marker::PhantomData;
 use std::sync::Arc;
@@ -434,6 +434,16 @@ pub enum Reduction {
     ArgMax,
     Any,
     All,
+    Ptp,
+    NanSum,
+    NanProd,
+    NanMin,
+    NanMax,
+    NanMean,
+    NanVar(f64),
+    NanStd(f64),
+    NanArgMin,
+    NanArgMax,
 }
 
 /// The reductions of one element type, written once per type in this crate (not in
@@ -448,6 +458,8 @@ pub trait Reduce: Element {
     fn reduce_i64(a: &Array<Self>, r: Reduction, axis: Option<(usize, bool)>) -> Array<i64>;
     /// The matrix product.
     fn matmul(a: &Array<Self>, b: &Array<Self>) -> Array<Self>;
+    /// Cumulative sums or products along an axis.
+    fn scan(a: &Array<Self>, axis: usize, how: super::scan::Accumulate) -> Array<Self>;
 }
 
 /// `r` over all elements (`axis` `None`) or along an axis, kept or not.
@@ -482,8 +494,13 @@ macro_rules! numeric_reductions {
                 match r {
                     Reduction::Sum => reduce(a, "sum", (), SumR, axis),
                     Reduction::Prod => reduce(a, "prod", (), ProdR, axis),
-                    Reduction::Min => reduce(a, "min", (), ExtremeR { max: false }, axis),
-                    Reduction::Max => reduce(a, "max", (), ExtremeR { max: true }, axis),
+                    Reduction::Min => reduce(a, "min", (), ExtremeR::min(false), axis),
+                    Reduction::Max => reduce(a, "max", (), ExtremeR::max(false), axis),
+                    Reduction::Ptp => reduce(a, "ptp", (), PtpR, axis),
+                    Reduction::NanSum => reduce(a, "nansum", (), SkipNan(SumR), axis),
+                    Reduction::NanProd => reduce(a, "nanprod", (), SkipNan(ProdR), axis),
+                    Reduction::NanMin => reduce(a, "nanmin", (), ExtremeR::min(true), axis),
+                    Reduction::NanMax => reduce(a, "nanmax", (), ExtremeR::max(true), axis),
                     other => not_for::<$t, $t>(other),
                 }
             }
@@ -492,18 +509,38 @@ macro_rules! numeric_reductions {
                     Reduction::Mean => reduce(a, "mean", (), MeanR, axis),
                     Reduction::Var(d) => reduce(a, "var", d.to_bits(), MomentsR(Stat::Var(d)), axis),
                     Reduction::Std(d) => reduce(a, "std", d.to_bits(), MomentsR(Stat::Std(d)), axis),
+                    Reduction::NanMean => reduce(a, "nanmean", (), SkipNan(MeanR), axis),
+                    Reduction::NanVar(d) => {
+                        reduce(a, "nanvar", d.to_bits(), SkipNan(MomentsR(Stat::Var(d))), axis)
+                    }
+                    Reduction::NanStd(d) => {
+                        reduce(a, "nanstd", d.to_bits(), SkipNan(MomentsR(Stat::Std(d))), axis)
+                    }
                     other => not_for::<$t, f64>(other),
                 }
             }
             fn reduce_i64(a: &Array<$t>, r: Reduction, axis: Option<(usize, bool)>) -> Array<i64> {
                 match r {
-                    Reduction::ArgMin => reduce(a, "argmin", (), ArgR { max: false }, axis),
-                    Reduction::ArgMax => reduce(a, "argmax", (), ArgR { max: true }, axis),
+                    Reduction::ArgMin => {
+                        reduce(a, "argmin", (), ArgR { max: false, skip_nan: false }, axis)
+                    }
+                    Reduction::ArgMax => {
+                        reduce(a, "argmax", (), ArgR { max: true, skip_nan: false }, axis)
+                    }
+                    Reduction::NanArgMin => {
+                        reduce(a, "nanargmin", (), ArgR { max: false, skip_nan: true }, axis)
+                    }
+                    Reduction::NanArgMax => {
+                        reduce(a, "nanargmax", (), ArgR { max: true, skip_nan: true }, axis)
+                    }
                     other => not_for::<$t, i64>(other),
                 }
             }
             fn matmul(a: &Array<$t>, b: &Array<$t>) -> Array<$t> {
                 super::dot::matmul(a, b)
+            }
+            fn scan(a: &Array<$t>, axis: usize, how: super::scan::Accumulate) -> Array<$t> {
+                super::scan::scan(a, axis, how)
             }
         }
     )*};
@@ -526,6 +563,9 @@ impl Reduce for bool {
     }
     fn matmul(_: &Array<bool>, _: &Array<bool>) -> Array<bool> {
         Array::failed("dot", "bool arrays have no matrix product".into())
+    }
+    fn scan(_: &Array<bool>, _: usize, how: super::scan::Accumulate) -> Array<bool> {
+        Array::failed("scan", format!("bool arrays have no {how:?}"))
     }
 }
 
@@ -574,6 +614,69 @@ impl<T: Numeric> Array<T> {
     pub fn argmax(&self) -> Scalar<i64> {
         Scalar::from_array(T::reduce_i64(self, Reduction::ArgMax, None))
     }
+    /// The spread, largest minus smallest element (NumPy's `ptp`).
+    pub fn ptp(&self) -> Scalar<T> {
+        Scalar::from_array(T::reduce_same(self, Reduction::Ptp, None))
+    }
+}
+
+// NumPy's nan-functions: NaN values are skipped (for `i64`, which has none, they are
+// the plain reductions).
+impl<T: Numeric> Array<T> {
+    /// The sum of the elements that are not NaN (0 when all are).
+    ///
+    /// ```
+    /// # use dask_runtime as dask;
+    /// let x = dask::array::from_ndarray(ndarray::arr1(&[1.0, f64::NAN, 3.0]), 2);
+    /// assert!(x.sum().compute().unwrap().is_nan());
+    /// assert_eq!(x.nansum().compute().unwrap(), 4.0);
+    /// assert_eq!(x.nanmean().compute().unwrap(), 2.0);
+    /// assert_eq!(x.nanargmax().compute().unwrap(), 2);
+    /// ```
+    pub fn nansum(&self) -> Scalar<T> {
+        Scalar::from_array(T::reduce_same(self, Reduction::NanSum, None))
+    }
+    /// The product of the elements that are not NaN.
+    pub fn nanprod(&self) -> Scalar<T> {
+        Scalar::from_array(T::reduce_same(self, Reduction::NanProd, None))
+    }
+    /// The smallest element that is not NaN (NaN when all are; an error when empty).
+    pub fn nanmin(&self) -> Scalar<T> {
+        Scalar::from_array(T::reduce_same(self, Reduction::NanMin, None))
+    }
+    /// The largest element that is not NaN (NaN when all are; an error when empty).
+    pub fn nanmax(&self) -> Scalar<T> {
+        Scalar::from_array(T::reduce_same(self, Reduction::NanMax, None))
+    }
+    /// The mean of the elements that are not NaN (NaN when all are).
+    pub fn nanmean(&self) -> Scalar<f64> {
+        Scalar::from_array(T::reduce_f64(self, Reduction::NanMean, None))
+    }
+    /// The variance of the elements that are not NaN, ddof 0.
+    pub fn nanvar(&self) -> Scalar<f64> {
+        self.nanvar_ddof(0.0)
+    }
+    /// The variance of the elements that are not NaN, dividing by `n - ddof`.
+    pub fn nanvar_ddof(&self, ddof: f64) -> Scalar<f64> {
+        Scalar::from_array(T::reduce_f64(self, Reduction::NanVar(ddof), None))
+    }
+    /// The standard deviation of the elements that are not NaN, ddof 0.
+    pub fn nanstd(&self) -> Scalar<f64> {
+        self.nanstd_ddof(0.0)
+    }
+    /// The standard deviation of the elements that are not NaN, dividing by `n - ddof`.
+    pub fn nanstd_ddof(&self, ddof: f64) -> Scalar<f64> {
+        Scalar::from_array(T::reduce_f64(self, Reduction::NanStd(ddof), None))
+    }
+    /// The position of the first smallest element that is not NaN (an error when all
+    /// are NaN).
+    pub fn nanargmin(&self) -> Scalar<i64> {
+        Scalar::from_array(T::reduce_i64(self, Reduction::NanArgMin, None))
+    }
+    /// The position of the first largest element that is not NaN.
+    pub fn nanargmax(&self) -> Scalar<i64> {
+        Scalar::from_array(T::reduce_i64(self, Reduction::NanArgMax, None))
+    }
 }
 
 // Each axis reduction, with its `_keepdims` form (NumPy's `keepdims=True`: the axis
@@ -615,6 +718,26 @@ axis_reductions! {
     argmin_axis argmin_axis_keepdims -> i64, reduce_i64, | | Reduction::ArgMin;
     /// Positions of the maxima along `axis`.
     argmax_axis argmax_axis_keepdims -> i64, reduce_i64, | | Reduction::ArgMax;
+    /// Spreads (max - min) along `axis`.
+    ptp_axis ptp_axis_keepdims -> T, reduce_same, | | Reduction::Ptp;
+    /// Sums of the elements that are not NaN along `axis`.
+    nansum_axis nansum_axis_keepdims -> T, reduce_same, | | Reduction::NanSum;
+    /// Products of the elements that are not NaN along `axis`.
+    nanprod_axis nanprod_axis_keepdims -> T, reduce_same, | | Reduction::NanProd;
+    /// Means of the elements that are not NaN along `axis`.
+    nanmean_axis nanmean_axis_keepdims -> f64, reduce_f64, | | Reduction::NanMean;
+    /// Variances of the elements that are not NaN along `axis`, dividing by `n - ddof`.
+    nanvar_axis nanvar_axis_keepdims -> f64, reduce_f64, |ddof: f64| Reduction::NanVar(ddof);
+    /// Standard deviations of the elements that are not NaN along `axis`.
+    nanstd_axis nanstd_axis_keepdims -> f64, reduce_f64, |ddof: f64| Reduction::NanStd(ddof);
+    /// Minima of the elements that are not NaN along `axis`.
+    nanmin_axis nanmin_axis_keepdims -> T, reduce_same, | | Reduction::NanMin;
+    /// Maxima of the elements that are not NaN along `axis`.
+    nanmax_axis nanmax_axis_keepdims -> T, reduce_same, | | Reduction::NanMax;
+    /// Positions of the minima that are not NaN along `axis`.
+    nanargmin_axis nanargmin_axis_keepdims -> i64, reduce_i64, | | Reduction::NanArgMin;
+    /// Positions of the maxima that are not NaN along `axis`.
+    nanargmax_axis nanargmax_axis_keepdims -> i64, reduce_i64, | | Reduction::NanArgMax;
 }
 
 impl Array<bool> {

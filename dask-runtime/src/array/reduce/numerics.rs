@@ -26,6 +26,9 @@ pub trait Numeric: Element + PartialOrd + super::Reduce {
     fn prod(a: Self, b: Self) -> Self;
     #[doc(hidden)]
     fn one() -> Self;
+    /// `a - b` (wrapping for `i64`).
+    #[doc(hidden)]
+    fn difference(a: Self, b: Self) -> Self;
 }
 
 /// A compensated sum: the running sum and the error it dropped.
@@ -106,6 +109,7 @@ macro_rules! float_numeric {
             fn sum_finish(acc: Compensated) -> Self { acc.value() as $t }
             fn prod(a: Self, b: Self) -> Self { a * b }
             fn one() -> Self { 1.0 }
+            fn difference(a: Self, b: Self) -> Self { a - b }
         }
     )*};
 }
@@ -133,6 +137,9 @@ impl Numeric for i64 {
     }
     fn one() -> i64 {
         1
+    }
+    fn difference(a: i64, b: i64) -> i64 {
+        a.wrapping_sub(b)
     }
 }
 

@@ -103,9 +103,82 @@ impl<T: Numeric> Reducer<T> for MomentsR {
     }
 }
 
-/// Min or max; a NaN wins, as in NumPy.
+/// `x != x`: NaN for floats, never for integers.
+#[allow(clippy::eq_op)]
+pub(crate) fn is_nan<T: PartialEq + Copy>(x: T) -> bool {
+    x != x
+}
+
+/// `R` over the values that are not NaN (NumPy's `nansum`, `nanmean`, ...).
+pub(crate) struct SkipNan<R>(pub(crate) R);
+impl<T: Numeric, R: Reducer<T>> Reducer<T> for SkipNan<R> {
+    type Acc = R::Acc;
+    type Out = R::Out;
+    fn empty(&self) -> R::Acc {
+        self.0.empty()
+    }
+    fn fold<D: Dimension>(&self, v: ArrayView<'_, T, D>) -> R::Acc {
+        if !v.iter().any(|&x| is_nan(x)) {
+            return self.0.fold(v);
+        }
+        let kept: Vec<T> = v.iter().copied().filter(|&x| !is_nan(x)).collect();
+        self.0.fold(ndarray::ArrayView1::from(&kept[..]))
+    }
+    fn merge(&self, a: R::Acc, b: R::Acc) -> R::Acc {
+        self.0.merge(a, b)
+    }
+    fn finish(&self, acc: R::Acc) -> Result<R::Out, BoxError> {
+        self.0.finish(acc)
+    }
+}
+
+/// The spread, max - min (NumPy's `ptp`); a NaN wins.
+pub(crate) struct PtpR;
+impl<T: Numeric> Reducer<T> for PtpR {
+    type Acc = (Option<T>, Option<T>);
+    type Out = T;
+    fn empty(&self) -> Self::Acc {
+        (None, None)
+    }
+    fn fold<D: Dimension>(&self, v: ArrayView<'_, T, D>) -> Self::Acc {
+        let (lo, hi) = (ExtremeR::min(false), ExtremeR::max(false));
+        (lo.fold(v.view()), hi.fold(v))
+    }
+    fn merge(&self, a: Self::Acc, b: Self::Acc) -> Self::Acc {
+        let (lo, hi) = (ExtremeR::min(false), ExtremeR::max(false));
+        (
+            Reducer::<T>::merge(&lo, a.0, b.0),
+            Reducer::<T>::merge(&hi, a.1, b.1),
+        )
+    }
+    fn finish(&self, (lo, hi): Self::Acc) -> Result<T, BoxError> {
+        match (lo, hi) {
+            (Some(lo), Some(hi)) => Ok(T::difference(hi, lo)),
+            _ => Err("ptp of an empty array (it has no identity)".into()),
+        }
+    }
+}
+
+/// Min or max; a NaN wins, as in NumPy, unless NaNs are skipped (`nanmin`: NaN only
+/// when every value is).
 pub(crate) struct ExtremeR {
     pub(crate) max: bool,
+    pub(crate) skip_nan: bool,
+}
+
+impl ExtremeR {
+    pub(crate) fn min(skip_nan: bool) -> Self {
+        ExtremeR {
+            max: false,
+            skip_nan,
+        }
+    }
+    pub(crate) fn max(skip_nan: bool) -> Self {
+        ExtremeR {
+            max: true,
+            skip_nan,
+        }
+    }
 }
 impl<T: Numeric> Reducer<T> for ExtremeR {
     type Acc = Option<T>;
@@ -117,12 +190,14 @@ impl<T: Numeric> Reducer<T> for ExtremeR {
         v.iter()
             .fold(None, |a, &x| Reducer::<T>::merge(self, a, Some(x)))
     }
-    #[allow(clippy::eq_op)] // `x != x` is the NaN test for any T
     fn merge(&self, a: Option<T>, b: Option<T>) -> Option<T> {
         match (a, b) {
             (None, o) | (o, None) => o,
-            (Some(x), _) if x != x => Some(x),
-            (_, Some(y)) if y != y => Some(y),
+            // Skipping: a NaN loses to any number (and stands when all are NaN).
+            (Some(x), Some(y)) if self.skip_nan && is_nan(x) => Some(y),
+            (Some(x), Some(y)) if self.skip_nan && is_nan(y) => Some(x),
+            (Some(x), _) if is_nan(x) => Some(x),
+            (_, Some(y)) if is_nan(y) => Some(y),
             (Some(x), Some(y)) => Some(if (y > x) == self.max && y != x { y } else { x }),
         }
     }
@@ -137,9 +212,11 @@ impl<T: Numeric> Reducer<T> for ExtremeR {
     }
 }
 
-/// Position of the min or max (the first one; the first NaN wins, as in NumPy).
+/// Position of the min or max (the first one; the first NaN wins, as in NumPy, unless
+/// NaNs are skipped: `nanargmin`, an error when every value is NaN).
 pub(crate) struct ArgR {
     pub(crate) max: bool,
+    pub(crate) skip_nan: bool,
 }
 impl<T: Numeric> Reducer<T> for ArgR {
     type Acc = Option<(T, usize)>;
@@ -148,9 +225,12 @@ impl<T: Numeric> Reducer<T> for ArgR {
         None
     }
     fn fold<D: Dimension>(&self, v: ArrayView<'_, T, D>) -> Self::Acc {
-        v.iter().enumerate().fold(None, |a, (i, &x)| {
-            Reducer::<T>::merge(self, a, Some((x, i)))
-        })
+        v.iter()
+            .enumerate()
+            .filter(|(_, x)| !(self.skip_nan && is_nan(**x)))
+            .fold(None, |a, (i, &x)| {
+                Reducer::<T>::merge(self, a, Some((x, i)))
+            })
     }
     fn rebase(&self, acc: Self::Acc, global: &dyn Fn(usize) -> usize) -> Self::Acc {
         acc.map(|(v, i)| (v, global(i)))
@@ -174,8 +254,13 @@ impl<T: Numeric> Reducer<T> for ArgR {
         }
     }
     fn finish(&self, acc: Self::Acc) -> Result<i64, BoxError> {
-        acc.map(|(_, i)| i as i64)
-            .ok_or_else(|| "argmin/argmax of an empty array".into())
+        acc.map(|(_, i)| i as i64).ok_or_else(|| {
+            if self.skip_nan {
+                "nanargmin/nanargmax of an empty or all-NaN slice".into()
+            } else {
+                "argmin/argmax of an empty array".into()
+            }
+        })
     }
 }
 

@@ -1,0 +1,162 @@
+//! NumPy's nan-functions and `ptp`, against the same sums over the values kept by hand.
+
+use dask::array::{self, Array};
+use ndarray::{Array2, ArrayD, Axis};
+
+/// A matrix with NaNs scattered, and a whole row and a whole column of them.
+fn data() -> Array2<f64> {
+    Array2::from_shape_fn((7, 6), |(i, j)| {
+        if (i * 6 + j) % 5 == 2 || i == 3 || j == 4 {
+            f64::NAN
+        } else {
+            ((i * 6 + j) as f64 * 0.7).sin() * 10.0
+        }
+    })
+}
+
+fn kept(lane: ndarray::ArrayView1<'_, f64>) -> Vec<f64> {
+    lane.iter().copied().filter(|v| !v.is_nan()).collect()
+}
+
+fn close(a: f64, b: f64) -> bool {
+    (a.is_nan() && b.is_nan()) || (a - b).abs() <= 1e-12 * b.abs().max(1.0)
+}
+
+#[test]
+fn full_nan_reductions_skip_nans() {
+    let a = data();
+    let all: Vec<f64> = a.iter().copied().filter(|v| !v.is_nan()).collect();
+    let n = all.len() as f64;
+    let mean = all.iter().sum::<f64>() / n;
+    let var = all.iter().map(|v| (v - mean).powi(2)).sum::<f64>() / n;
+    for chunks in [[2, 2], [7, 6], [3, 4]] {
+        let x = array::from_ndarray(a.clone(), chunks);
+        assert!(x.sum().compute().unwrap().is_nan());
+        assert!(close(x.nansum().compute().unwrap(), all.iter().sum()));
+        assert!(close(x.nanmean().compute().unwrap(), mean));
+        assert!(close(x.nanvar().compute().unwrap(), var));
+        assert!(close(
+            x.nanstd_ddof(1.0).compute().unwrap(),
+            (var * n / (n - 1.0)).sqrt()
+        ));
+        let min = all.iter().copied().fold(f64::MAX, f64::min);
+        let max = all.iter().copied().fold(f64::MIN, f64::max);
+        assert_eq!(x.nanmin().compute().unwrap(), min);
+        assert_eq!(x.nanmax().compute().unwrap(), max);
+        let at = |v: f64| a.iter().position(|&x| x == v).unwrap() as i64;
+        assert_eq!(x.nanargmin().compute().unwrap(), at(min));
+        assert_eq!(x.nanargmax().compute().unwrap(), at(max));
+        assert!(x.ptp().compute().unwrap().is_nan());
+        assert!(close(
+            x.nanmax().compute().unwrap() - x.nanmin().compute().unwrap(),
+            max - min
+        ));
+    }
+}
+
+#[test]
+fn axis_nan_reductions_skip_nans_and_all_nan_lanes_are_nan() {
+    let a = data();
+    let x = array::from_ndarray(a.clone(), [3, 2]);
+    for axis in 0..2 {
+        let sums = x.nansum_axis(axis).compute().unwrap();
+        let means = x.nanmean_axis(axis).compute().unwrap();
+        let maxes = x.nanmax_axis_keepdims(axis).compute().unwrap();
+        for (k, lane) in a.lanes(Axis(axis)).into_iter().enumerate() {
+            let v = kept(lane);
+            assert!(close(sums[k], v.iter().sum()), "axis {axis} lane {k}");
+            let mean = if v.is_empty() {
+                f64::NAN
+            } else {
+                v.iter().sum::<f64>() / v.len() as f64
+            };
+            assert!(
+                close(means[k], mean),
+                "axis {axis} lane {k}: {} vs {mean}",
+                means[k]
+            );
+            let max = v.iter().copied().fold(f64::NAN, f64::max);
+            assert!(
+                close(maxes.iter().nth(k).copied().unwrap(), max),
+                "axis {axis} lane {k}"
+            );
+        }
+    }
+    // Column 4 is all NaN: its argmin is an error, as NumPy's raises.
+    assert!(x.nanargmin_axis(0).compute().is_err());
+    assert_eq!(
+        x.nanargmin_axis(1)
+            .slice(&[ndarray::Slice::from(0..3)])
+            .compute()
+            .unwrap(),
+        a.slice(ndarray::s![0..3, ..])
+            .map_axis(Axis(1), |l| {
+                let v = kept(l);
+                let min = v.iter().copied().fold(f64::MAX, f64::min);
+                l.iter().position(|&x| x == min).unwrap() as i64
+            })
+            .into_dyn()
+    );
+}
+
+#[test]
+fn integers_have_no_nans_and_ptp_is_exact() {
+    let a = ArrayD::from_shape_vec(vec![5], vec![4_i64, -9, 7, 0, 3]).unwrap();
+    let x: Array<i64> = array::from_ndarray(a, 2);
+    assert_eq!(x.nansum().compute().unwrap(), x.sum().compute().unwrap());
+    assert_eq!(x.ptp().compute().unwrap(), 16);
+    assert_eq!(x.nanargmin().compute().unwrap(), 1);
+    let m = array::from_ndarray(ndarray::arr2(&[[1.0, 5.0], [-2.0, 0.5]]), 1);
+    assert_eq!(
+        m.ptp_axis(0).compute().unwrap(),
+        ndarray::arr1(&[3.0, 4.5]).into_dyn()
+    );
+}
+
+#[test]
+fn cumulative_sums_and_products_match_ndarray_across_chunkings() {
+    let a = Array2::from_shape_fn((9, 7), |(i, j)| ((i * 7 + j) as f64 * 0.3).cos() + 1.1);
+    for chunks in [[2, 3], [9, 7], [4, 1], [1, 7]] {
+        let x = array::from_ndarray(a.clone(), chunks);
+        for axis in 0..2 {
+            let mut want = a.clone();
+            want.accumulate_axis_inplace(Axis(axis), |&prev, cur| *cur += prev);
+            let got = x.cumsum(axis).compute().unwrap();
+            for (g, w) in got.iter().zip(&want) {
+                assert!(
+                    (g - w).abs() < 1e-12 * w.abs().max(1.0),
+                    "{chunks:?} axis {axis}"
+                );
+            }
+            let mut want = a.clone();
+            want.accumulate_axis_inplace(Axis(axis), |&prev, cur| *cur *= prev);
+            let got = x.cumprod(axis).compute().unwrap();
+            for (g, w) in got.iter().zip(&want) {
+                assert!(
+                    (g - w).abs() < 1e-12 * w.abs().max(1.0),
+                    "{chunks:?} axis {axis}"
+                );
+            }
+        }
+    }
+    let ints: Array<i64> = array::from_ndarray(ndarray::arr1(&[3_i64, -1, 4, 1, -5]), 2);
+    assert_eq!(
+        ints.cumsum(0)
+            .compute()
+            .unwrap()
+            .iter()
+            .copied()
+            .collect::<Vec<_>>(),
+        [3, 2, 6, 7, 2]
+    );
+    assert!(ints.cumsum(1).check().is_err());
+    // A scan is an operand like any array: its last element is the sum.
+    let x = array::from_ndarray(a.clone(), [4, 4]);
+    let last = x
+        .cumsum(0)
+        .slice(&[ndarray::Slice::from(-1..)])
+        .sum()
+        .compute()
+        .unwrap();
+    assert!((last - a.sum()).abs() < 1e-9);
+}
