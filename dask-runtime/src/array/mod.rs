@@ -74,10 +74,11 @@ pub use create::{
 };
 pub use element::Element;
 pub use elementwise::{CastTo, Operand, where_};
+pub use ndarray::{NewAxis, s};
 pub use npy::from_npy;
 pub use reduce::Numeric;
 pub use scalar::Scalar;
-pub use structure::{concatenate, stack};
+pub use structure::{SliceArg, concatenate, stack};
 
 pub(crate) use layer::ShapeError;
 use layer::{BlockOp, BlockValue, Layer, Token, Tokenizer};

@@ -10,7 +10,7 @@ use super::element::ElementOps;
 use super::layer::{BlockOp, BlockValue, Layer, Region, Regional, ShapeError, Tokenizer};
 use super::{Array, Element, layer_over};
 use crate::error::BoxError;
-use ndarray::Slice;
+use ndarray::{Slice, SliceInfo, SliceInfoElem};
 use std::sync::Arc;
 
 /// The axes in a new order: output axis `i` is input axis `perm[i]`.
@@ -99,28 +99,62 @@ impl Regional for ExpandDims {
     }
 }
 
-/// Per axis, for each output block: its input block and the local slice of it.
+/// What an output axis of a slice reads: for each of its blocks, the input block
+/// along `input_axis` and the local slice of it; or nothing (a new axis).
+enum OutAxis {
+    Range {
+        input_axis: usize,
+        blocks: Vec<(usize, Slice)>,
+    },
+    New,
+}
+
+/// A slice: output blocks are slices of one input block each, then shaped to the
+/// output block (axes indexed away, new axes added).
 struct SliceBlocks {
-    maps: Vec<Vec<(usize, Slice)>>,
+    axes: Vec<OutAxis>,
+    /// Input axes taken at one index: `(axis, block, index within it)`.
+    fixed: Vec<(usize, usize, usize)>,
     ops: &'static ElementOps,
 }
 
+impl SliceBlocks {
+    /// The input block and the local slice of it, per input axis, for output block `idx`.
+    fn source(&self, input_ndim: usize, idx: &[usize]) -> (Vec<usize>, Vec<Slice>) {
+        let mut block = vec![0; input_ndim];
+        let mut local = vec![Slice::from(..); input_ndim];
+        for (axis, &i) in self.axes.iter().zip(idx) {
+            if let OutAxis::Range { input_axis, blocks } = axis {
+                block[*input_axis] = blocks[i].0;
+                local[*input_axis] = blocks[i].1;
+            }
+        }
+        for &(axis, b, at) in &self.fixed {
+            block[axis] = b;
+            local[axis] = Slice::new(at as isize, Some(at as isize + 1), 1);
+        }
+        (block, local)
+    }
+}
+
 impl BlockOp for SliceBlocks {
-    fn deps(&self, _: &Layer, idx: &[usize], out: &mut Vec<(usize, Vec<usize>)>) {
-        out.push((
-            0,
-            idx.iter().zip(&self.maps).map(|(&i, m)| m[i].0).collect(),
-        ));
+    fn deps(&self, layer: &Layer, idx: &[usize], out: &mut Vec<(usize, Vec<usize>)>) {
+        out.push((0, self.source(layer.inputs[0].shape.len(), idx).0));
     }
     fn run(
         &self,
-        _: &Layer,
+        layer: &Layer,
         idx: &[usize],
         inputs: Vec<BlockValue>,
     ) -> Result<BlockValue, BoxError> {
         let input = inputs.first().ok_or("internal: no input block")?;
-        let local: Vec<Slice> = idx.iter().zip(&self.maps).map(|(&i, m)| m[i].1).collect();
-        (self.ops.slice)(input, &local)
+        let (_, local) = self.source(layer.inputs[0].shape.len(), idx);
+        let sliced = (self.ops.slice)(input, &local)?;
+        if self.fixed.is_empty() && self.axes.iter().all(|a| matches!(a, OutAxis::Range { .. })) {
+            return Ok(sliced);
+        }
+        // Drop the indexed axes and add the new ones: the same elements, in order.
+        (self.ops.reshape)(sliced, &super::layer::lengths(&layer.region(idx)))
     }
     fn blockwise(&self) -> bool {
         true
@@ -226,83 +260,142 @@ fn transpose(
 
 fn slice(
     d: &Arc<Layer>,
-    slices: &[Slice],
+    elems: &[SliceInfoElem],
     ops: &'static ElementOps,
 ) -> Result<Arc<Layer>, ShapeError> {
-    if slices.len() > d.shape.len() {
+    let taken = elems
+        .iter()
+        .filter(|e| !matches!(e, SliceInfoElem::NewAxis))
+        .count();
+    if taken > d.shape.len() {
         return Err(ShapeError::new(
             "slice",
             format!(
-                "{} slices for a {}-d array of shape {:?}",
-                slices.len(),
+                "{taken} indices for a {}-d array of shape {:?}",
                 d.shape.len(),
                 d.shape
             ),
         ));
     }
-    // Per axis: the output chunks, and for each output block its input block and the
-    // local slice of it.
-    let mut chunks = Vec::new();
-    let mut maps: Vec<Vec<(usize, Slice)>> = Vec::new();
-    let mut shape = Vec::new();
-    for (ax, &n) in d.shape.iter().enumerate() {
-        let s = slices.get(ax).copied().unwrap_or(Slice::from(..));
-        if s.step <= 0 {
-            return Err(ShapeError::new(
-                "slice",
-                format!("axis {ax}: step {} must be positive", s.step),
-            ));
-        }
-        let clamp = |v: isize| -> usize {
-            let v = if v < 0 { v + n as isize } else { v };
-            v.clamp(0, n as isize) as usize
-        };
-        let start = clamp(s.start);
-        let end = s.end.map_or(n, clamp).max(start);
-        let step = s.step as usize;
-        let mut axis_chunks = Vec::new();
-        let mut axis_map = Vec::new();
-        let mut block_start = 0;
-        for (b, &len) in d.chunks[ax].iter().enumerate() {
-            let (lo, hi) = (block_start.max(start), (block_start + len).min(end));
-            block_start += len;
-            if lo >= hi {
-                continue;
+    let mut axes = Vec::new();
+    let mut fixed = Vec::new();
+    let (mut shape, mut chunks) = (Vec::new(), Vec::new());
+    let mut input_axis = 0;
+    let whole = SliceInfoElem::Slice {
+        start: 0,
+        end: None,
+        step: 1,
+    };
+    let rest = std::iter::repeat_n(&whole, d.shape.len() - taken);
+    for elem in elems.iter().chain(rest) {
+        match *elem {
+            SliceInfoElem::NewAxis => {
+                axes.push(OutAxis::New);
+                shape.push(1);
+                chunks.push(vec![1]);
             }
-            let first = start + (lo - start).div_ceil(step) * step;
-            if first >= hi {
-                continue;
+            SliceInfoElem::Index(i) => {
+                let n = d.shape[input_axis];
+                let at = if i < 0 { i + n as isize } else { i };
+                if at < 0 || at >= n as isize {
+                    return Err(ShapeError::new(
+                        "slice",
+                        format!("index {i} is out of range for axis {input_axis} of length {n}"),
+                    ));
+                }
+                let (block, local) = block_of(&d.chunks[input_axis], at as usize);
+                fixed.push((input_axis, block, local));
+                input_axis += 1;
             }
-            let count = (hi - first).div_ceil(step);
-            let local = first - (block_start - len);
-            axis_chunks.push(count);
-            axis_map.push((
-                b,
-                Slice::new(
-                    local as isize,
-                    Some((local + (count - 1) * step + 1) as isize),
-                    step as isize,
-                ),
-            ));
+            SliceInfoElem::Slice { start, end, step } => {
+                let (blocks, lengths) =
+                    slice_axis(&d.chunks[input_axis], Slice { start, end, step })
+                        .map_err(|m| ShapeError::new("slice", format!("axis {input_axis}: {m}")))?;
+                shape.push(lengths.iter().sum());
+                chunks.push(lengths);
+                axes.push(OutAxis::Range { input_axis, blocks });
+                input_axis += 1;
+            }
         }
-        if axis_chunks.is_empty() {
-            axis_chunks.push(0);
-            axis_map.push((0, Slice::new(0, Some(0), 1)));
-        }
-        shape.push(axis_chunks.iter().sum());
-        chunks.push(axis_chunks);
-        maps.push(axis_map);
     }
-    let key: Vec<(isize, Option<isize>, isize)> =
-        slices.iter().map(|s| (s.start, s.end, s.step)).collect();
+    let key: Vec<String> = elems.iter().map(|e| format!("{e:?}")).collect();
     Ok(layer_over(
         "slice",
         Tokenizer::new("slice").add(key),
         shape,
         chunks,
         vec![Arc::clone(d)],
-        SliceBlocks { maps, ops },
+        SliceBlocks { axes, fixed, ops },
     ))
+}
+
+/// The block holding position `at` along an axis cut into `chunks`, and `at` within it.
+fn block_of(chunks: &[usize], at: usize) -> (usize, usize) {
+    let mut start = 0;
+    for (b, &len) in chunks.iter().enumerate() {
+        if at < start + len {
+            return (b, at - start);
+        }
+        start += len;
+    }
+    (chunks.len().saturating_sub(1), 0)
+}
+
+/// Per output block of one axis, the input block and the local slice; and the output
+/// chunks.
+type AxisSlices = (Vec<(usize, Slice)>, Vec<usize>);
+
+/// One axis sliced as ndarray's `Slice` says (negative bounds count from the end; a
+/// negative step walks the range from its end): per output block, the input block and
+/// the local slice of it, and the output chunks. Each output block comes from one
+/// input block, so the chunks follow the input's.
+fn slice_axis(chunks: &[usize], s: Slice) -> Result<AxisSlices, String> {
+    if s.step == 0 {
+        return Err("a step of 0".into());
+    }
+    let n: usize = chunks.iter().sum();
+    let clamp = |v: isize| -> usize {
+        let v = if v < 0 { v + n as isize } else { v };
+        v.clamp(0, n as isize) as usize
+    };
+    let start = clamp(s.start);
+    let end = s.end.map_or(n, clamp).max(start);
+    let step = s.step.unsigned_abs();
+    // The selected positions, ascending: from `start` forward, or from `end - 1` back.
+    let count = (end - start).div_ceil(step);
+    let first = if s.step > 0 || count == 0 {
+        start
+    } else {
+        start + (end - start - 1) % step
+    };
+    let mut per_block: Vec<(usize, usize, usize)> = Vec::new(); // (block, lo, hi) local
+    let mut block_start = 0;
+    for (b, &len) in chunks.iter().enumerate() {
+        let (lo, hi) = (block_start.max(first), (block_start + len).min(end));
+        if lo < hi && count > 0 {
+            // The first selected position at or after `lo`.
+            let lo = first + (lo - first).div_ceil(step) * step;
+            if lo < hi {
+                let last = lo + (hi - 1 - lo) / step * step;
+                per_block.push((b, lo - block_start, last - block_start + 1));
+            }
+        }
+        block_start += len;
+    }
+    if s.step < 0 {
+        per_block.reverse();
+    }
+    let mut blocks = Vec::with_capacity(per_block.len());
+    let mut lengths = Vec::with_capacity(per_block.len());
+    for (b, lo, hi) in per_block {
+        lengths.push((hi - lo - 1) / step + 1);
+        blocks.push((b, Slice::new(lo as isize, Some(hi as isize), s.step)));
+    }
+    if blocks.is_empty() {
+        blocks.push((0, Slice::new(0, Some(0), 1)));
+        lengths.push(0);
+    }
+    Ok((blocks, lengths))
 }
 
 fn reshape(
@@ -404,20 +497,26 @@ impl<T: Element> Array<T> {
         self.then(|d| transpose(d, axes, T::ops()))
     }
 
-    /// A slice: per axis an `ndarray::Slice` (negative bounds count from the end, as in
-    /// NumPy; steps must be positive); missing axes are taken whole. Each output block
-    /// is a slice of one input block.
+    /// NumPy's basic indexing with ndarray's `s![]` (re-exported as
+    /// [`dask::array::s`](crate::array::s)): ranges with steps, negative bounds counting
+    /// from the end and negative steps (ndarray's meaning: the range walked from its
+    /// end, so `s![..;-1]` reverses), an integer index that drops its axis, and
+    /// `NewAxis`. Missing trailing axes are taken whole; a plain `&[Slice]` works too.
+    /// Each output block is a slice of one input block: the chunks follow the input's.
     ///
     /// ```
     /// # use dask_runtime as dask;
-    /// use dask::array::arange;
-    /// use ndarray::Slice;
-    /// let x = arange(10).rechunk(4);
-    /// let y = x.slice(&[Slice::new(1, Some(-1), 3)]);
-    /// assert_eq!(y.compute().unwrap().iter().copied().collect::<Vec<_>>(), [1.0, 4.0, 7.0]);
+    /// use dask::array::{arange, s};
+    /// let x = arange(24).rechunk(5).reshape(&[4, 6]);
+    /// let y = x.slice(s![1..;2, ..;-2]);
+    /// assert_eq!(y.shape(), [2, 3]);
+    /// assert_eq!(y.compute().unwrap(), ndarray::arr2(&[[11.0, 9.0, 7.0], [23.0, 21.0, 19.0]]).into_dyn());
+    /// assert_eq!(x.slice(s![2, 1..3]).compute().unwrap(), ndarray::arr1(&[13.0, 14.0]).into_dyn());
+    /// assert_eq!(x.slice(s![.., ndarray::NewAxis, 0]).shape(), [4, 1]);
     /// ```
-    pub fn slice(&self, slices: &[Slice]) -> Array<T> {
-        self.then(|d| slice(d, slices, T::ops()))
+    pub fn slice(&self, info: impl SliceArg) -> Array<T> {
+        let elems = info.elems();
+        self.then(|d| slice(d, &elems, T::ops()))
     }
 
     /// The same elements in a new shape (row-major order, like NumPy). Blocks are cut
@@ -584,4 +683,36 @@ fn stack_layers(
             ops,
         },
     ))
+}
+
+/// What [`Array::slice`] takes: ndarray's `s![]`, or per-axis `Slice`s.
+pub trait SliceArg {
+    /// The indices, one per axis (or `NewAxis`).
+    fn elems(&self) -> Vec<SliceInfoElem>;
+}
+
+impl<T: AsRef<[SliceInfoElem]>, Din: ndarray::Dimension, Dout: ndarray::Dimension> SliceArg
+    for SliceInfo<T, Din, Dout>
+{
+    fn elems(&self) -> Vec<SliceInfoElem> {
+        self.as_ref().to_vec()
+    }
+}
+
+impl SliceArg for &[Slice] {
+    fn elems(&self) -> Vec<SliceInfoElem> {
+        self.iter().map(|&s| s.into()).collect()
+    }
+}
+
+impl<const N: usize> SliceArg for &[Slice; N] {
+    fn elems(&self) -> Vec<SliceInfoElem> {
+        self.iter().map(|&s| s.into()).collect()
+    }
+}
+
+impl SliceArg for Vec<Slice> {
+    fn elems(&self) -> Vec<SliceInfoElem> {
+        self.iter().map(|&s| s.into()).collect()
+    }
 }

@@ -483,7 +483,13 @@ fn structure_matches_ndarray() {
         ndarray::Array2::from_shape_fn((3, 2), |(i, j)| a[[1 + 2 * i, 1 + 3 * j]]).into_dyn();
     assert_eq!(s.compute().unwrap(), want);
     assert_eq!(x.slice(&[Slice::new(5, Some(2), 1)]).shape(), [0, 5]);
-    assert!(x.slice(&[Slice::new(0, None, -1)]).check().is_err());
+    let zero_step = Slice {
+        start: 0,
+        end: None,
+        step: 0,
+    };
+    assert!(x.slice(&[zero_step]).check().is_err());
+    assert!(x.slice(s![9, ..]).check().is_err());
 
     assert_eq!(x.rechunk([2, FULL]).compute().unwrap(), a);
     assert_eq!(x.rechunk([2, FULL]).chunks(), [vec![2, 2, 2, 1], vec![5]]);
@@ -707,6 +713,40 @@ fn several_reductions_of_a_generated_array_share_each_strip() {
     // The same as computed one by one.
     assert_eq!(together.0, mean.compute().unwrap());
     assert_eq!(together.1, std.compute().unwrap());
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(64))]
+    #[test]
+    fn slices_match_ndarray_whatever_the_chunks(
+        rows in 1_usize..9,
+        cols in 1_usize..9,
+        chunk in (1_usize..5, 1_usize..5),
+        r in (-10_isize..10, proptest::option::of(-10_isize..10), prop_oneof![1_isize..4, -3_isize..0]),
+        c in (-10_isize..10, proptest::option::of(-10_isize..10), prop_oneof![1_isize..4, -3_isize..0]),
+        index in -9_isize..9,
+    ) {
+        let a = data(&[rows, cols]);
+        let x = from_ndarray(a.clone(), [chunk.0, chunk.1]);
+        let (rs, cs) = (Slice::new(r.0, r.1, r.2), Slice::new(c.0, c.1, c.2));
+        // ndarray panics on bounds past the axis (we clamp, as NumPy does): compare
+        // where ndarray answers.
+        let reference = std::panic::catch_unwind(|| a.slice(s![rs, cs]).to_owned().into_dyn());
+        prop_assume!(reference.is_ok());
+        let want = reference.unwrap();
+        let got = x.slice(s![rs, cs]);
+        prop_assert_eq!(got.shape(), want.shape());
+        prop_assert_eq!(got.compute().unwrap(), want);
+        // An index drops its axis; NewAxis adds one.
+        let at = if index < 0 { index + rows as isize } else { index };
+        if (0..rows as isize).contains(&at) {
+            let want = a.slice(s![index, ndarray::NewAxis, cs]).to_owned().into_dyn();
+            // (`cs` is known good for ndarray from above.)
+            prop_assert_eq!(x.slice(s![index, ndarray::NewAxis, cs]).compute().unwrap(), want);
+        } else {
+            prop_assert!(x.slice(s![index, ..]).check().is_err());
+        }
+    }
 }
 
 proptest! {
