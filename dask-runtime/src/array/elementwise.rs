@@ -497,6 +497,87 @@ impl Array<i64> {
     }
 }
 
+/// NumPy's `//` and `%` for one element type: the quotient rounded toward minus
+/// infinity and the remainder with the divisor's sign (`-7 // 2 == -4`, `-7 % 2 == 1`,
+/// `-7.0 % 2.0 == 1.0`). Rust's `/` and `%`, which the operators keep, round toward
+/// zero. An integer divided by zero gives 0, as NumPy's does (with a warning there).
+pub trait FloorDivision: Element {
+    /// `a // b`, compiled once per type.
+    #[doc(hidden)]
+    fn floor_divide_of(a: Operand<Self>, b: Operand<Self>) -> Array<Self>;
+    /// `a % b` with NumPy's sign, compiled once per type.
+    #[doc(hidden)]
+    fn mod_of(a: Operand<Self>, b: Operand<Self>) -> Array<Self>;
+}
+
+macro_rules! float_floor_division {
+    ($($t:ty),*) => {$(
+        impl FloorDivision for $t {
+            fn floor_divide_of(a: Operand<$t>, b: Operand<$t>) -> Array<$t> {
+                binary("floor_divide", a, b, |a: $t, b: $t| (a / b).floor())
+            }
+            fn mod_of(a: Operand<$t>, b: Operand<$t>) -> Array<$t> {
+                binary("mod", a, b, |a: $t, b: $t| {
+                    let r = a % b;
+                    if r != 0.0 && (r < 0.0) != (b < 0.0) { r + b } else { r }
+                })
+            }
+        }
+    )*};
+}
+float_floor_division!(f64, f32);
+
+impl FloorDivision for i64 {
+    fn floor_divide_of(a: Operand<i64>, b: Operand<i64>) -> Array<i64> {
+        binary("floor_divide", a, b, |a: i64, b: i64| {
+            if b == 0 {
+                return 0;
+            }
+            let q = a.wrapping_div(b);
+            if a.wrapping_rem(b) != 0 && (a < 0) != (b < 0) {
+                q - 1
+            } else {
+                q
+            }
+        })
+    }
+    fn mod_of(a: Operand<i64>, b: Operand<i64>) -> Array<i64> {
+        binary("mod", a, b, |a: i64, b: i64| {
+            if b == 0 {
+                return 0;
+            }
+            let r = a.wrapping_rem(b);
+            if r != 0 && (r < 0) != (b < 0) {
+                r + b
+            } else {
+                r
+            }
+        })
+    }
+}
+
+impl<T: FloorDivision> Array<T> {
+    /// NumPy's `self // other`: the quotient rounded toward minus infinity.
+    ///
+    /// ```
+    /// # use dask_runtime as dask;
+    /// let x = dask::array::from_ndarray(ndarray::arr1(&[-7_i64, 7, -8]), 2);
+    /// let q: Vec<i64> = x.floor_divide(2).compute().unwrap().iter().copied().collect();
+    /// let r: Vec<i64> = x.mod_(2).compute().unwrap().iter().copied().collect();
+    /// assert_eq!((q, r), (vec![-4, 3, -4], vec![1, 1, 0]));
+    /// let y = dask::array::from_ndarray(ndarray::arr1(&[-7.0, 7.0]), 1);
+    /// assert_eq!(y.mod_(-2.0).compute().unwrap(), ndarray::arr1(&[-1.0, -1.0]).into_dyn());
+    /// ```
+    pub fn floor_divide(&self, other: impl Into<Operand<T>>) -> Array<T> {
+        T::floor_divide_of(self.into(), other.into())
+    }
+
+    /// NumPy's `self % other`: the remainder with the divisor's sign.
+    pub fn mod_(&self, other: impl Into<Operand<T>>) -> Array<T> {
+        T::mod_of(self.into(), other.into())
+    }
+}
+
 /// A conversion between element types as NumPy's `astype` does it: floats to integers
 /// truncate toward zero (saturating at the integer's range; NaN becomes 0), numbers to
 /// `bool` are `!= 0`, `bool` to numbers is 0 or 1.

@@ -73,7 +73,7 @@ pub use create::{
     arange, arange_with, eye, from_delayed, from_ndarray, full, linspace, ones, zeros,
 };
 pub use element::Element;
-pub use elementwise::{CastTo, Operand, where_};
+pub use elementwise::{CastTo, FloorDivision, Operand, where_};
 pub use ndarray::{NewAxis, s};
 pub use npy::from_npy;
 pub use reduce::Numeric;

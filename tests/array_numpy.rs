@@ -1,4 +1,5 @@
-//! NumPy's nan-functions and `ptp`, against the same sums over the values kept by hand.
+//! What a NumPy user types: nan-functions, `ptp`, cumulative sums, `//` and `%`, each
+//! against the same computation written out by hand.
 
 use dask::array::{self, Array};
 use ndarray::{Array2, ArrayD, Axis};
@@ -159,4 +160,36 @@ fn cumulative_sums_and_products_match_ndarray_across_chunkings() {
         .compute()
         .unwrap();
     assert!((last - a.sum()).abs() < 1e-9);
+}
+
+#[test]
+fn floor_divide_and_mod_follow_python() {
+    let pairs: Vec<(i64, i64)> = (-12..=12)
+        .flat_map(|a| (-4..=4).filter(|&b| b != 0).map(move |b| (a, b)))
+        .collect();
+    let (a, b): (Vec<i64>, Vec<i64>) = pairs.iter().copied().unzip();
+    let x: Array<i64> = array::from_ndarray(ndarray::Array1::from(a.clone()), 7);
+    let y: Array<i64> = array::from_ndarray(ndarray::Array1::from(b.clone()), 5);
+    let q = x.floor_divide(&y).compute().unwrap();
+    let r = x.mod_(&y).compute().unwrap();
+    for (k, (&a, &b)) in a.iter().zip(&b).enumerate() {
+        let want_q = (a as f64 / b as f64).floor() as i64;
+        assert_eq!(q[k], want_q, "{a} // {b}");
+        assert_eq!(r[k], a - b * want_q, "{a} % {b}");
+        assert!(
+            r[k] == 0 || (r[k] < 0) == (b < 0),
+            "{a} % {b} has the divisor's sign"
+        );
+    }
+    // Floats the same way; division by zero of integers is 0, as NumPy gives.
+    let f = array::from_ndarray(ndarray::arr1(&[-7.5, 7.5, -1.0]), 2);
+    assert_eq!(
+        f.floor_divide(2.0).compute().unwrap(),
+        ndarray::arr1(&[-4.0, 3.0, -1.0]).into_dyn()
+    );
+    assert_eq!(
+        f.mod_(2.0).compute().unwrap(),
+        ndarray::arr1(&[0.5, 1.5, 1.0]).into_dyn()
+    );
+    assert_eq!(x.floor_divide(0).sum().compute().unwrap(), 0);
 }
