@@ -790,17 +790,19 @@ fn strip_buffers_are_recycled_on_the_same_thread_only_when_unshared() {
     assert_eq!(again.as_ptr(), ptr, "the freed strip's memory comes back");
     assert!(again.is_empty() && again.capacity() >= 32_000);
     // Whole blocks go back to the allocator; a block someone else holds is left alone.
-    let big = ArrayD::<f64>::zeros(IxDyn(&[1000, 1000]));
-    let big_ptr = big.as_ptr();
-    buffers::recycle(big);
-    let fresh = buffers::take::<f64>(10);
-    assert!(fresh.as_ptr() != big_ptr && fresh.capacity() < 1_000_000);
+    let f64_spares = || f64::spare().with(|s| s.borrow().len());
+    let i64_spares = || i64::spare().with(|s| s.borrow().len());
+    let before = f64_spares();
+    buffers::recycle(ArrayD::<f64>::zeros(IxDyn(&[1000, 1000])));
+    assert_eq!(f64_spares(), before, "an 8 MB block is not kept");
     let shared = std::sync::Arc::new(ArrayD::from_elem(IxDyn(&[8]), 2_i64));
     let held = std::sync::Arc::clone(&shared);
+    let before = i64_spares();
     buffers::recycle_value::<i64>(shared);
     assert_eq!(*held, ArrayD::from_elem(IxDyn(&[8]), 2_i64));
-    let fresh = buffers::take::<i64>(8);
-    assert_ne!(fresh.as_ptr(), held.as_ptr());
+    assert_eq!(i64_spares(), before, "a shared block is not taken");
+    buffers::recycle_value::<i64>(held);
+    assert_eq!(i64_spares(), before + 1, "the last holder's block is kept");
 }
 
 #[test]
