@@ -193,3 +193,20 @@ fn floor_divide_and_mod_follow_python() {
     );
     assert_eq!(x.floor_divide(0).sum().compute().unwrap(), 0);
 }
+
+#[test]
+fn bool_arrays_count_and_average() {
+    let a = data();
+    let x = array::from_ndarray(a.clone(), [3, 4]);
+    let above = x.gt(0.0);
+    let count = a.iter().filter(|&&v| v > 0.0).count() as i64;
+    assert_eq!(above.sum().compute().unwrap(), count);
+    assert!((above.mean().compute().unwrap() - count as f64 / a.len() as f64).abs() < 1e-15);
+    let per_column = above.sum_axis(0).compute().unwrap();
+    for (j, col) in a.columns().into_iter().enumerate() {
+        assert_eq!(
+            per_column[j],
+            col.iter().filter(|&&v| v > 0.0).count() as i64
+        );
+    }
+}

@@ -519,6 +519,22 @@ impl<T: Element> Array<T> {
         self.then(|d| slice(d, &elems, T::ops()))
     }
 
+    /// The slabs at `indices` along `axis`, in that order, repeats allowed (NumPy's
+    /// `take`, `x[[3, 0, 3]]` on one axis). Output blocks hold as many indices as the
+    /// input's largest chunk along the axis; each reads only the blocks its indices
+    /// fall in.
+    ///
+    /// ```
+    /// # use dask_runtime as dask;
+    /// let x = dask::array::arange(12).rechunk(5).reshape(&[4, 3]);
+    /// let rows = x.take(&[3, 0, 3], 0).compute().unwrap();
+    /// assert_eq!(rows, ndarray::arr2(&[[9.0, 10.0, 11.0], [0.0, 1.0, 2.0], [9.0, 10.0, 11.0]]).into_dyn());
+    /// assert!(x.take(&[4], 0).check().is_err());
+    /// ```
+    pub fn take(&self, indices: &[usize], axis: usize) -> Array<T> {
+        self.then(|d| take(d, indices, axis, T::ops()))
+    }
+
     /// The same elements in a new shape (row-major order, like NumPy). Blocks are cut
     /// along the first axis so that each holds whole rows of both shapes.
     ///
@@ -545,6 +561,121 @@ impl<T: Element> Array<T> {
     pub fn expand_dims(&self, axis: usize) -> Array<T> {
         self.then(|d| expand_dims(d, axis, T::ops()))
     }
+}
+
+/// Fancy indexing along one axis: output block `k` along the axis gathers the input
+/// slabs at `picks[k]`, `(input block, index within it)` each.
+struct Take {
+    axis: usize,
+    picks: Vec<Vec<(usize, usize)>>,
+    ops: &'static ElementOps,
+}
+
+impl Take {
+    /// The input blocks output block `idx` reads, each once, in first-use order.
+    fn sources(&self, idx: &[usize]) -> Vec<usize> {
+        let mut blocks: Vec<usize> = Vec::new();
+        for &(b, _) in &self.picks[idx[self.axis]] {
+            if !blocks.contains(&b) {
+                blocks.push(b);
+            }
+        }
+        blocks
+    }
+}
+
+impl BlockOp for Take {
+    fn deps(&self, _: &Layer, idx: &[usize], out: &mut Vec<(usize, Vec<usize>)>) {
+        for b in self.sources(idx) {
+            let mut at = idx.to_vec();
+            at[self.axis] = b;
+            out.push((0, at));
+        }
+    }
+    fn run(
+        &self,
+        layer: &Layer,
+        idx: &[usize],
+        inputs: Vec<BlockValue>,
+    ) -> Result<BlockValue, BoxError> {
+        let sources = self.sources(idx);
+        let shape = super::layer::lengths(&layer.region(idx));
+        let pieces: Vec<super::element::Piece<'_>> = self.picks[idx[self.axis]]
+            .iter()
+            .enumerate()
+            .map(|(k, &(b, local))| {
+                let at = sources.iter().position(|&s| s == b).unwrap_or(0);
+                let parts = shape
+                    .iter()
+                    .enumerate()
+                    .map(|(ax, &n)| {
+                        if ax == self.axis {
+                            (local, k, 1)
+                        } else {
+                            (0, 0, n)
+                        }
+                    })
+                    .collect();
+                (&inputs[at], parts)
+            })
+            .collect();
+        (self.ops.assemble)(&shape, &pieces)
+    }
+}
+
+fn take(
+    d: &Arc<Layer>,
+    indices: &[usize],
+    axis: usize,
+    ops: &'static ElementOps,
+) -> Result<Arc<Layer>, ShapeError> {
+    let Some(&n) = d.shape.get(axis) else {
+        return Err(ShapeError::new(
+            "take",
+            format!(
+                "axis {axis} is out of range for a {}-d array",
+                d.shape.len()
+            ),
+        ));
+    };
+    if let Some(&bad) = indices.iter().find(|&&i| i >= n) {
+        return Err(ShapeError::new(
+            "take",
+            format!("index {bad} is out of range for axis {axis} of length {n}"),
+        ));
+    }
+    // Output blocks of the input's largest chunk along the axis (Dask's default), each
+    // reading the input blocks its indices fall in.
+    let size = d.chunks[axis].iter().copied().max().unwrap_or(1).max(1);
+    let picks: Vec<Vec<(usize, usize)>> = indices
+        .chunks(size)
+        .map(|group| {
+            group
+                .iter()
+                .map(|&i| block_of(&d.chunks[axis], i))
+                .collect()
+        })
+        .collect();
+    let mut shape = d.shape.clone();
+    shape[axis] = indices.len();
+    let mut chunks = d.chunks.clone();
+    chunks[axis] = picks.iter().map(Vec::len).collect();
+    if chunks[axis].is_empty() {
+        chunks[axis] = vec![0];
+    }
+    let picks = if picks.is_empty() {
+        vec![Vec::new()]
+    } else {
+        picks
+    };
+    Ok(layer_over(
+        "take",
+        Tokenizer::new("take").add((indices, axis)),
+        shape,
+        chunks,
+        vec![Arc::clone(d)],
+        Take { axis, picks, ops },
+    ))
 }
 
 /// The layers of `arrays`, or the first kept error.

@@ -750,6 +750,28 @@ proptest! {
 }
 
 proptest! {
+    #![proptest_config(ProptestConfig::with_cases(48))]
+    #[test]
+    fn take_matches_ndarrays_select(
+        rows in 1_usize..9,
+        cols in 1_usize..6,
+        chunk in (1_usize..5, 1_usize..5),
+        axis in 0_usize..2,
+        picks in proptest::collection::vec(0_usize..9, 0..12),
+    ) {
+        let a = data(&[rows, cols]);
+        let x = from_ndarray(a.clone(), [chunk.0, chunk.1]);
+        let n = a.shape()[axis];
+        let indices: Vec<usize> = picks.iter().map(|&p| p % n).collect();
+        let got = x.take(&indices, axis);
+        prop_assert_eq!(got.compute().unwrap(), a.select(Axis(axis), &indices));
+        // Composes: the sum of what was taken.
+        let want: f64 = a.select(Axis(axis), &indices).sum();
+        prop_assert!((got.sum().compute().unwrap() - want).abs() < 1e-9);
+    }
+}
+
+proptest! {
     #![proptest_config(ProptestConfig::with_cases(24))]
     #[test]
     fn results_do_not_depend_on_chunking(

@@ -741,6 +741,29 @@ axis_reductions! {
 }
 
 impl Array<bool> {
+    /// How many elements are true (NumPy's `sum` of a bool array).
+    ///
+    /// ```
+    /// # use dask_runtime as dask;
+    /// let x = dask::array::arange(10).rechunk(3);
+    /// assert_eq!(x.gt(6.5).sum().compute().unwrap(), 3);
+    /// assert_eq!(x.gt(6.5).mean().compute().unwrap(), 0.3);
+    /// ```
+    pub fn sum(&self) -> Scalar<i64> {
+        self.astype::<i64>().sum()
+    }
+    /// The fraction of elements that are true (NumPy's `mean` of a bool array).
+    pub fn mean(&self) -> Scalar<f64> {
+        self.astype::<i64>().mean()
+    }
+    /// How many elements are true along `axis`.
+    pub fn sum_axis(&self, axis: usize) -> Array<i64> {
+        self.astype::<i64>().sum_axis(axis)
+    }
+    /// The fraction of elements that are true along `axis`.
+    pub fn mean_axis(&self, axis: usize) -> Array<f64> {
+        self.astype::<i64>().mean_axis(axis)
+    }
     /// Whether any element is true.
     pub fn any(&self) -> Scalar<bool> {
         Scalar::from_array(bool::reduce_same(self, Reduction::Any, None))
