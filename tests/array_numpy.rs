@@ -210,3 +210,21 @@ fn bool_arrays_count_and_average() {
         );
     }
 }
+
+#[test]
+fn assign_where_replaces_under_a_mask_with_a_scalar_or_a_reduction() {
+    let a = Array2::from_shape_fn((6, 5), |(i, j)| ((i * 5 + j) as f64 * 0.9).sin() * 4.0);
+    let x = array::from_ndarray(a.clone(), [4, 2]);
+    // The mean as the library computes it (compensated: the last bits may differ from
+    // ndarray's plain sum).
+    let mean = x.mean().compute().unwrap();
+    assert!((mean - a.mean().unwrap()).abs() < 1e-12);
+    // Values above the mean replaced by the mean (a lazy reduction as the value).
+    let capped = x.assign_where(&x.gt(x.mean()), x.mean()).compute().unwrap();
+    assert_eq!(
+        capped,
+        a.mapv(|v| if v > mean { mean } else { v }).into_dyn()
+    );
+    let zeroed = x.assign_where(&x.lt(0.0), 0.0).compute().unwrap();
+    assert_eq!(zeroed, a.mapv(|v| v.max(0.0)).into_dyn());
+}

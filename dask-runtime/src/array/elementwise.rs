@@ -285,6 +285,20 @@ pub fn where_<T: Element>(
 }
 
 impl<T: Element> Array<T> {
+    /// A new array with `value` where `mask` is true and this array's elements
+    /// elsewhere: Dask's `x[mask] = value`, without mutating (`mask` and `value`
+    /// broadcast, so `value` may be a scalar, an array or a reduction).
+    ///
+    /// ```
+    /// # use dask_runtime as dask;
+    /// let x = dask::array::arange(5).rechunk(2);
+    /// let clipped = x.assign_where(&x.gt(2.5), 2.5);
+    /// assert_eq!(clipped.compute().unwrap(), ndarray::arr1(&[0.0, 1.0, 2.0, 2.5, 2.5]).into_dyn());
+    /// ```
+    pub fn assign_where(&self, mask: &Array<bool>, value: impl Into<Operand<T>>) -> Array<T> {
+        where_(mask, value, self)
+    }
+
     /// `f` applied to every element, fused with what made the block. The result's name
     /// is unique to this call (see [`Array::named`]).
     pub fn mapv<U: Element>(&self, f: impl Fn(T) -> U + Send + Sync + 'static) -> Array<U> {
