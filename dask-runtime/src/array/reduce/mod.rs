@@ -569,60 +569,41 @@ impl Reduce for bool {
     }
 }
 
-impl<T: Numeric> Array<T> {
-    /// The sum of all elements (compensated for floats, wrapping for `i64`).
-    pub fn sum(&self) -> Scalar<T> {
-        Scalar::from_array(T::reduce_same(self, Reduction::Sum, None))
-    }
-    /// The product of all elements.
-    pub fn prod(&self) -> Scalar<T> {
-        Scalar::from_array(T::reduce_same(self, Reduction::Prod, None))
-    }
-    /// The mean of all elements (NaN for an empty array).
-    pub fn mean(&self) -> Scalar<f64> {
-        Scalar::from_array(T::reduce_f64(self, Reduction::Mean, None))
-    }
-    /// The variance with `ddof` 0, like NumPy.
-    pub fn var(&self) -> Scalar<f64> {
-        self.var_ddof(0.0)
-    }
-    /// The variance dividing by `n - ddof`.
-    pub fn var_ddof(&self, ddof: f64) -> Scalar<f64> {
-        Scalar::from_array(T::reduce_f64(self, Reduction::Var(ddof), None))
-    }
-    /// The standard deviation with `ddof` 0, like NumPy.
-    pub fn std(&self) -> Scalar<f64> {
-        self.std_ddof(0.0)
-    }
-    /// The standard deviation dividing by `n - ddof`.
-    pub fn std_ddof(&self, ddof: f64) -> Scalar<f64> {
-        Scalar::from_array(T::reduce_f64(self, Reduction::Std(ddof), None))
-    }
-    /// The smallest element (an error for an empty array; NaN if any is NaN).
-    pub fn min(&self) -> Scalar<T> {
-        Scalar::from_array(T::reduce_same(self, Reduction::Min, None))
-    }
-    /// The largest element (an error for an empty array; NaN if any is NaN).
-    pub fn max(&self) -> Scalar<T> {
-        Scalar::from_array(T::reduce_same(self, Reduction::Max, None))
-    }
-    /// The row-major index of the first smallest element (NumPy's `argmin`).
-    pub fn argmin(&self) -> Scalar<i64> {
-        Scalar::from_array(T::reduce_i64(self, Reduction::ArgMin, None))
-    }
-    /// The row-major index of the first largest element (NumPy's `argmax`).
-    pub fn argmax(&self) -> Scalar<i64> {
-        Scalar::from_array(T::reduce_i64(self, Reduction::ArgMax, None))
-    }
-    /// The spread, largest minus smallest element (NumPy's `ptp`).
-    pub fn ptp(&self) -> Scalar<T> {
-        Scalar::from_array(T::reduce_same(self, Reduction::Ptp, None))
-    }
+// Each full reduction: a 0-d lazy value, compiled once per element type (`Reduce`).
+macro_rules! full_reductions {
+    ($($(#[$doc:meta])* $name:ident -> $out:ty, $via:ident, |$($p:ident: $pt:ty),*| $kind:expr;)*) => {
+        impl<T: Numeric> Array<T> {$(
+            $(#[$doc])*
+            pub fn $name(&self $(, $p: $pt)*) -> Scalar<$out> {
+                Scalar::from_array(T::$via(self, $kind, None))
+            }
+        )*}
+    };
 }
 
-// NumPy's nan-functions: NaN values are skipped (for `i64`, which has none, they are
-// the plain reductions).
-impl<T: Numeric> Array<T> {
+full_reductions! {
+    /// The sum of all elements (compensated for floats, wrapping for `i64`).
+    sum -> T, reduce_same, | | Reduction::Sum;
+    /// The product of all elements.
+    prod -> T, reduce_same, | | Reduction::Prod;
+    /// The mean of all elements (NaN for an empty array).
+    mean -> f64, reduce_f64, | | Reduction::Mean;
+    /// The variance dividing by `n - ddof` (`var()` is ddof 0, like NumPy).
+    var_ddof -> f64, reduce_f64, |ddof: f64| Reduction::Var(ddof);
+    /// The standard deviation dividing by `n - ddof` (`std()` is ddof 0, like NumPy).
+    std_ddof -> f64, reduce_f64, |ddof: f64| Reduction::Std(ddof);
+    /// The smallest element (an error for an empty array; NaN if any is NaN).
+    min -> T, reduce_same, | | Reduction::Min;
+    /// The largest element (an error for an empty array; NaN if any is NaN).
+    max -> T, reduce_same, | | Reduction::Max;
+    /// The row-major index of the first smallest element (NumPy's `argmin`).
+    argmin -> i64, reduce_i64, | | Reduction::ArgMin;
+    /// The row-major index of the first largest element (NumPy's `argmax`).
+    argmax -> i64, reduce_i64, | | Reduction::ArgMax;
+    /// The spread, largest minus smallest element (NumPy's `ptp`).
+    ptp -> T, reduce_same, | | Reduction::Ptp;
+    // NumPy's nan-functions: NaN values are skipped (for `i64`, which has none, they
+    // are the plain reductions).
     /// The sum of the elements that are not NaN (0 when all are).
     ///
     /// ```
@@ -633,49 +614,42 @@ impl<T: Numeric> Array<T> {
     /// assert_eq!(x.nanmean().compute().unwrap(), 2.0);
     /// assert_eq!(x.nanargmax().compute().unwrap(), 2);
     /// ```
-    pub fn nansum(&self) -> Scalar<T> {
-        Scalar::from_array(T::reduce_same(self, Reduction::NanSum, None))
-    }
+    nansum -> T, reduce_same, | | Reduction::NanSum;
     /// The product of the elements that are not NaN.
-    pub fn nanprod(&self) -> Scalar<T> {
-        Scalar::from_array(T::reduce_same(self, Reduction::NanProd, None))
-    }
+    nanprod -> T, reduce_same, | | Reduction::NanProd;
     /// The smallest element that is not NaN (NaN when all are; an error when empty).
-    pub fn nanmin(&self) -> Scalar<T> {
-        Scalar::from_array(T::reduce_same(self, Reduction::NanMin, None))
-    }
+    nanmin -> T, reduce_same, | | Reduction::NanMin;
     /// The largest element that is not NaN (NaN when all are; an error when empty).
-    pub fn nanmax(&self) -> Scalar<T> {
-        Scalar::from_array(T::reduce_same(self, Reduction::NanMax, None))
-    }
+    nanmax -> T, reduce_same, | | Reduction::NanMax;
     /// The mean of the elements that are not NaN (NaN when all are).
-    pub fn nanmean(&self) -> Scalar<f64> {
-        Scalar::from_array(T::reduce_f64(self, Reduction::NanMean, None))
+    nanmean -> f64, reduce_f64, | | Reduction::NanMean;
+    /// The variance of the elements that are not NaN, dividing by `n - ddof`.
+    nanvar_ddof -> f64, reduce_f64, |ddof: f64| Reduction::NanVar(ddof);
+    /// The standard deviation of the elements that are not NaN, dividing by `n - ddof`.
+    nanstd_ddof -> f64, reduce_f64, |ddof: f64| Reduction::NanStd(ddof);
+    /// The position of the first smallest element that is not NaN (an error when all
+    /// are NaN).
+    nanargmin -> i64, reduce_i64, | | Reduction::NanArgMin;
+    /// The position of the first largest element that is not NaN.
+    nanargmax -> i64, reduce_i64, | | Reduction::NanArgMax;
+}
+
+impl<T: Numeric> Array<T> {
+    /// The variance with `ddof` 0, like NumPy.
+    pub fn var(&self) -> Scalar<f64> {
+        self.var_ddof(0.0)
+    }
+    /// The standard deviation with `ddof` 0, like NumPy.
+    pub fn std(&self) -> Scalar<f64> {
+        self.std_ddof(0.0)
     }
     /// The variance of the elements that are not NaN, ddof 0.
     pub fn nanvar(&self) -> Scalar<f64> {
         self.nanvar_ddof(0.0)
     }
-    /// The variance of the elements that are not NaN, dividing by `n - ddof`.
-    pub fn nanvar_ddof(&self, ddof: f64) -> Scalar<f64> {
-        Scalar::from_array(T::reduce_f64(self, Reduction::NanVar(ddof), None))
-    }
     /// The standard deviation of the elements that are not NaN, ddof 0.
     pub fn nanstd(&self) -> Scalar<f64> {
         self.nanstd_ddof(0.0)
-    }
-    /// The standard deviation of the elements that are not NaN, dividing by `n - ddof`.
-    pub fn nanstd_ddof(&self, ddof: f64) -> Scalar<f64> {
-        Scalar::from_array(T::reduce_f64(self, Reduction::NanStd(ddof), None))
-    }
-    /// The position of the first smallest element that is not NaN (an error when all
-    /// are NaN).
-    pub fn nanargmin(&self) -> Scalar<i64> {
-        Scalar::from_array(T::reduce_i64(self, Reduction::NanArgMin, None))
-    }
-    /// The position of the first largest element that is not NaN.
-    pub fn nanargmax(&self) -> Scalar<i64> {
-        Scalar::from_array(T::reduce_i64(self, Reduction::NanArgMax, None))
     }
 }
 
