@@ -228,3 +228,61 @@ fn assign_where_replaces_under_a_mask_with_a_scalar_or_a_reduction() {
     let zeroed = x.assign_where(&x.lt(0.0), 0.0).compute().unwrap();
     assert_eq!(zeroed, a.mapv(|v| v.max(0.0)).into_dyn());
 }
+
+#[test]
+fn reductions_over_several_axes_match_ndarray() {
+    let a = ndarray::Array3::from_shape_fn((5, 4, 6), |(i, j, k)| {
+        ((i * 24 + j * 6 + k) as f64 * 0.41).sin() * 3.0
+    })
+    .into_dyn();
+    // Generated blocks (streamed a strip at a time) and stored ones.
+    let stored = array::from_ndarray(a.clone(), [2, 3, 4]);
+    let made = &array::from_ndarray(a.clone(), [2, 3, 4]) * 1.0;
+    for x in [stored, made] {
+        for axes in [
+            vec![0, 2],
+            vec![1, 2],
+            vec![0, 1],
+            vec![0, 1, 2],
+            vec![2, 0],
+        ] {
+            let mut want_sum = a.clone();
+            let mut sorted = axes.clone();
+            sorted.sort_unstable();
+            for &ax in sorted.iter().rev() {
+                want_sum = want_sum.sum_axis(Axis(ax));
+            }
+            let got = x.sum_axes(&axes).compute().unwrap();
+            assert_eq!(got.shape(), want_sum.shape(), "{axes:?}");
+            for (g, w) in got.iter().zip(&want_sum) {
+                assert!(close(*g, *w), "sum over {axes:?}: {g} vs {w}");
+            }
+            let count: usize = sorted.iter().map(|&ax| a.shape()[ax]).product();
+            let means = x.mean_axes(&axes).compute().unwrap();
+            for (m, s) in means.iter().zip(&want_sum) {
+                assert!(close(*m, s / count as f64), "mean over {axes:?}");
+            }
+            let kept = x.max_axes_keepdims(&axes);
+            let shape: Vec<usize> = (0..3)
+                .map(|ax| {
+                    if sorted.contains(&ax) {
+                        1
+                    } else {
+                        a.shape()[ax]
+                    }
+                })
+                .collect();
+            assert_eq!(kept.shape(), shape.as_slice());
+        }
+        // Variance over two axes: the two-pass formula on each lane.
+        let var = x.var_axes(&[0, 2], 0.0).compute().unwrap();
+        for j in 0..4 {
+            let lane: Vec<f64> = a.index_axis(Axis(1), j).iter().copied().collect();
+            let m = lane.iter().sum::<f64>() / lane.len() as f64;
+            let v = lane.iter().map(|x| (x - m).powi(2)).sum::<f64>() / lane.len() as f64;
+            assert!(close(var[j], v), "var lane {j}");
+        }
+        assert!(x.sum_axes(&[0, 0]).check().is_err());
+        assert!(x.sum_axes(&[3]).check().is_err());
+    }
+}

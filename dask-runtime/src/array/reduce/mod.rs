@@ -88,18 +88,19 @@ impl<T: Element, R: Reducer<T>> Streaming for FoldAll<T, R> {
     }
 }
 
-/// Folds the lanes of each input block along `axis` into partial results, an array of
-/// them the shape of the block without the axis.
+/// Folds the lanes of each input block along `axes` into partial results, an array of
+/// them the shape of the block without those axes.
 struct FoldLanes<T, R> {
     r: Arc<R>,
-    axis: usize,
+    /// The reduced axes, ascending.
+    axes: Vec<usize>,
     element: PhantomData<fn(T)>,
 }
 
 /// [`FoldLanes`]'s folder: the lanes' partials so far.
 struct LanesFolder<'a, T, R: Reducer<T>> {
     r: &'a R,
-    axis: usize,
+    axes: &'a [usize],
     /// The input block's region.
     input: Vec<(usize, usize)>,
     accs: Vec<R::Acc>,
@@ -109,11 +110,13 @@ struct LanesFolder<'a, T, R: Reducer<T>> {
 impl<T: Element, R: Reducer<T>> Folder for LanesFolder<'_, T, R> {
     fn fold(&mut self, part: &Region, data: &BlockValue, origin: &[usize]) -> Result<(), BoxError> {
         let values = part_of::<T>(data, part, origin)?;
-        // Positions along the axis count from the array's start.
-        let offset = part[self.axis].0;
-        if self.axis == 0 && !self.accs.is_empty() {
+        let folded = match self.axes {
+            // Positions along the axis count from the array's start.
+            &[axis] => fold_lanes(self.r, values, axis, part[axis].0),
+            axes => fold_over(self.r, values, axes),
+        };
+        if self.axes.contains(&0) && !self.accs.is_empty() {
             // Strips are cut along axis 0: each holds a piece of every lane.
-            let folded = fold_lanes(self.r, values, 0, offset);
             self.accs = std::mem::take(&mut self.accs)
                 .into_iter()
                 .zip(folded)
@@ -121,14 +124,15 @@ impl<T: Element, R: Reducer<T>> Folder for LanesFolder<'_, T, R> {
                 .collect();
         } else {
             // Each strip holds whole lanes, in order (or is the first piece of all).
-            self.accs
-                .extend(fold_lanes(self.r, values, self.axis, offset));
+            self.accs.extend(folded);
         }
         Ok(())
     }
     fn finish(self: Box<Self>) -> Result<BlockValue, BoxError> {
         let mut shape = super::layer::lengths(&self.input);
-        shape.remove(self.axis);
+        for &axis in self.axes.iter().rev() {
+            shape.remove(axis);
+        }
         let n: usize = shape.iter().product();
         let mut accs = self.accs;
         if accs.is_empty() {
@@ -153,11 +157,35 @@ impl<T: Element, R: Reducer<T>> Streaming for FoldLanes<T, R> {
     fn folder<'a>(&'a self, _: &'a Layer, _: &[usize], input: &Region) -> Box<dyn Folder + 'a> {
         Box::new(LanesFolder::<T, R> {
             r: &self.r,
-            axis: self.axis,
+            axes: &self.axes,
             input: input.to_vec(),
             accs: Vec::new(),
             element: PhantomData,
         })
+    }
+}
+
+/// Every lane over several `axes` (ascending) folded, in the row-major order of the
+/// other axes: the view's axes put kept-first, copied row-major, each lane a row.
+fn fold_over<T: Element, R: Reducer<T>>(
+    r: &R,
+    values: ArrayViewD<'_, T>,
+    axes: &[usize],
+) -> Vec<R::Acc> {
+    let kept: Vec<usize> = (0..values.ndim()).filter(|a| !axes.contains(a)).collect();
+    let order: Vec<usize> = kept.iter().chain(axes).copied().collect();
+    let lanes: usize = kept.iter().map(|&a| values.len_of(Axis(a))).product();
+    let width: usize = axes.iter().map(|&a| values.len_of(Axis(a))).product();
+    let rows = values
+        .permuted_axes(IxDyn(&order))
+        .as_standard_layout()
+        .into_owned();
+    match rows.as_slice() {
+        Some(data) if width > 0 => data
+            .chunks_exact(width)
+            .map(|lane| r.fold(ndarray::ArrayView1::from(lane)))
+            .collect(),
+        _ => (0..lanes).map(|_| r.empty()).collect(),
     }
 }
 
@@ -252,10 +280,11 @@ where
     }
 }
 
-/// Turns merged lanes into output blocks, without the axis or keeping it as length 1.
+/// Turns merged lanes into output blocks, without the axes or keeping them as length 1.
 struct FinishLanes<T, R> {
     r: Arc<R>,
-    axis: usize,
+    /// The reduced axes, ascending.
+    axes: Vec<usize>,
     keepdims: bool,
     element: PhantomData<fn(T)>,
 }
@@ -266,10 +295,12 @@ where
 {
     fn deps(&self, _: &Layer, idx: &[usize], out: &mut Vec<(usize, Vec<usize>)>) {
         let mut at = idx.to_vec();
-        if self.keepdims {
-            at[self.axis] = 0;
-        } else {
-            at.insert(self.axis, 0);
+        for &axis in &self.axes {
+            if self.keepdims {
+                at[axis] = 0;
+            } else {
+                at.insert(axis, 0);
+            }
         }
         out.push((0, at));
     }
@@ -282,7 +313,9 @@ where
             .collect::<Result<Vec<_>, _>>()?;
         let mut out = ArrayD::from_shape_vec(lanes.raw_dim(), finished)?;
         if self.keepdims {
-            out.insert_axis_inplace(Axis(self.axis));
+            for &axis in &self.axes {
+                out.insert_axis_inplace(Axis(axis));
+            }
         }
         Ok(block(out))
     }
@@ -339,11 +372,11 @@ impl<T: Element> Array<T> {
         ))
     }
 
-    fn reduce_axis<R>(
+    fn reduce_axes<R>(
         &self,
         label: &'static str,
         params: impl Hash,
-        axis: usize,
+        axes: &[usize],
         keepdims: bool,
         r: R,
     ) -> Array<R::Out>
@@ -355,7 +388,7 @@ impl<T: Element> Array<T> {
             Ok(l) => Arc::clone(l),
             Err(e) => return Array::from_error(e),
         };
-        if axis >= layer.shape.len() {
+        if let Some(&axis) = axes.iter().find(|&&a| a >= layer.shape.len()) {
             return Array::failed(
                 label,
                 format!(
@@ -365,14 +398,23 @@ impl<T: Element> Array<T> {
                 ),
             );
         }
-        let token = Tokenizer::new(label).add((params, axis)).add(T::NAME);
+        let mut sorted = axes.to_vec();
+        sorted.sort_unstable();
+        sorted.dedup();
+        if sorted.len() != axes.len() {
+            return Array::failed(label, format!("axes {axes:?} name an axis twice"));
+        }
+        let axes = sorted;
+        let token = Tokenizer::new(label).add((params, &axes)).add(T::NAME);
         let (mut shape, mut chunks) = (layer.shape.clone(), layer.chunks.clone());
-        if keepdims {
-            shape[axis] = 1;
-            chunks[axis] = vec![1];
-        } else {
-            shape.remove(axis);
-            chunks.remove(axis);
+        for &axis in axes.iter().rev() {
+            if keepdims {
+                shape[axis] = 1;
+                chunks[axis] = vec![1];
+            } else {
+                shape.remove(axis);
+                chunks.remove(axis);
+            }
         }
         let r = Arc::new(r);
         let grid = layer.grid();
@@ -385,14 +427,14 @@ impl<T: Element> Array<T> {
             vec![layer],
             FoldLanes {
                 r: Arc::clone(&r),
-                axis,
+                axes: axes.clone(),
                 element: PhantomData,
             },
             split,
         );
         let merger = Arc::clone(&r);
-        let axes: Vec<bool> = (0..grid.len()).map(|a| a == axis).collect();
-        let merged = tree(label, &token, partials, &axes, split, move |values| {
+        let reduced: Vec<bool> = (0..grid.len()).map(|a| axes.contains(&a)).collect();
+        let merged = tree(label, &token, partials, &reduced, split, move |values| {
             let mut values = values.into_iter();
             let mut acc = owned::<ArrayD<R::Acc>>(values.next().ok_or("an empty group")?)?;
             for v in values {
@@ -411,7 +453,7 @@ impl<T: Element> Array<T> {
             vec![merged],
             FinishLanes {
                 r,
-                axis,
+                axes,
                 keepdims,
                 element: PhantomData,
             },
@@ -451,11 +493,11 @@ pub enum Reduction {
 #[doc(hidden)]
 pub trait Reduce: Element {
     /// Reductions whose result is a `Self` (`None`: over all elements, a 0-d array).
-    fn reduce_same(a: &Array<Self>, r: Reduction, axis: Option<(usize, bool)>) -> Array<Self>;
+    fn reduce_same(a: &Array<Self>, r: Reduction, axis: Option<(&[usize], bool)>) -> Array<Self>;
     /// Reductions whose result is an `f64`.
-    fn reduce_f64(a: &Array<Self>, r: Reduction, axis: Option<(usize, bool)>) -> Array<f64>;
+    fn reduce_f64(a: &Array<Self>, r: Reduction, axis: Option<(&[usize], bool)>) -> Array<f64>;
     /// Reductions whose result is a position.
-    fn reduce_i64(a: &Array<Self>, r: Reduction, axis: Option<(usize, bool)>) -> Array<i64>;
+    fn reduce_i64(a: &Array<Self>, r: Reduction, axis: Option<(&[usize], bool)>) -> Array<i64>;
     /// The matrix product.
     fn matmul(a: &Array<Self>, b: &Array<Self>) -> Array<Self>;
     /// Cumulative sums or products along an axis.
@@ -468,7 +510,7 @@ fn reduce<T: Element, R>(
     label: &'static str,
     params: impl Hash,
     r: R,
-    axis: Option<(usize, bool)>,
+    axis: Option<(&[usize], bool)>,
 ) -> Array<R::Out>
 where
     R: Reducer<T>,
@@ -476,7 +518,7 @@ where
 {
     match axis {
         None => a.reduce_all(label, params, r).into_array(),
-        Some((axis, keepdims)) => a.reduce_axis(label, params, axis, keepdims, r),
+        Some((axes, keepdims)) => a.reduce_axes(label, params, axes, keepdims, r),
     }
 }
 
@@ -490,7 +532,7 @@ fn not_for<T: Element, U: Element>(r: Reduction) -> Array<U> {
 macro_rules! numeric_reductions {
     ($($t:ty),*) => {$(
         impl Reduce for $t {
-            fn reduce_same(a: &Array<$t>, r: Reduction, axis: Option<(usize, bool)>) -> Array<$t> {
+            fn reduce_same(a: &Array<$t>, r: Reduction, axis: Option<(&[usize], bool)>) -> Array<$t> {
                 match r {
                     Reduction::Sum => reduce(a, "sum", (), SumR, axis),
                     Reduction::Prod => reduce(a, "prod", (), ProdR, axis),
@@ -504,7 +546,7 @@ macro_rules! numeric_reductions {
                     other => not_for::<$t, $t>(other),
                 }
             }
-            fn reduce_f64(a: &Array<$t>, r: Reduction, axis: Option<(usize, bool)>) -> Array<f64> {
+            fn reduce_f64(a: &Array<$t>, r: Reduction, axis: Option<(&[usize], bool)>) -> Array<f64> {
                 match r {
                     Reduction::Mean => reduce(a, "mean", (), MeanR, axis),
                     Reduction::Var(d) => reduce(a, "var", d.to_bits(), MomentsR(Stat::Var(d)), axis),
@@ -519,7 +561,7 @@ macro_rules! numeric_reductions {
                     other => not_for::<$t, f64>(other),
                 }
             }
-            fn reduce_i64(a: &Array<$t>, r: Reduction, axis: Option<(usize, bool)>) -> Array<i64> {
+            fn reduce_i64(a: &Array<$t>, r: Reduction, axis: Option<(&[usize], bool)>) -> Array<i64> {
                 match r {
                     Reduction::ArgMin => {
                         reduce(a, "argmin", (), ArgR { max: false, skip_nan: false }, axis)
@@ -548,17 +590,17 @@ macro_rules! numeric_reductions {
 numeric_reductions!(f64, f32, i64);
 
 impl Reduce for bool {
-    fn reduce_same(a: &Array<bool>, r: Reduction, axis: Option<(usize, bool)>) -> Array<bool> {
+    fn reduce_same(a: &Array<bool>, r: Reduction, axis: Option<(&[usize], bool)>) -> Array<bool> {
         match r {
             Reduction::Any => reduce(a, "any", (), BoolR { all: false }, axis),
             Reduction::All => reduce(a, "all", (), BoolR { all: true }, axis),
             other => not_for::<bool, bool>(other),
         }
     }
-    fn reduce_f64(_: &Array<bool>, r: Reduction, _: Option<(usize, bool)>) -> Array<f64> {
+    fn reduce_f64(_: &Array<bool>, r: Reduction, _: Option<(&[usize], bool)>) -> Array<f64> {
         not_for::<bool, f64>(r)
     }
-    fn reduce_i64(_: &Array<bool>, r: Reduction, _: Option<(usize, bool)>) -> Array<i64> {
+    fn reduce_i64(_: &Array<bool>, r: Reduction, _: Option<(&[usize], bool)>) -> Array<i64> {
         not_for::<bool, i64>(r)
     }
     fn matmul(_: &Array<bool>, _: &Array<bool>) -> Array<bool> {
@@ -660,13 +702,13 @@ macro_rules! axis_reductions {
         impl<T: $bound> Array<T> {$(
             $(#[$doc])*
             pub fn $name(&self, axis: usize $(, $p: $pt)*) -> Array<$out> {
-                T::$via(self, $kind, Some((axis, false)))
+                T::$via(self, $kind, Some((&[axis], false)))
             }
             $(#[$doc])*
             #[doc = ""]
             #[doc = concat!("Keeps the axis with length 1 (NumPy's `keepdims=True`).")]
             pub fn $keep(&self, axis: usize $(, $p: $pt)*) -> Array<$out> {
-                T::$via(self, $kind, Some((axis, true)))
+                T::$via(self, $kind, Some((&[axis], true)))
             }
         )*}
     };
@@ -714,6 +756,63 @@ axis_reductions! {
     nanargmax_axis nanargmax_axis_keepdims -> i64, reduce_i64, | | Reduction::NanArgMax;
 }
 
+// Each reduction over several axes at once (NumPy's `axis=(0, 2)`), with its
+// `_keepdims` form; the positions (`argmin`) take one axis, as in NumPy.
+macro_rules! axes_reductions {
+    ($($(#[$doc:meta])* $name:ident $keep:ident -> $out:ty, $via:ident, |$($p:ident: $pt:ty),*| $kind:expr;)*) => {
+        impl<T: Numeric> Array<T> {$(
+            $(#[$doc])*
+            pub fn $name(&self, axes: &[usize] $(, $p: $pt)*) -> Array<$out> {
+                T::$via(self, $kind, Some((axes, false)))
+            }
+            $(#[$doc])*
+            #[doc = ""]
+            #[doc = "Keeps the axes with length 1 (NumPy's `keepdims=True`)."]
+            pub fn $keep(&self, axes: &[usize] $(, $p: $pt)*) -> Array<$out> {
+                T::$via(self, $kind, Some((axes, true)))
+            }
+        )*}
+    };
+}
+
+axes_reductions! {
+    /// Sums over `axes` at once.
+    ///
+    /// ```
+    /// # use dask_runtime as dask;
+    /// let x = dask::array::ones::<f64>([2, 3, 4], 2);
+    /// assert_eq!(x.sum_axes(&[0, 2]).compute().unwrap(), ndarray::arr1(&[8.0, 8.0, 8.0]).into_dyn());
+    /// assert_eq!(x.mean_axes_keepdims(&[0, 2]).shape(), [1, 3, 1]);
+    /// ```
+    sum_axes sum_axes_keepdims -> T, reduce_same, | | Reduction::Sum;
+    /// Products over `axes` at once.
+    prod_axes prod_axes_keepdims -> T, reduce_same, | | Reduction::Prod;
+    /// Means over `axes` at once.
+    mean_axes mean_axes_keepdims -> f64, reduce_f64, | | Reduction::Mean;
+    /// Variances over `axes` at once, dividing by `n - ddof`.
+    var_axes var_axes_keepdims -> f64, reduce_f64, |ddof: f64| Reduction::Var(ddof);
+    /// Standard deviations over `axes` at once, dividing by `n - ddof`.
+    std_axes std_axes_keepdims -> f64, reduce_f64, |ddof: f64| Reduction::Std(ddof);
+    /// Minima over `axes` at once.
+    min_axes min_axes_keepdims -> T, reduce_same, | | Reduction::Min;
+    /// Maxima over `axes` at once.
+    max_axes max_axes_keepdims -> T, reduce_same, | | Reduction::Max;
+    /// Spreads (max - min) over `axes` at once.
+    ptp_axes ptp_axes_keepdims -> T, reduce_same, | | Reduction::Ptp;
+    /// Sums of the elements that are not NaN over `axes` at once.
+    nansum_axes nansum_axes_keepdims -> T, reduce_same, | | Reduction::NanSum;
+    /// Means of the elements that are not NaN over `axes` at once.
+    nanmean_axes nanmean_axes_keepdims -> f64, reduce_f64, | | Reduction::NanMean;
+    /// Variances of the elements that are not NaN over `axes`, dividing by `n - ddof`.
+    nanvar_axes nanvar_axes_keepdims -> f64, reduce_f64, |ddof: f64| Reduction::NanVar(ddof);
+    /// Standard deviations of the elements that are not NaN over `axes`.
+    nanstd_axes nanstd_axes_keepdims -> f64, reduce_f64, |ddof: f64| Reduction::NanStd(ddof);
+    /// Minima of the elements that are not NaN over `axes` at once.
+    nanmin_axes nanmin_axes_keepdims -> T, reduce_same, | | Reduction::NanMin;
+    /// Maxima of the elements that are not NaN over `axes` at once.
+    nanmax_axes nanmax_axes_keepdims -> T, reduce_same, | | Reduction::NanMax;
+}
+
 impl Array<bool> {
     /// How many elements are true (NumPy's `sum` of a bool array).
     ///
@@ -748,18 +847,18 @@ impl Array<bool> {
     }
     /// Whether any element is true, along `axis`.
     pub fn any_axis(&self, axis: usize) -> Array<bool> {
-        bool::reduce_same(self, Reduction::Any, Some((axis, false)))
+        bool::reduce_same(self, Reduction::Any, Some((&[axis], false)))
     }
     /// Whether any element is true, along `axis`, keeping it with length 1.
     pub fn any_axis_keepdims(&self, axis: usize) -> Array<bool> {
-        bool::reduce_same(self, Reduction::Any, Some((axis, true)))
+        bool::reduce_same(self, Reduction::Any, Some((&[axis], true)))
     }
     /// Whether every element is true, along `axis`.
     pub fn all_axis(&self, axis: usize) -> Array<bool> {
-        bool::reduce_same(self, Reduction::All, Some((axis, false)))
+        bool::reduce_same(self, Reduction::All, Some((&[axis], false)))
     }
     /// Whether every element is true, along `axis`, keeping it with length 1.
     pub fn all_axis_keepdims(&self, axis: usize) -> Array<bool> {
-        bool::reduce_same(self, Reduction::All, Some((axis, true)))
+        bool::reduce_same(self, Reduction::All, Some((&[axis], true)))
     }
 }
