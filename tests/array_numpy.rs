@@ -286,3 +286,34 @@ fn reductions_over_several_axes_match_ndarray() {
         assert!(x.sum_axes(&[3]).check().is_err());
     }
 }
+
+#[test]
+fn topk_and_histogram_match_sorting_and_counting_by_hand() {
+    let a = data(); // NaNs scattered
+    let x = array::from_ndarray(a.clone(), [3, 2]);
+    let mut sorted: Vec<f64> = a.iter().copied().collect();
+    // NumPy's order: NaN largest.
+    sorted.sort_by(|p, q| match (p.is_nan(), q.is_nan()) {
+        (true, true) => std::cmp::Ordering::Equal,
+        (true, false) => std::cmp::Ordering::Less,
+        (false, true) => std::cmp::Ordering::Greater,
+        _ => q.partial_cmp(p).unwrap(),
+    });
+    let top = x.topk(20).compute().unwrap();
+    for (g, w) in top.iter().zip(&sorted[..20]) {
+        assert!(close(*g, *w), "{g} vs {w}");
+    }
+    let numbers: Vec<f64> = a.iter().copied().filter(|v| !v.is_nan()).collect();
+    let (counts, edges) = x.histogram(5, (-10.0, 10.0));
+    let counts = counts.compute().unwrap();
+    for b in 0..5 {
+        let (lo, hi) = (edges[b], edges[b + 1]);
+        let want = numbers
+            .iter()
+            .filter(|&&v| v >= lo && (v < hi || (b == 4 && v <= hi)))
+            .count() as i64;
+        assert_eq!(counts[b], want, "bin {b}");
+    }
+    assert_eq!(counts.sum(), numbers.len() as i64);
+    assert!(x.histogram(0, (0.0, 1.0)).0.check().is_err());
+}

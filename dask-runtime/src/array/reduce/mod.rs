@@ -17,7 +17,9 @@ use super::{Array, Element, Scalar, new_layer};
 use crate::error::BoxError;
 use lanes::{fold_lanes, global_index};
 use ndarray::{ArrayD, ArrayViewD, Axis, IxDyn, Slice, Zip};
-use reducers::{ArgR, BoolR, ExtremeR, MeanR, MomentsR, ProdR, PtpR, Reducer, SkipNan, Stat, SumR};
+use reducers::{
+    ArgR, BoolR, ExtremeR, HistR, MeanR, MomentsR, ProdR, PtpR, Reducer, SkipNan, Stat, SumR, TopR,
+};
 use std::hash::Hash;
 use std::marker::PhantomData;
 use std::sync::Arc;
@@ -280,6 +282,31 @@ where
     }
 }
 
+/// Turns the one remaining partial result into a 1-d answer of known length.
+struct FinishVector<T, R>(Arc<R>, PhantomData<fn(T)>);
+
+impl<T: Element, U: Element, R: Reducer<T, Out = ArrayD<U>>> BlockOp for FinishVector<T, R> {
+    fn deps(&self, layer: &Layer, _: &[usize], out: &mut Vec<(usize, Vec<usize>)>) {
+        out.push((0, vec![0; layer.inputs[0].chunks.len()]));
+    }
+    fn run(
+        &self,
+        layer: &Layer,
+        _: &[usize],
+        inputs: Vec<BlockValue>,
+    ) -> Result<BlockValue, BoxError> {
+        let acc = owned::<R::Acc>(inputs.into_iter().next().ok_or("internal: no partial")?)?;
+        let out = self.0.finish(acc)?;
+        if out.shape() != layer.shape.as_slice() {
+            return Err(format!("internal: {} elements, not {:?}", out.len(), layer.shape).into());
+        }
+        Ok(block(out))
+    }
+    fn blockwise(&self) -> bool {
+        true
+    }
+}
+
 /// Turns merged lanes into output blocks, without the axes or keeping them as length 1.
 struct FinishLanes<T, R> {
     r: Arc<R>,
@@ -370,6 +397,60 @@ impl<T: Element> Array<T> {
             vec![merged],
             FinishAll(r, PhantomData),
         ))
+    }
+
+    /// A reduction whose answer is a 1-d array of `len` values (`topk`, `histogram`).
+    fn reduce_to_vector<U, R>(
+        &self,
+        label: &'static str,
+        params: impl Hash,
+        len: usize,
+        r: R,
+    ) -> Array<U>
+    where
+        U: Element,
+        R: Reducer<T, Out = ArrayD<U>>,
+    {
+        let layer = match self.layer() {
+            Ok(l) => Arc::clone(l),
+            Err(e) => return Array::from_error(e),
+        };
+        let token = Tokenizer::new(label).add(params).add(T::NAME);
+        let r = Arc::new(r);
+        let grid = layer.grid();
+        let split = layer.split_every;
+        let partials = new_layer(
+            label,
+            token.clone().add("fold"),
+            grid.clone(),
+            grid.iter().map(|&n| vec![1; n]).collect(),
+            vec![layer],
+            FoldAll(Arc::clone(&r), PhantomData),
+            split,
+        );
+        let merger = Arc::clone(&r);
+        let merged = tree(
+            label,
+            &token,
+            partials,
+            &vec![true; grid.len()],
+            split,
+            move |values: Vec<BlockValue>| {
+                let mut acc = merger.empty();
+                for v in values {
+                    acc = merger.merge(acc, owned::<R::Acc>(v)?);
+                }
+                Ok(block(acc))
+            },
+        );
+        Array::from_op(
+            label,
+            token.add("finish"),
+            vec![len],
+            vec![vec![len]],
+            vec![merged],
+            FinishVector(r, PhantomData),
+        )
     }
 
     fn reduce_axes<R>(
@@ -502,6 +583,10 @@ pub trait Reduce: Element {
     fn matmul(a: &Array<Self>, b: &Array<Self>) -> Array<Self>;
     /// Cumulative sums or products along an axis.
     fn scan(a: &Array<Self>, axis: usize, how: super::scan::Accumulate) -> Array<Self>;
+    /// The `k` largest values, largest first.
+    fn top(a: &Array<Self>, k: usize) -> Array<Self>;
+    /// Counts in `bins` equal bins over `range`.
+    fn histogram_of(a: &Array<Self>, bins: usize, range: (f64, f64)) -> Array<i64>;
 }
 
 /// `r` over all elements (`axis` `None`) or along an axis, kept or not.
@@ -584,6 +669,20 @@ macro_rules! numeric_reductions {
             fn scan(a: &Array<$t>, axis: usize, how: super::scan::Accumulate) -> Array<$t> {
                 super::scan::scan(a, axis, how)
             }
+            fn top(a: &Array<$t>, k: usize) -> Array<$t> {
+                a.reduce_to_vector("topk", k, k, TopR { k })
+            }
+            fn histogram_of(a: &Array<$t>, bins: usize, range: (f64, f64)) -> Array<i64> {
+                let (lo, hi) = range;
+                if bins == 0 || !lo.is_finite() || !hi.is_finite() || lo >= hi {
+                    return Array::failed(
+                        "histogram",
+                        format!("{bins} bins over [{lo}, {hi}]: need at least one bin and finite lo < hi"),
+                    );
+                }
+                let params = (bins, lo.to_bits(), hi.to_bits());
+                a.reduce_to_vector("histogram", params, bins, HistR { bins, lo, hi })
+            }
         }
     )*};
 }
@@ -608,6 +707,12 @@ impl Reduce for bool {
     }
     fn scan(_: &Array<bool>, _: usize, how: super::scan::Accumulate) -> Array<bool> {
         Array::failed("scan", format!("bool arrays have no {how:?}"))
+    }
+    fn top(_: &Array<bool>, _: usize) -> Array<bool> {
+        Array::failed("topk", "bool arrays have no topk".into())
+    }
+    fn histogram_of(_: &Array<bool>, _: usize, _: (f64, f64)) -> Array<i64> {
+        Array::failed("histogram", "bool arrays have no histogram".into())
     }
 }
 
@@ -677,6 +782,39 @@ full_reductions! {
 }
 
 impl<T: Numeric> Array<T> {
+    /// The `k` largest elements, largest first (Dask's `topk`; NaN counts as largest,
+    /// as in NumPy's sort): each block keeps its `k` largest, and the tree merges them.
+    ///
+    /// ```
+    /// # use dask_runtime as dask;
+    /// let x = dask::array::from_ndarray(ndarray::arr1(&[5_i64, 1, 9, 3, 7, 2]), 2);
+    /// assert_eq!(x.topk(3).compute().unwrap(), ndarray::arr1(&[9, 7, 5]).into_dyn());
+    /// assert!(x.topk(7).compute().is_err());
+    /// ```
+    pub fn topk(&self, k: usize) -> Array<T> {
+        T::top(self, k)
+    }
+
+    /// Counts of the elements in `bins` equal bins over `range` (NumPy's and Dask's
+    /// `histogram` with a range): each bin holds its left edge, the last also its right
+    /// edge; values outside the range and NaN are not counted. Returns the counts and
+    /// the `bins + 1` edges.
+    ///
+    /// ```
+    /// # use dask_runtime as dask;
+    /// let x = dask::array::arange(10).rechunk(3);
+    /// let (counts, edges) = x.histogram(4, (0.0, 8.0));
+    /// assert_eq!(counts.compute().unwrap(), ndarray::arr1(&[2, 2, 2, 3]).into_dyn());
+    /// assert_eq!(edges, [0.0, 2.0, 4.0, 6.0, 8.0]);
+    /// ```
+    pub fn histogram(&self, bins: usize, range: (f64, f64)) -> (Array<i64>, Vec<f64>) {
+        let (lo, hi) = range;
+        let edges = (0..=bins)
+            .map(|i| lo + (hi - lo) * i as f64 / bins.max(1) as f64)
+            .collect();
+        (T::histogram_of(self, bins, range), edges)
+    }
+
     /// The variance with `ddof` 0, like NumPy.
     pub fn var(&self) -> Scalar<f64> {
         self.var_ddof(0.0)

@@ -287,3 +287,93 @@ impl Reducer<bool> for BoolR {
         Ok(acc)
     }
 }
+
+/// NumPy's order for sorting: NaN after every number.
+pub(crate) fn nan_last<T: PartialOrd + Copy>(a: &T, b: &T) -> std::cmp::Ordering {
+    match (is_nan(*a), is_nan(*b)) {
+        (true, true) => std::cmp::Ordering::Equal,
+        (true, false) => std::cmp::Ordering::Greater,
+        (false, true) => std::cmp::Ordering::Less,
+        (false, false) => a.partial_cmp(b).unwrap_or(std::cmp::Ordering::Equal),
+    }
+}
+
+/// The `k` largest values, largest first (Dask's `topk`; NaN counts as largest, as in
+/// NumPy's sort).
+pub(crate) struct TopR {
+    pub(crate) k: usize,
+}
+impl<T: Numeric> Reducer<T> for TopR {
+    type Acc = Vec<T>;
+    type Out = ndarray::ArrayD<T>;
+    fn empty(&self) -> Vec<T> {
+        Vec::new()
+    }
+    fn fold<D: Dimension>(&self, v: ArrayView<'_, T, D>) -> Vec<T> {
+        self.keep(v.iter().copied().collect())
+    }
+    fn merge(&self, mut a: Vec<T>, b: Vec<T>) -> Vec<T> {
+        a.extend(b);
+        self.keep(a)
+    }
+    fn finish(&self, top: Vec<T>) -> Result<ndarray::ArrayD<T>, BoxError> {
+        if top.len() < self.k {
+            return Err(format!("topk({}) of an array of {} elements", self.k, top.len()).into());
+        }
+        Ok(ndarray::ArrayD::from_shape_vec(
+            ndarray::IxDyn(&[top.len()]),
+            top,
+        )?)
+    }
+}
+
+impl TopR {
+    /// The `k` largest of `values`, largest first.
+    fn keep<T: Numeric>(&self, mut values: Vec<T>) -> Vec<T> {
+        let by = |a: &T, b: &T| nan_last(b, a);
+        if values.len() > self.k && self.k > 0 {
+            values.select_nth_unstable_by(self.k - 1, by);
+        }
+        values.truncate(self.k);
+        values.sort_unstable_by(by);
+        values
+    }
+}
+
+/// Counts of values in `bins` equal bins over `[lo, hi]` (NumPy's `histogram`: each bin
+/// holds its left edge, the last also its right edge; values outside and NaN are not
+/// counted).
+pub(crate) struct HistR {
+    pub(crate) bins: usize,
+    pub(crate) lo: f64,
+    pub(crate) hi: f64,
+}
+impl<T: Numeric> Reducer<T> for HistR {
+    type Acc = Vec<i64>;
+    type Out = ndarray::ArrayD<i64>;
+    fn empty(&self) -> Vec<i64> {
+        vec![0; self.bins]
+    }
+    fn fold<D: Dimension>(&self, v: ArrayView<'_, T, D>) -> Vec<i64> {
+        let mut counts = vec![0; self.bins];
+        let width = (self.hi - self.lo) / self.bins as f64;
+        for &x in v.iter() {
+            let x = x.to_f64();
+            if x >= self.lo && x <= self.hi {
+                let bin = (((x - self.lo) / width) as usize).min(self.bins - 1);
+                counts[bin] += 1;
+            }
+        }
+        counts
+    }
+    fn merge(&self, mut a: Vec<i64>, b: Vec<i64>) -> Vec<i64> {
+        a.iter_mut().zip(b).for_each(|(x, y)| *x += y);
+        a
+    }
+    fn finish(&self, counts: Vec<i64>) -> Result<ndarray::ArrayD<i64>, BoxError> {
+        Ok(ndarray::ArrayD::from_shape_vec(
+            ndarray::IxDyn(&[self.bins]),
+            counts,
+        )?)
+    }
+}
