@@ -334,25 +334,29 @@ fn stream_to_all(root: Step, readers: Vec<(Arc<Layer>, Vec<usize>)>) -> NodeRef 
         Step::Input { .. } => "stream".into(),
     };
     keyed_node(label, key, (), move |(), _| {
-        let Step::Op { layer, idx, .. } = &root else {
-            return Err("internal: a shared stream over a stored block".into());
-        };
-        let region = layer.region(idx);
-        let mut folders = readers
-            .iter()
-            .map(|(l, i)| {
-                l.op.streaming()
-                    .map(|s| s.folder(l, i, &region))
-                    .ok_or_else(|| BoxError::from("internal: a reader that cannot stream"))
-            })
-            .collect::<Result<Vec<_>, _>>()?;
-        fold_made(&region, &|r| region_of(&root, r), &mut folders)?;
-        let outputs = folders
-            .into_iter()
-            .map(|f| f.finish())
-            .collect::<Result<Vec<BlockValue>, _>>()?;
-        Ok(block(outputs))
+        let readers: Vec<(&Layer, &[usize])> =
+            readers.iter().map(|(l, i)| (&**l, i.as_slice())).collect();
+        Ok(block(stream_into(&root, &readers)?))
     })
+}
+
+/// Makes the pure-regional `input` a strip at a time and folds each strip into every
+/// reader (streaming reductions, block `idx` of `layer` each): their blocks, in order.
+fn stream_into(input: &Step, readers: &[(&Layer, &[usize])]) -> Result<Vec<BlockValue>, BoxError> {
+    let Step::Op { layer, idx, .. } = input else {
+        return Err("internal: a stream over a stored block".into());
+    };
+    let region = layer.region(idx);
+    let mut folders = readers
+        .iter()
+        .map(|&(l, i)| {
+            l.op.streaming()
+                .map(|s| s.folder(l, i, &region))
+                .ok_or_else(|| BoxError::from("internal: a reader that cannot stream"))
+        })
+        .collect::<Result<Vec<_>, _>>()?;
+    fold_made(&region, &|r| region_of(input, r), &mut folders)?;
+    folders.into_iter().map(|f| f.finish()).collect()
 }
 
 /// Output `k` of a shared-stream task, keyed `key`.
@@ -450,22 +454,12 @@ fn run_streaming(root: &Step) -> Result<BlockValue, BoxError> {
     else {
         return Err("internal: a streaming task without a step".into());
     };
-    let (Some(streaming), [input]) = (layer.op.streaming(), children.as_slice()) else {
+    let [input] = children.as_slice() else {
         return Err("internal: a streaming task without one input".into());
     };
-    let Step::Op {
-        layer: input_layer,
-        idx: input_idx,
-        ..
-    } = input
-    else {
-        return Err("internal: a streaming task over a stored block".into());
-    };
-    let input_region = input_layer.region(input_idx);
-    let mut folders = [streaming.folder(layer, idx, &input_region)];
-    fold_made(&input_region, &|r| region_of(input, r), &mut folders)?;
-    let [folder] = folders;
-    folder.finish()
+    stream_into(input, &[(layer, idx)])?
+        .pop()
+        .ok_or_else(|| "internal: a stream without its block".into())
 }
 
 /// Region `r` of a pure-regional step tree.

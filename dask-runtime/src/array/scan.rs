@@ -85,7 +85,12 @@ impl<T: Numeric> BlockOp for Total<T> {
         let scanned = typed::<ArrayD<T>>(inputs.first().ok_or("no input block")?)?;
         let len = scanned.len_of(Axis(self.axis));
         if len == 0 {
-            return Ok(block(identity_lanes::<T>(layer, idx, self.axis, self.how)));
+            return Ok(block(identity_lanes::<T>(
+                &layer.inputs[0],
+                idx,
+                self.axis,
+                self.how,
+            )));
         }
         let last = scanned
             .index_axis(Axis(self.axis), len - 1)
@@ -97,16 +102,15 @@ impl<T: Numeric> BlockOp for Total<T> {
     }
 }
 
-/// The identity for every lane of block `idx` of `layer`'s first input, the axis of
-/// length 1.
+/// The identity for every lane of block `idx` of `scanned` (the local scans), the axis
+/// of length 1.
 fn identity_lanes<T: Numeric>(
-    layer: &Layer,
+    scanned: &Layer,
     idx: &[usize],
     axis: usize,
     how: Accumulate,
 ) -> ArrayD<T> {
-    let source = &layer.inputs[0];
-    let mut shape: Vec<usize> = source.region(idx).iter().map(|(_, l)| *l).collect();
+    let mut shape = super::layer::lengths(&scanned.region(idx));
     shape[axis] = 1;
     ArrayD::from_elem(IxDyn(&shape), how.identity::<T>())
 }
@@ -132,16 +136,9 @@ impl<T: Numeric> BlockOp for Carry<T> {
         idx: &[usize],
         inputs: Vec<BlockValue>,
     ) -> Result<BlockValue, BoxError> {
-        // The lanes of the scanned block (the totals' input), one along the axis.
-        let mut carry = {
-            let mut shape: Vec<usize> = layer.inputs[0].inputs[0]
-                .region(idx)
-                .iter()
-                .map(|(_, l)| *l)
-                .collect();
-            shape[self.axis] = 1;
-            ArrayD::from_elem(IxDyn(&shape), self.how.identity::<T>())
-        };
+        // The totals' input is the local scans.
+        let scanned = &layer.inputs[0].inputs[0];
+        let mut carry = identity_lanes::<T>(scanned, idx, self.axis, self.how);
         for total in &inputs {
             let total = typed::<ArrayD<T>>(total)?;
             let how = self.how;

@@ -352,17 +352,15 @@ where
 }
 
 impl<T: Element> Array<T> {
-    fn reduce_all<R>(&self, label: &'static str, params: impl Hash, r: R) -> Scalar<R::Out>
-    where
-        R: Reducer<T>,
-        R::Out: Element,
-    {
-        let layer = match self.layer() {
-            Ok(l) => Arc::clone(l),
-            Err(e) => return Scalar::from_array(Array::from_error(e)),
-        };
-        let token = Tokenizer::new(label).add(params).add(T::NAME);
-        let r = Arc::new(r);
+    /// Each block folded into a partial result, the partials merged by a tree into
+    /// one: the layer a full reduction finishes from.
+    fn fold_all<R: Reducer<T>>(
+        &self,
+        token: &Tokenizer,
+        label: &'static str,
+        r: &Arc<R>,
+    ) -> Result<Arc<Layer>, super::ShapeError> {
+        let layer = Arc::clone(self.layer()?);
         let grid = layer.grid();
         let split = layer.split_every;
         let partials = new_layer(
@@ -371,13 +369,13 @@ impl<T: Element> Array<T> {
             grid.clone(),
             grid.iter().map(|&n| vec![1; n]).collect(),
             vec![layer],
-            FoldAll(Arc::clone(&r), PhantomData),
+            FoldAll(Arc::clone(r), PhantomData),
             split,
         );
-        let merger = Arc::clone(&r);
-        let merged = tree(
+        let merger = Arc::clone(r);
+        Ok(tree(
             label,
-            &token,
+            token,
             partials,
             &vec![true; grid.len()],
             split,
@@ -388,7 +386,20 @@ impl<T: Element> Array<T> {
                 }
                 Ok(block(acc))
             },
-        );
+        ))
+    }
+
+    fn reduce_all<R>(&self, label: &'static str, params: impl Hash, r: R) -> Scalar<R::Out>
+    where
+        R: Reducer<T>,
+        R::Out: Element,
+    {
+        let token = Tokenizer::new(label).add(params).add(T::NAME);
+        let r = Arc::new(r);
+        let merged = match self.fold_all(&token, label, &r) {
+            Ok(m) => m,
+            Err(e) => return Scalar::from_array(Array::from_error(e)),
+        };
         Scalar::from_array(Array::from_op(
             label,
             token.add("finish"),
@@ -411,38 +422,12 @@ impl<T: Element> Array<T> {
         U: Element,
         R: Reducer<T, Out = ArrayD<U>>,
     {
-        let layer = match self.layer() {
-            Ok(l) => Arc::clone(l),
-            Err(e) => return Array::from_error(e),
-        };
         let token = Tokenizer::new(label).add(params).add(T::NAME);
         let r = Arc::new(r);
-        let grid = layer.grid();
-        let split = layer.split_every;
-        let partials = new_layer(
-            label,
-            token.clone().add("fold"),
-            grid.clone(),
-            grid.iter().map(|&n| vec![1; n]).collect(),
-            vec![layer],
-            FoldAll(Arc::clone(&r), PhantomData),
-            split,
-        );
-        let merger = Arc::clone(&r);
-        let merged = tree(
-            label,
-            &token,
-            partials,
-            &vec![true; grid.len()],
-            split,
-            move |values: Vec<BlockValue>| {
-                let mut acc = merger.empty();
-                for v in values {
-                    acc = merger.merge(acc, owned::<R::Acc>(v)?);
-                }
-                Ok(block(acc))
-            },
-        );
+        let merged = match self.fold_all(&token, label, &r) {
+            Ok(m) => m,
+            Err(e) => return Array::from_error(e),
+        };
         Array::from_op(
             label,
             token.add("finish"),
