@@ -95,6 +95,11 @@ fn run(case: &str) -> (f64, f64) {
             let x = mission();
             (&x + &x.t()).mean().compute().expect("mean")
         }
+        "x_plus_x_mean" => {
+            // Beside `x_plus_xt_mean`: the same shared blocks, none read transposed.
+            let x = mission();
+            (&x + &x).mean().compute().expect("mean")
+        }
         "std" => mission().std().compute().expect("std"),
         "mean_and_std" => {
             // One compute: the blocks the two reductions share are made once.
@@ -168,6 +173,7 @@ fn main() {
         "exact_mean",
         "sum_axis0",
         "x_plus_xt_mean",
+        "x_plus_x_mean",
         "std",
         "mean_and_std",
         "standardise_cov",
@@ -202,7 +208,7 @@ fn main() {
             .collect();
         runs.sort_by(|a, b| a.0.total_cmp(&b.0));
         let (seconds, value, peak) = runs[1];
-        if case.ends_with("mean") && case != "x_plus_xt_mean" {
+        if case.ends_with("mean") && !case.starts_with("x_plus") {
             means.push(value);
         }
         println!(

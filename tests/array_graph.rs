@@ -267,3 +267,44 @@ fn a_failing_block_is_named_by_its_dask_key() {
     let err = format!("{:#}", x.sum().compute().unwrap_err());
     assert!(err.contains("map_blocks: block [1, 0]"), "{err}");
 }
+
+/// A block read by several consumers is shared: its transpose and its strips reach
+/// each consumer as windows onto it (no copy). Every kind of consumer reads them right.
+#[test]
+fn consumers_of_a_shared_block_read_it_transposed_and_in_strips() {
+    let a = data(7, 7);
+    let x = array::from_ndarray(a.clone(), [4, 4]); // uneven blocks: 4 and 3
+    let t = x.t();
+    let at = a.t().to_owned();
+    let dyn_ = |m: Array2<f64>| m.into_dyn();
+    let (whole, sum, scan, flat, sliced, gram, sym_rows, top) = dask::compute((
+        &t,
+        x.sum(),
+        t.cumsum(0),
+        t.reshape(&[49]),
+        t.slice(ndarray::s![1..6, ..;-2]),
+        t.dot(&x),
+        (&x + &t).sum_axis(1),
+        (&t * 2.0).max(),
+    ))
+    .unwrap();
+    assert_close(&whole, &dyn_(at.clone()));
+    assert!((sum - a.sum()).abs() < 1e-9);
+    let mut want_scan = at.clone();
+    want_scan.accumulate_axis_inplace(Axis(0), |&p, c| *c += p);
+    assert_close(&scan, &dyn_(want_scan));
+    assert_close(
+        &flat,
+        &at.iter()
+            .copied()
+            .collect::<ndarray::Array1<_>>()
+            .into_dyn(),
+    );
+    assert_close(
+        &sliced,
+        &at.slice(ndarray::s![1..6, ..;-2]).to_owned().into_dyn(),
+    );
+    assert_close(&gram, &dyn_(at.dot(&a)));
+    assert_close(&sym_rows, &(&a + &at).sum_axis(Axis(1)).into_dyn());
+    assert_eq!(top, at.iter().fold(f64::MIN, |m, &v| m.max(2.0 * v)));
+}

@@ -4,9 +4,9 @@
 use super::chunks::offsets;
 use super::element::{ElementOps, Piece};
 use super::layer::{
-    BlockOp, BlockValue, Layer, Region, Regional, Tokenizer, block, cartesian, lengths, owned,
-    typed,
+    BlockOp, BlockValue, Layer, Region, Regional, Tokenizer, block, cartesian, lengths,
 };
+use super::window::view;
 use super::{Array, ChunkSpec, Element, ShapeError};
 use crate::error::BoxError;
 use crate::{Delayed, Error};
@@ -116,7 +116,7 @@ where
         idx: &[usize],
         inputs: Vec<BlockValue>,
     ) -> Result<BlockValue, BoxError> {
-        let input = typed::<ArrayD<T>>(inputs.first().ok_or("internal: no input block")?)?;
+        let input = view::<T>(inputs.first().ok_or("internal: no input block")?)?;
         let out = (self.0.0)(input.view(), idx);
         if out.shape() != input.shape() {
             return Err(format!(
@@ -256,7 +256,7 @@ impl<T: Element> Array<T> {
         let delayed: Vec<Delayed<ArrayD<T>>> = self
             .block_nodes()?
             .into_iter()
-            .map(|n| Delayed::<BlockValue>::from_node(n).try_map(owned::<ArrayD<T>>))
+            .map(|n| Delayed::<BlockValue>::from_node(n).try_map(super::window::owned_array::<T>))
             .collect();
         ArrayD::from_shape_vec(IxDyn(&grid), delayed).map_err(|e| Error::Internal(e.to_string()))
     }

@@ -2,11 +2,12 @@
 //! along the inner axis, `split_every` products accumulated in one buffer a task.
 
 use super::block_product::mul_add;
-use super::layer::{BlockOp, BlockValue, Layer, Tokenizer, block, owned, typed};
+use super::layer::{BlockOp, BlockValue, Layer, Tokenizer, block};
 use super::reduce::tree;
+use super::window::{owned_array, view};
 use super::{Array, Element, Numeric, new_layer};
 use crate::error::BoxError;
-use ndarray::{Array2, ArrayD, Ix2, LinalgScalar};
+use ndarray::{Array2, Ix2, LinalgScalar};
 use std::marker::PhantomData;
 use std::sync::Arc;
 
@@ -31,8 +32,8 @@ impl<T: Element + LinalgScalar> BlockOp for Products<T> {
             let [l, r] = pair else {
                 return Err("internal: a product without its right block".into());
             };
-            let l = typed::<ArrayD<T>>(l)?.view().into_dimensionality::<Ix2>()?;
-            let r = typed::<ArrayD<T>>(r)?.view().into_dimensionality::<Ix2>()?;
+            let l = view::<T>(l)?.into_dimensionality::<Ix2>()?;
+            let r = view::<T>(r)?.into_dimensionality::<Ix2>()?;
             mul_add(&mut sum, &l, &r)?;
         }
         let sum = sum.ok_or("no blocks along the inner axis")?;
@@ -123,9 +124,9 @@ pub(crate) fn matmul<T: Element + LinalgScalar>(a: &Array<T>, b: &Array<T>) -> A
         split,
         |values: Vec<BlockValue>| {
             let mut values = values.into_iter();
-            let mut sum = owned::<ArrayD<T>>(values.next().ok_or("an empty group")?)?;
+            let mut sum = owned_array::<T>(values.next().ok_or("an empty group")?)?;
             for v in values {
-                let v = typed::<ArrayD<T>>(&v)?;
+                let v = view::<T>(&v)?;
                 ndarray::Zip::from(&mut sum)
                     .and(v)
                     .for_each(|a, &b| *a = *a + b);

@@ -1,7 +1,8 @@
 //! The element types an [`Array`](super::Array) holds.
 
 use super::elementwise::{Comparison, Operand, Unary};
-use super::layer::{BlockValue, owned, typed};
+use super::layer::BlockValue;
+use super::window::{owned_array, view};
 use super::{Array, ChunkSpec};
 use crate::error::BoxError;
 use ndarray::{ArrayD, Axis, IxDyn, Slice, Zip};
@@ -70,21 +71,20 @@ pub struct ElementOps {
 pub(crate) type Piece<'a> = (&'a BlockValue, Vec<(usize, usize, usize)>);
 
 fn shape<T: Element>(block: &BlockValue) -> Result<Vec<usize>, BoxError> {
-    Ok(typed::<ArrayD<T>>(block)?.shape().to_vec())
+    Ok(view::<T>(block)?.shape().to_vec())
 }
 
 fn permute<T: Element>(block: BlockValue, axes: &[usize]) -> Result<BlockValue, BoxError> {
-    let values = owned::<ArrayD<T>>(block)?;
-    Ok(super::layer::block(values.permuted_axes(IxDyn(axes))))
+    super::window::permuted::<T>(block, axes)
 }
 
 fn insert_axis<T: Element>(block: BlockValue, axis: usize) -> Result<BlockValue, BoxError> {
-    let values = owned::<ArrayD<T>>(block)?;
+    let values = owned_array::<T>(block)?;
     Ok(super::layer::block(values.insert_axis(Axis(axis))))
 }
 
 fn slice<T: Element>(block: &BlockValue, slices: &[Slice]) -> Result<BlockValue, BoxError> {
-    let values = typed::<ArrayD<T>>(block)?;
+    let values = view::<T>(block)?;
     Ok(super::layer::block(
         values
             .slice_each_axis(|ax| slices[ax.axis.index()])
@@ -95,7 +95,7 @@ fn slice<T: Element>(block: &BlockValue, slices: &[Slice]) -> Result<BlockValue,
 /// Reshaped in row-major order, copied first only when its layout is not row-major
 /// (a transposed block is a view with permuted strides).
 fn reshape<T: Element>(block: BlockValue, shape: &[usize]) -> Result<BlockValue, BoxError> {
-    let values = owned::<ArrayD<T>>(block)?;
+    let values = owned_array::<T>(block)?;
     let values = if values.is_standard_layout() {
         values
     } else {
@@ -112,14 +112,14 @@ fn assemble<T: Element>(shape: &[usize], pieces: &[Piece<'_>]) -> Result<BlockVa
             .iter()
             .zip(shape)
             .all(|(&(from, at, len), &n)| from == 0 && at == 0 && len == n)
-        && typed::<ArrayD<T>>(only)?.shape() == shape
+        && view::<T>(only)?.shape() == shape
     {
         // The block is its one piece, whole: no copy.
         return Ok(std::sync::Arc::clone(only));
     }
     let mut out = ArrayD::<T>::default(IxDyn(shape));
     for (source, parts) in pieces {
-        let source = typed::<ArrayD<T>>(source)?;
+        let source = view::<T>(source)?;
         out.slice_each_axis_mut(|ax| {
             let (_, at, len) = parts[ax.axis.index()];
             Slice::from(at..at + len)
@@ -137,9 +137,9 @@ fn select<T: Element>(blocks: &[BlockValue], shape: &[usize]) -> Result<BlockVal
         return Err("internal: `where` without its three inputs".into());
     };
     let s = IxDyn(shape);
-    let c = typed::<ArrayD<bool>>(c)?;
-    let x = typed::<ArrayD<T>>(x)?;
-    let y = typed::<ArrayD<T>>(y)?;
+    let c = view::<bool>(c)?;
+    let x = view::<T>(x)?;
+    let y = view::<T>(y)?;
     let (c, x, y) = (
         c.broadcast(s.clone()).ok_or("block does not broadcast")?,
         x.broadcast(s.clone()).ok_or("block does not broadcast")?,

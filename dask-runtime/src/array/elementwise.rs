@@ -7,10 +7,11 @@ use super::blocks::rechunk_layer;
 use super::chunks::offsets;
 use super::create::full;
 use super::element::ElementOps;
-use super::layer::{BlockOp, BlockValue, Layer, Region, Regional, Tokenizer, block, typed};
+use super::layer::{BlockOp, BlockValue, Layer, Region, Regional, Tokenizer, block};
+use super::window::view;
 use super::{Array, ChunkSpec, Element, Scalar, ShapeError};
 use crate::error::BoxError;
-use ndarray::{ArrayD, IxDyn};
+use ndarray::IxDyn;
 use num_traits::Float;
 use std::ops::{Add, Div, Mul, Neg, Not, Rem, Sub};
 use std::sync::Arc;
@@ -243,8 +244,8 @@ pub(crate) fn zip_with<A: Element, B: Element, C: Element>(
             return Err("internal: an elementwise step without its two inputs".into());
         };
         let out = {
-            let xa = typed::<ArrayD<A>>(&x)?;
-            let ya = typed::<ArrayD<B>>(&y)?;
+            let xa = view::<A>(&x)?;
+            let ya = view::<B>(&y)?;
             let xb = xa
                 .broadcast(IxDyn(shape))
                 .ok_or("block does not broadcast")?;
@@ -314,7 +315,7 @@ impl<T: Element> Array<T> {
     ) -> Array<U> {
         let combine: Combine = Box::new(move |mut blocks, _| {
             let x = blocks.pop().ok_or("internal: a map without its input")?;
-            let out = super::buffers::map(&typed::<ArrayD<T>>(&x)?.view(), &f)?;
+            let out = super::buffers::map(&view::<T>(&x)?.view(), &f)?;
             super::buffers::recycle_value::<T>(x);
             Ok(block(out))
         });

@@ -10,8 +10,9 @@
 //!    consumers is its own task: made once, handed to each, freed after the last.
 //! 4. One graph node per task, keyed as Dask keys the block it makes:
 //!    `('add-<token>', 0, 1)`. A reduction step whose fused input is made only of
-//!    generators and elementwise steps folds it a strip at a time and never makes the
-//!    whole block; such a block read only by several reductions (`(x.mean(),
+//!    generators and elementwise steps (over blocks other tasks made, read through
+//!    windows, never copied) folds it a strip at a time and never makes the whole
+//!    block; a generated block read only by several reductions (`(x.mean(),
 //!    x.std())`) is one task that folds each strip into all of them, and a small
 //!    projection task hands each its result.
 //!
@@ -213,9 +214,12 @@ fn choose_fusion(planned: &mut [Planned]) {
 
 /// What one task runs: a tree of block steps whose leaves are the task's inputs.
 enum Step {
-    /// Argument `arg` of the task: block `idx` of `layer`, made by another task.
-    /// Argument `arg` of the task: a block made by another task.
-    Input { arg: usize },
+    /// Argument `arg` of the task: a block made by another task, covering `region`
+    /// (`(start, len)` per axis) of its layer.
+    Input {
+        arg: usize,
+        region: Vec<(usize, usize)>,
+    },
     Op {
         layer: Arc<Layer>,
         idx: Vec<usize>,
@@ -306,7 +310,7 @@ fn run_task(root: Step, args: Vec<Arg<BlockValue>>) -> NodeRef {
     // a time, never making the whole block.
     let streams = matches!(&root, Step::Op { layer, children, .. }
         if layer.op.streaming().is_some()
-            && matches!(children.as_slice(), [only] if pure_regional(only)));
+            && matches!(children.as_slice(), [only @ Step::Op { .. }] if regional_tree(only)));
     keyed_node(
         label,
         key,
@@ -317,7 +321,7 @@ fn run_task(root: Step, args: Vec<Arg<BlockValue>>) -> NodeRef {
                 .map(|a| a.take(inputs).map(Some))
                 .collect::<Result<Vec<_>, _>>()?;
             if streams {
-                run_streaming(&root)
+                run_streaming(&root, &values)
             } else {
                 run(&root, &mut values)
             }
@@ -336,13 +340,18 @@ fn stream_to_all(root: Step, readers: Vec<(Arc<Layer>, Vec<usize>)>) -> NodeRef 
     keyed_node(label, key, (), move |(), _| {
         let readers: Vec<(&Layer, &[usize])> =
             readers.iter().map(|(l, i)| (&**l, i.as_slice())).collect();
-        Ok(block(stream_into(&root, &readers)?))
+        Ok(block(stream_into(&root, &readers, &[])?))
     })
 }
 
-/// Makes the pure-regional `input` a strip at a time and folds each strip into every
-/// reader (streaming reductions, block `idx` of `layer` each): their blocks, in order.
-fn stream_into(input: &Step, readers: &[(&Layer, &[usize])]) -> Result<Vec<BlockValue>, BoxError> {
+/// Makes the regional `input` (over the task's inputs `values`) a strip at a time and
+/// folds each strip into every reader (streaming reductions, block `idx` of `layer`
+/// each): their blocks, in order.
+fn stream_into(
+    input: &Step,
+    readers: &[(&Layer, &[usize])],
+    values: &[Option<BlockValue>],
+) -> Result<Vec<BlockValue>, BoxError> {
     let Step::Op { layer, idx, .. } = input else {
         return Err("internal: a stream over a stored block".into());
     };
@@ -355,7 +364,7 @@ fn stream_into(input: &Step, readers: &[(&Layer, &[usize])]) -> Result<Vec<Block
                 .ok_or_else(|| BoxError::from("internal: a reader that cannot stream"))
         })
         .collect::<Result<Vec<_>, _>>()?;
-    fold_made(&region, &|r| region_of(input, r), &mut folders)?;
+    fold_made(&region, &|r| region_of(input, r, values), &mut folders)?;
     folders.into_iter().map(|f| f.finish()).collect()
 }
 
@@ -396,6 +405,7 @@ fn step(
         args.push(Arg::node(Delayed::from_node(node)));
         return Ok(Step::Input {
             arg: args.len() - 1,
+            region: p.layer.region(&unflatten(&p.grid, flat)),
         });
     }
     let children = b
@@ -410,17 +420,14 @@ fn step(
     })
 }
 
-/// Whether a fused step tree can be made any region at a time, from nothing.
-///
-/// Blocks made by other tasks are not cut into strips: measured on `(x + x.t()).mean()`,
-/// copying strips out of stored blocks (a column strip of the transposed one) took 1.6x
-/// as long as adding the whole blocks and folding the sum a strip at a time.
-fn pure_regional(step: &Step) -> bool {
+/// Whether a fused step tree can be made any region at a time: regional steps over
+/// blocks made by other tasks, read through windows (never copied).
+fn regional_tree(step: &Step) -> bool {
     match step {
-        Step::Input { .. } => false,
+        Step::Input { .. } => true,
         Step::Op {
             layer, children, ..
-        } => layer.op.regional().is_some() && children.iter().all(pure_regional),
+        } => layer.op.regional().is_some() && children.iter().all(regional_tree),
     }
 }
 
@@ -444,8 +451,9 @@ fn run(step: &Step, values: &mut [Option<BlockValue>]) -> Result<BlockValue, Box
     }
 }
 
-/// Runs a streaming reduction step over its pure-regional input.
-fn run_streaming(root: &Step) -> Result<BlockValue, BoxError> {
+/// Runs a streaming reduction step over its regional input; `values` are the task's
+/// inputs.
+fn run_streaming(root: &Step, values: &[Option<BlockValue>]) -> Result<BlockValue, BoxError> {
     let Step::Op {
         layer,
         idx,
@@ -457,18 +465,34 @@ fn run_streaming(root: &Step) -> Result<BlockValue, BoxError> {
     let [input] = children.as_slice() else {
         return Err("internal: a streaming task without one input".into());
     };
-    stream_into(input, &[(layer, idx)])?
+    stream_into(input, &[(layer, idx)], values)?
         .pop()
         .ok_or_else(|| "internal: a stream without its block".into())
 }
 
-/// Region `r` of a pure-regional step tree.
-fn region_of(step: &Step, r: &[(usize, usize)]) -> Result<BlockValue, BoxError> {
-    let Step::Op {
-        layer, children, ..
-    } = step
-    else {
-        return Err("internal: a region of a stored block".into());
+/// Region `r` of a regional step tree over the task's inputs `values`.
+fn region_of(
+    step: &Step,
+    r: &[(usize, usize)],
+    values: &[Option<BlockValue>],
+) -> Result<BlockValue, BoxError> {
+    let (layer, children) = match step {
+        Step::Op {
+            layer, children, ..
+        } => (layer, children),
+        Step::Input { arg, region } => {
+            let value = values
+                .get(*arg)
+                .and_then(Option::as_ref)
+                .ok_or("internal: a task input missing")?;
+            let shape = super::layer::lengths(region);
+            let local: Vec<(usize, usize)> = r
+                .iter()
+                .zip(region)
+                .map(|(&(start, len), &(origin, _))| (start - origin, len))
+                .collect();
+            return super::window::window(value, &shape, &local);
+        }
     };
     let regional = layer
         .op
@@ -477,7 +501,7 @@ fn region_of(step: &Step, r: &[(usize, usize)]) -> Result<BlockValue, BoxError> 
     let inputs = children
         .iter()
         .enumerate()
-        .map(|(i, c)| region_of(c, &regional.input_region(layer, i, r)))
+        .map(|(i, c)| region_of(c, &regional.input_region(layer, i, r), values))
         .collect::<Result<Vec<_>, _>>()?;
     regional.run_region(layer, r, inputs)
 }

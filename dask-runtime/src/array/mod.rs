@@ -35,7 +35,10 @@
 //!   a task, so a million-step chain runs as tasks of 32 steps;
 //! - a reduction whose input blocks are generated or elementwise and read by nothing
 //!   else folds each block a strip of rows at a time (about 256 KB, in cache) and never
-//!   makes the whole block: the mission's mean of an 800 MB array peaks at a few MB.
+//!   makes the whole block: the mission's mean of an 800 MB array peaks at a few MB;
+//! - a shared block is never copied to be transposed or cut: its consumers read it
+//!   through a window (the block, a region, an axis order), so `(x + x.t()).mean()`
+//!   adds a strip of `x` to a strip of the transposed `x` and folds the sum in cache.
 //!
 //! # Errors
 //!
@@ -65,6 +68,7 @@ mod stream;
 mod structure;
 #[cfg(test)]
 mod test;
+mod window;
 
 pub use chunks::{
     AUTO_CHUNK_BYTES, ChunkSpec, DEFAULT_MAX_BLOCKS, FULL, max_blocks, set_max_blocks,
@@ -478,7 +482,7 @@ impl<T: Element> Computable for Array<T> {
     fn collect_values(&self, values: &mut Outputs) -> Result<ArrayD<T>, Error> {
         let layer = self.layer()?;
         let block = assemble(layer, values, T::ops())?;
-        layer::owned::<ArrayD<T>>(block).map_err(|e| Error::Internal(e.to_string()))
+        window::owned_array::<T>(block).map_err(|e| Error::Internal(e.to_string()))
     }
 }
 

@@ -115,7 +115,7 @@ impl<T: Element> Scalar<T> {
             return failing("a 0-d array without a block".into(), None);
         };
         Delayed::<super::layer::BlockValue>::from_node(node).try_map(|b| {
-            super::layer::owned::<ndarray::ArrayD<T>>(b)?
+            super::window::owned_array::<T>(b)?
                 .into_iter()
                 .next()
                 .ok_or_else(|| crate::BoxError::from("a 0-d block without its value"))

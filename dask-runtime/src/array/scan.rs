@@ -5,8 +5,9 @@
 //! each block, folded from the totals of the blocks before it along the axis (small,
 //! lane-shaped arrays); and the output, scan plus carry.
 
-use super::layer::{BlockOp, BlockValue, Layer, Tokenizer, block, owned, typed};
+use super::layer::{BlockOp, BlockValue, Layer, Tokenizer, block};
 use super::reduce::Numeric;
+use super::window::{owned_array, view};
 use super::{Array, layer_over, new_layer};
 use crate::error::BoxError;
 use ndarray::{ArrayD, Axis, IxDyn, Zip};
@@ -52,7 +53,7 @@ struct LocalScan<T> {
 
 impl<T: Numeric> BlockOp for LocalScan<T> {
     fn run(&self, _: &Layer, _: &[usize], inputs: Vec<BlockValue>) -> Result<BlockValue, BoxError> {
-        let mut values = owned::<ArrayD<T>>(inputs.into_iter().next().ok_or("no input block")?)?;
+        let mut values = owned_array::<T>(inputs.into_iter().next().ok_or("no input block")?)?;
         let how = self.how;
         for mut lane in values.lanes_mut(Axis(self.axis)) {
             let mut acc = how.identity::<T>();
@@ -82,7 +83,7 @@ impl<T: Numeric> BlockOp for Total<T> {
         idx: &[usize],
         inputs: Vec<BlockValue>,
     ) -> Result<BlockValue, BoxError> {
-        let scanned = typed::<ArrayD<T>>(inputs.first().ok_or("no input block")?)?;
+        let scanned = view::<T>(inputs.first().ok_or("no input block")?)?;
         let len = scanned.len_of(Axis(self.axis));
         if len == 0 {
             return Ok(block(identity_lanes::<T>(
@@ -140,7 +141,7 @@ impl<T: Numeric> BlockOp for Carry<T> {
         let scanned = &layer.inputs[0].inputs[0];
         let mut carry = identity_lanes::<T>(scanned, idx, self.axis, self.how);
         for total in &inputs {
-            let total = typed::<ArrayD<T>>(total)?;
+            let total = view::<T>(total)?;
             let how = self.how;
             Zip::from(&mut carry)
                 .and(total)
@@ -166,8 +167,8 @@ impl<T: Numeric> BlockOp for AddCarry<T> {
         let (Some(scanned), Some(carry)) = (inputs.next(), inputs.next()) else {
             return Err("internal: a scan without its carry".into());
         };
-        let mut scanned = owned::<ArrayD<T>>(scanned)?;
-        let carry = typed::<ArrayD<T>>(&carry)?;
+        let mut scanned = owned_array::<T>(scanned)?;
+        let carry = view::<T>(&carry)?;
         let carry = carry
             .broadcast(scanned.raw_dim())
             .ok_or("internal: a carry that does not broadcast")?;

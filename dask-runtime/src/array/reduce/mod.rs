@@ -11,8 +11,8 @@ pub use numerics::Numeric;
 
 use super::layer::{
     BlockOp, BlockValue, Folder, Layer, Region, Streaming, Tokenizer, block, cartesian, owned,
-    typed,
 };
+use super::window::{owned_array, view};
 use super::{Array, Element, Scalar, new_layer};
 use crate::error::BoxError;
 use lanes::{fold_lanes, global_index};
@@ -30,15 +30,16 @@ fn part_of<'a, T: Element>(
     part: &Region,
     origin: &[usize],
 ) -> Result<ArrayViewD<'a, T>, BoxError> {
-    let data = typed::<ArrayD<T>>(data)?;
+    let mut data = view::<T>(data)?;
     if data.ndim() != part.len() {
         return Err("internal: a strip of another rank".into());
     }
-    Ok(data.slice_each_axis(|ax| {
+    data.slice_each_axis_inplace(|ax| {
         let (start, len) = part[ax.axis.index()];
         let from = start - origin[ax.axis.index()];
         Slice::from(from..from + len)
-    }))
+    });
+    Ok(data)
 }
 
 /// Folds each input block into one partial result.
@@ -333,7 +334,7 @@ where
     }
     fn run(&self, _: &Layer, _: &[usize], inputs: Vec<BlockValue>) -> Result<BlockValue, BoxError> {
         let lanes =
-            owned::<ArrayD<R::Acc>>(inputs.into_iter().next().ok_or("internal: no partial")?)?;
+            owned_array::<R::Acc>(inputs.into_iter().next().ok_or("internal: no partial")?)?;
         let finished = lanes
             .iter()
             .map(|a| self.r.finish(a.clone()))
@@ -502,9 +503,9 @@ impl<T: Element> Array<T> {
         let reduced: Vec<bool> = (0..grid.len()).map(|a| axes.contains(&a)).collect();
         let merged = tree(label, &token, partials, &reduced, split, move |values| {
             let mut values = values.into_iter();
-            let mut acc = owned::<ArrayD<R::Acc>>(values.next().ok_or("an empty group")?)?;
+            let mut acc = owned_array::<R::Acc>(values.next().ok_or("an empty group")?)?;
             for v in values {
-                let b = typed::<ArrayD<R::Acc>>(&v)?;
+                let b = view::<R::Acc>(&v)?;
                 Zip::from(&mut acc)
                     .and(b)
                     .for_each(|x, y| *x = merger.merge(x.clone(), y.clone()));
