@@ -22,11 +22,14 @@
 #![deny(missing_docs, missing_debug_implementations)]
 
 pub use dask_runtime::{
-    BoxError, CancelToken, Computable, ComputeIter, DEFAULT_MAX_TASKS, Delayed, Error, IntoArg,
-    MAX_CACHED_POOLS, MAX_WORKERS, Options, PanicPayload, Plan, Scheduler, Task, array, compute,
-    compute_iter, compute_iter_with, compute_with, compute_with_callbacks, delayed_value,
-    diagnostics, is_cancelled, plan,
+    BoxError, CancelToken, Computable, ComputeIter, DEFAULT_MAX_TASKS, Delayed, Distributable,
+    Error, IntoArg, MAX_CACHED_POOLS, MAX_WORKERS, Options, PanicPayload, Plan, Scheduler, Task,
+    array, compute, compute_iter, compute_iter_with, compute_with, compute_with_callbacks,
+    delayed_value, diagnostics, is_cancelled, plan,
 };
+
+#[cfg(feature = "mpi")]
+pub use dask_runtime::mpi;
 
 /// Turns a function into a lazy task constructor: calling it builds a node of a task
 /// graph and returns a [`Delayed`] of its result; nothing runs until `compute`.

@@ -81,6 +81,15 @@ pub enum Error {
     /// The scheduler asked for cannot run (`Threads(0)`, a bad `DASK_SCHEDULER`, a pool
     /// that failed to start).
     Scheduler(String),
+    /// A run on several processes (the MPI scheduler) failed on `rank`: every rank
+    /// returns this same error, the first rank's if several failed. `message` is the
+    /// failure as that rank showed it (`{:#}`, with its causes).
+    Distributed {
+        /// The rank where the run failed.
+        rank: usize,
+        /// What failed there.
+        message: String,
+    },
     /// A chunked-array operation was given shapes, chunks or axes it cannot use.
     Shape {
         /// The operation that found the problem (`add`, `rechunk`, ...).
@@ -226,6 +235,7 @@ impl fmt::Display for Error {
                  (raise it with Options::max_tasks, or use bigger chunks)"
             ),
             Error::Scheduler(message) => write!(f, "scheduler error: {message}"),
+            Error::Distributed { rank, message } => write!(f, "on rank {rank}: {message}"),
             Error::Shape { operation, message } => {
                 write!(f, "shape error in `{operation}`: {message}")
             }

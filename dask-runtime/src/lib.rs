@@ -56,6 +56,8 @@ mod error;
 mod executor;
 mod graph;
 mod hooks;
+#[cfg(feature = "mpi")]
+pub mod mpi;
 mod options;
 pub mod plan;
 
@@ -65,6 +67,7 @@ pub use delayed::{
 };
 pub use error::{BoxError, Error, PanicPayload};
 pub use executor::stop::is_cancelled;
+pub use graph::Distributable;
 pub use options::{
     CancelToken, DEFAULT_MAX_TASKS, MAX_CACHED_POOLS, MAX_WORKERS, Options, Scheduler,
 };
@@ -74,7 +77,7 @@ pub use plan::Plan;
 /// it changes without notice.
 #[doc(hidden)]
 pub mod plumbing {
-    pub use crate::delayed::{Arg, ArgRef, PureArg, PureArgs, node, pure_node};
+    pub use crate::delayed::{Arg, ArgRef, PureArg, PureArgs, distributed_node, node, pure_node};
     pub use crate::graph::{Args, Inputs};
     pub use crate::plan::runner::{Runner, Stop};
     pub use crate::plan::{BlockPlan, FnPlan, PlanInfo};

@@ -33,6 +33,15 @@ pub enum Scheduler {
     /// Every task on the calling thread, one at a time, in a fixed order: a debugger,
     /// a backtrace or a panic message lands on your code.
     Sync,
+    /// Every process the program was started in by `mpirun` (or `srun`) runs the same
+    /// graph; each task runs on one of them, with `threads` workers a process, and the
+    /// values cross between processes only along the graph's edges. Made by
+    /// [`crate::mpi::World::scheduler`]; needs the `mpi` feature.
+    #[cfg(feature = "mpi")]
+    Mpi {
+        /// Worker threads in each process.
+        threads: usize,
+    },
 }
 
 impl Default for Scheduler {
@@ -58,7 +67,8 @@ pub(crate) fn default_workers() -> usize {
 
 impl Scheduler {
     /// The scheduler `compute()` uses: `DASK_SCHEDULER` from the environment, read once
-    /// per process, or [`Scheduler::default`] when it is not set.
+    /// per process, or [`Scheduler::default`] when it is not set. With the `mpi`
+    /// feature, while a `dask::mpi::World` lives, the MPI scheduler (outside tasks).
     ///
     /// Accepted values: `sync` (also `synchronous`, `single-threaded`), `threads`
     /// (also `threading`), and `threads:N`.
@@ -67,6 +77,10 @@ impl Scheduler {
     ///
     /// [`Error::Scheduler`] when the variable is set to anything else.
     pub fn from_env() -> Result<Scheduler, Error> {
+        #[cfg(feature = "mpi")]
+        if let Some(mpi) = crate::mpi::default_scheduler() {
+            return Ok(mpi);
+        }
         static FROM_ENV: OnceLock<Result<Scheduler, String>> = OnceLock::new();
         FROM_ENV
             .get_or_init(|| match std::env::var("DASK_SCHEDULER") {

@@ -21,7 +21,8 @@ use quote::{quote, quote_spanned};
 use syn::spanned::Spanned;
 use syn::{Attribute, GenericParam};
 
-pub(crate) fn expand(f: &DelayedFn<'_>, pure: bool) -> TokenStream {
+pub(crate) fn expand(f: &DelayedFn<'_>, options: super::Options) -> TokenStream {
+    let pure = options.pure;
     let item = f.original;
     let vis = &item.vis;
     let name = &item.sig.ident;
@@ -63,12 +64,23 @@ pub(crate) fn expand(f: &DelayedFn<'_>, pure: bool) -> TokenStream {
     });
     let (value_ty, output_bound) = match &f.output {
         Output::Plain(None) => (quote!(()), quote!()),
-        Output::Plain(Some(ty)) | Output::Fallible { ok: ty } => (
-            quote!(#ty),
-            quote_spanned! {ty.span()=>
-                #ty: ::core::marker::Send + ::core::marker::Sync + 'static,
-            },
-        ),
+        Output::Plain(Some(ty)) | Output::Fallible { ok: ty } => {
+            // A distributed task's output crosses processes: serde, checked here.
+            let wire = options
+                .distributed
+                .then(|| quote_spanned!(ty.span()=> + ::dask::Distributable));
+            (
+                quote!(#ty),
+                quote_spanned! {ty.span()=>
+                    #ty: ::core::marker::Send + ::core::marker::Sync + 'static #wire,
+                },
+            )
+        }
+    };
+    let constructor = if options.distributed {
+        quote!(distributed_node)
+    } else {
+        quote!(node)
     };
 
     // The node: its argument list, and the task that reads it.
@@ -135,7 +147,7 @@ pub(crate) fn expand(f: &DelayedFn<'_>, pure: bool) -> TokenStream {
     };
     let where_clause = &generics.where_clause;
     let node = quote! {
-        ::dask::__private::node(
+        ::dask::__private::#constructor(
             #name_str,
             __dask_args,
             |#arg_pattern, #inputs: &mut ::dask::__private::Inputs<'_>| {

@@ -1,5 +1,5 @@
-//! `#[delayed]` and `#[delayed(pure)]`: parse the function, check it, write the lazy
-//! constructor.
+//! `#[delayed]`, `#[delayed(pure)]` and `#[delayed(distributed)]`: parse the function,
+//! check it, write the lazy constructor.
 
 mod ast;
 mod expand;
@@ -17,20 +17,41 @@ pub(crate) fn expand(args: TokenStream, item: TokenStream) -> TokenStream {
             return with_errors(item, &syn::Error::new(e.span(), message));
         }
     };
-    let pure = match args.to_string().as_str() {
-        "" => false,
-        "pure" => true,
-        _ => {
-            let error = syn::Error::new_spanned(
-                &args,
-                "`#[delayed]` takes only `pure`: write `#[delayed]`, or `#[delayed(pure)]` \
-                 to make equal calls one task",
-            );
-            return with_errors(function.into_token_stream(), &error);
-        }
+    let mut options = Options::default();
+    let parsed = syn::parse::Parser::parse2(
+        syn::punctuated::Punctuated::<syn::Ident, syn::Token![,]>::parse_terminated,
+        args.clone(),
+    );
+    let words = match parsed {
+        Ok(words) => words,
+        Err(e) => return with_errors(function.into_token_stream(), &unknown_option(e.span())),
     };
+    for word in words {
+        match word.to_string().as_str() {
+            "pure" => options.pure = true,
+            "distributed" => options.distributed = true,
+            _ => return with_errors(function.into_token_stream(), &unknown_option(word.span())),
+        }
+    }
     match ast::DelayedFn::from_syn(&function) {
-        Ok(parsed) => expand::expand(&parsed, pure),
+        Ok(parsed) => expand::expand(&parsed, options),
         Err(error) => with_errors(function.into_token_stream(), &error),
     }
+}
+
+/// What `#[delayed(...)]` asks for.
+#[derive(Clone, Copy, Default)]
+pub(crate) struct Options {
+    /// Equal calls are one task.
+    pub(crate) pure: bool,
+    /// The output may cross to another process (serde), so MPI may run it on any rank.
+    pub(crate) distributed: bool,
+}
+
+fn unknown_option(span: proc_macro2::Span) -> syn::Error {
+    syn::Error::new(
+        span,
+        "`#[delayed]` takes `pure` and `distributed`: `#[delayed(pure)]` makes equal calls \
+         one task, `#[delayed(distributed)]` lets the output cross to another process",
+    )
 }

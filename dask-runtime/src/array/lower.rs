@@ -20,10 +20,11 @@
 
 use super::layer::{BlockValue, Layer, Token, block, flat_index, typed, unflatten};
 use super::stream::fold_made;
+use super::wire::BLOCK_WIRE;
 use crate::Error;
 use crate::delayed::{Arg, Delayed};
 use crate::error::BoxError;
-use crate::graph::{NodeRef, keyed_node};
+use crate::graph::{NodeRef, keyed_node, wired_node};
 use std::collections::HashMap;
 use std::sync::Arc;
 
@@ -311,9 +312,10 @@ fn run_task(root: Step, args: Vec<Arg<BlockValue>>) -> NodeRef {
     let streams = matches!(&root, Step::Op { layer, children, .. }
         if layer.op.streaming().is_some()
             && matches!(children.as_slice(), [only @ Step::Op { .. }] if regional_tree(only)));
-    keyed_node(
+    wired_node(
         label,
         key,
+        &BLOCK_WIRE,
         args,
         move |args: &Vec<Arg<BlockValue>>, inputs| {
             let mut values = args
@@ -371,9 +373,10 @@ fn stream_into(
 /// Output `k` of a shared-stream task, keyed `key`.
 fn project(label: &'static str, key: Box<str>, from: NodeRef, k: usize) -> NodeRef {
     let args = vec![Arg::node(Delayed::<BlockValue>::from_node(from))];
-    keyed_node(
+    wired_node(
         label,
         key,
+        &BLOCK_WIRE,
         args,
         move |args: &Vec<Arg<BlockValue>>, inputs| {
             let all = args

@@ -69,6 +69,7 @@ mod structure;
 #[cfg(test)]
 mod test;
 mod window;
+mod wire;
 
 pub use chunks::{
     AUTO_CHUNK_BYTES, ChunkSpec, DEFAULT_MAX_BLOCKS, FULL, max_blocks, set_max_blocks,

@@ -286,6 +286,24 @@ where
     Delayed::from_node(new_node(name, args, task))
 }
 
+/// [`node`] whose output can cross to another process (`#[delayed(distributed)]`): its
+/// node carries serde's codec, so the MPI scheduler may run it on any rank.
+#[doc(hidden)]
+pub fn distributed_node<A, F, R>(name: &'static str, args: A, task: F) -> Delayed<R>
+where
+    A: Args,
+    F: Fn(&A, &mut Inputs<'_>) -> Result<R, BoxError> + Send + Sync + 'static,
+    R: crate::graph::Distributable,
+{
+    Delayed::from_node(crate::graph::wired_node(
+        name,
+        (),
+        crate::graph::Serde,
+        args,
+        task,
+    ))
+}
+
 /// Wraps a plain value as a node, Dask's `delayed(value)`. The value is cloned each time
 /// the graph runs.
 ///

@@ -7,6 +7,11 @@ mod blocking;
 mod fault_test;
 #[cfg(all(test, loom))]
 mod loom_test;
+#[cfg(feature = "mpi")]
+mod mpi;
+// Tested on its own; only the MPI scheduler runs it.
+#[cfg_attr(not(feature = "mpi"), allow(dead_code))]
+mod placement;
 pub(crate) mod pool;
 mod state;
 pub(crate) mod stop;
@@ -24,6 +29,10 @@ use stop::Stopper;
 /// order (a node asked for twice gives the same shared value twice).
 pub(crate) fn execute(outputs: &[&NodeRef], options: &Options) -> Result<Vec<Value>, Error> {
     let scheduler = options.resolved_scheduler()?;
+    #[cfg(feature = "mpi")]
+    if let Scheduler::Mpi { threads } = scheduler {
+        return mpi::execute(outputs, options, threads);
+    }
     let layout = Layout::new(outputs).map_err(Error::Internal)?;
     check_size(layout.len(), options)?;
     let pool = match scheduler {
@@ -33,6 +42,8 @@ pub(crate) fn execute(outputs: &[&NodeRef], options: &Options) -> Result<Vec<Val
         }
         Scheduler::Threads(n) => Some(pool::get(n)?),
         Scheduler::Sync => None,
+        #[cfg(feature = "mpi")]
+        Scheduler::Mpi { .. } => None,
     };
     let observed = Observed::start(&options.callbacks, workers(&scheduler), || {
         let tasks = layout
@@ -65,6 +76,8 @@ pub(crate) fn workers(scheduler: &Scheduler) -> usize {
     match *scheduler {
         Scheduler::Threads(n) => n,
         Scheduler::Sync => 1,
+        #[cfg(feature = "mpi")]
+        Scheduler::Mpi { threads } => threads,
     }
 }
 
@@ -104,7 +117,7 @@ fn run_threads(state: &RunState<'_>, pool: &rayon::ThreadPool) {
     });
 }
 
-fn run_from<'s>(state: &'s RunState<'s>, first: u32, scope: &rayon::Scope<'s>) {
+pub(crate) fn run_from<'s>(state: &'s RunState<'s>, first: u32, scope: &rayon::Scope<'s>) {
     let mut next = Some(first);
     while let Some(i) = next.take() {
         let ok = state.run(i, |c| {

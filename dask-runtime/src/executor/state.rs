@@ -20,7 +20,23 @@ pub(crate) struct RunState<'g> {
     observed: Option<Observed>,
     /// How many times a failed task is run again.
     retries: u32,
+    /// With several processes: which nodes run here, and what to do with each value
+    /// made here (send it to the ranks that read it).
+    locality: Option<Locality>,
+    /// Tasks running now (counted only with a locality: the MPI scheduler's `done`).
+    running: std::sync::atomic::AtomicUsize,
 }
+
+/// A run's share of a graph that several processes run together (MPI).
+pub(crate) struct Locality {
+    /// Whether each node runs in this process.
+    pub(crate) local: Vec<bool>,
+    /// Called with each value this process makes, before its readers here see it.
+    pub(crate) on_made: OnMade,
+}
+
+/// See [`Locality::on_made`].
+pub(crate) type OnMade = Box<dyn Fn(u32, &Value) -> Result<(), Error> + Send + Sync>;
 
 /// A node's output and how many reads of it are left; the last read takes it, so an
 /// intermediate is freed as soon as its last consumer has it.
@@ -36,9 +52,24 @@ impl<'g> RunState<'g> {
         stopper: Stopper,
         retries: u32,
     ) -> Self {
+        Self::with_locality(layout, observed, stopper, retries, None)
+    }
+
+    /// A run of the nodes `locality` marks local; the others' values are
+    /// [delivered](RunState::deliver) from other processes.
+    pub(crate) fn with_locality(
+        layout: Layout<'g>,
+        observed: Option<Observed>,
+        stopper: Stopper,
+        retries: u32,
+        locality: Option<Locality>,
+    ) -> Self {
         let n = layout.len();
         let mut reads = vec![0_u32; n];
         for i in 0..n {
+            if locality.as_ref().is_some_and(|l| !l.local[i]) {
+                continue; // read in another process
+            }
             for &d in layout.deps(i as u32) {
                 reads[d as usize] += 1;
             }
@@ -63,14 +94,39 @@ impl<'g> RunState<'g> {
             stopper: RunStop::new(stopper),
             observed,
             retries,
+            locality,
+            running: std::sync::atomic::AtomicUsize::new(0),
         }
     }
 
-    /// Nodes with no dependencies, in layout order.
+    /// How many tasks are running now; counted only in a run with a locality.
+    #[cfg(feature = "mpi")]
+    pub(crate) fn running(&self) -> usize {
+        self.running.load(Ordering::Acquire)
+    }
+
+    /// Nodes with no dependencies, in layout order (those that run here).
     pub(crate) fn initially_ready(&self) -> Vec<u32> {
         (0..self.layout.len() as u32)
-            .filter(|&i| self.layout.deps(i).is_empty())
+            .filter(|&i| self.layout.deps(i).is_empty() && self.is_local(i))
             .collect()
+    }
+
+    /// Whether node `i` runs in this process.
+    pub(crate) fn is_local(&self, i: u32) -> bool {
+        self.locality.as_ref().is_none_or(|l| l.local[i as usize])
+    }
+
+    /// Node `i`'s value, made in another process: stored for its readers here, and
+    /// `ready` called for each of them it makes ready.
+    #[cfg(feature = "mpi")]
+    pub(crate) fn deliver(&self, i: u32, value: Value, mut ready: impl FnMut(u32)) {
+        self.slot(i).value = Some(value);
+        for &c in self.layout.consumers(i) {
+            if self.is_local(c) && self.waiting[c as usize].fetch_sub(1, Ordering::AcqRel) == 1 {
+                ready(c);
+            }
+        }
     }
 
     pub(crate) fn observed(&self) -> Option<&Observed> {
@@ -85,7 +141,17 @@ impl<'g> RunState<'g> {
     /// on success calls `ready` for each consumer that this completion made ready.
     /// Returns false once the run has stopped: the task failed, a callback failed, or
     /// the run was cancelled or ran out of time before the task could start.
-    pub(crate) fn run(&self, i: u32, mut ready: impl FnMut(u32)) -> bool {
+    pub(crate) fn run(&self, i: u32, ready: impl FnMut(u32)) -> bool {
+        if self.locality.is_none() {
+            return self.run_counted(i, ready);
+        }
+        self.running.fetch_add(1, Ordering::AcqRel);
+        let ok = self.run_counted(i, ready);
+        self.running.fetch_sub(1, Ordering::AcqRel);
+        ok
+    }
+
+    fn run_counted(&self, i: u32, mut ready: impl FnMut(u32)) -> bool {
         let node = self.layout.nodes[i as usize];
         let mut inputs = Inputs::new(self, self.layout.deps(i), self.retries > 0);
         let mut attempt = 1;
@@ -135,10 +201,19 @@ impl<'g> RunState<'g> {
         }
         match outcome {
             Some(Ok(value)) if !self.stopper.has_stopped() => {
+                if let Some(l) = &self.locality
+                    && let Err(e) = (l.on_made)(i, &value)
+                {
+                    self.stopper.fail(e);
+                    self.drop_value(i, value);
+                    return false;
+                }
                 self.slot(i).value = Some(value);
                 for &c in self.layout.consumers(i) {
                     // AcqRel: the consumer must see every input's slot written.
-                    if self.waiting[c as usize].fetch_sub(1, Ordering::AcqRel) == 1 {
+                    if self.is_local(c)
+                        && self.waiting[c as usize].fetch_sub(1, Ordering::AcqRel) == 1
+                    {
                         ready(c);
                     }
                 }

@@ -114,6 +114,16 @@ impl Stopper {
         self.fail(error);
     }
 
+    /// The run's error as `{:#}` shows it (with its causes), if it stopped with one.
+    #[cfg(feature = "mpi")]
+    pub(crate) fn error_text(&self) -> Option<String> {
+        self.error
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .as_ref()
+            .map(|e| format!("{e:#}"))
+    }
+
     /// The run's error, if it stopped.
     pub(crate) fn take_error(&self) -> Option<Error> {
         if !self.has_stopped() {

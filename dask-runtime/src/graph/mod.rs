@@ -5,11 +5,14 @@
 mod inputs;
 mod layout;
 mod node;
+mod wire;
 
 pub(crate) use inputs::InputSource;
 pub use inputs::Inputs;
 pub(crate) use layout::Layout;
 pub use node::Args;
 pub(crate) use node::{
-    NodeRef, Value, WeakNode, key_from, key_of, keyed_node, new_node, set_label,
+    NodeRef, Value, WeakNode, key_from, key_of, keyed_node, new_node, set_label, wired_node,
 };
+pub(crate) use wire::Serde;
+pub use wire::{Distributable, Wire};

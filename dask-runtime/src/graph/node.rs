@@ -2,6 +2,7 @@
 //! turns the argument values into its output. One allocation a node.
 
 use super::Inputs;
+use super::wire::{Wire, WireOf};
 use crate::error::BoxError;
 use std::any::Any;
 use std::collections::HashMap;
@@ -38,6 +39,8 @@ pub trait NodeDyn: Send + Sync + 'static {
     fn take_deps(&mut self, out: &mut Vec<NodeRef>);
     /// Runs the task; its dependencies' values come from `inputs`.
     fn run(&self, inputs: &mut Inputs<'_>) -> Result<Value, BoxError>;
+    /// How the output crosses to another process, if it can.
+    fn wire(&self) -> Option<&'static Wire>;
 }
 
 /// The arguments of a node: a list `(Arg<A>, (Arg<B>, ()))` of any length, or a
@@ -72,22 +75,24 @@ impl KeySpelling for Box<str> {
     }
 }
 
-struct Node<A: Args, F, R, K = ()> {
+struct Node<A: Args, F, R, K = (), W = ()> {
     /// The id, with [`LABELED`] set once the user named the task.
     id: AtomicU64,
     name: &'static str,
     key: K,
+    wire: W,
     args: A,
     task: F,
     output: PhantomData<fn() -> R>,
 }
 
-impl<A, F, R, K> NodeDyn for Node<A, F, R, K>
+impl<A, F, R, K, W> NodeDyn for Node<A, F, R, K, W>
 where
     A: Args,
     F: Fn(&A, &mut Inputs<'_>) -> Result<R, BoxError> + Send + Sync + 'static,
     R: Send + Sync + 'static,
     K: KeySpelling,
+    W: WireOf<R>,
 {
     fn id(&self) -> u64 {
         self.id.load(Ordering::Relaxed) & !LABELED
@@ -118,9 +123,12 @@ where
         let output = (self.task)(&self.args, inputs)?;
         Ok(Arc::new(output))
     }
+    fn wire(&self) -> Option<&'static Wire> {
+        self.wire.wire()
+    }
 }
 
-impl<A: Args, F, R, K> Drop for Node<A, F, R, K> {
+impl<A: Args, F, R, K, W> Drop for Node<A, F, R, K, W> {
     // Dropping the last handle of a chain would otherwise drop its dependency, which drops
     // its dependency, ... one stack frame a node. Instead, unhook the dependencies and drop
     // them from a loop: a node whose last owner we are gives up its own dependencies first.
@@ -178,11 +186,30 @@ where
     R: Send + Sync + 'static,
     K: KeySpelling,
 {
+    wired_node(name, key, (), args, task)
+}
+
+/// [`keyed_node`] whose output can cross to another process with `wire`.
+pub(crate) fn wired_node<A, F, R, K, W>(
+    name: &'static str,
+    key: K,
+    wire: W,
+    args: A,
+    task: F,
+) -> NodeRef
+where
+    A: Args,
+    F: Fn(&A, &mut Inputs<'_>) -> Result<R, BoxError> + Send + Sync + 'static,
+    R: Send + Sync + 'static,
+    K: KeySpelling,
+    W: WireOf<R>,
+{
     let id = AtomicU64::new(NEXT_ID.fetch_add(1, Ordering::Relaxed));
     Arc::new(Node {
         id,
         name,
         key,
+        wire,
         args,
         task,
         output: PhantomData,

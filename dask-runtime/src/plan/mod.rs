@@ -137,6 +137,14 @@ fn run<O: Send>(
         Scheduler::Threads(n) if here(n) => (None, true),
         Scheduler::Threads(n) => (Some(pool::get(n)?), true),
         Scheduler::Sync => (None, false),
+        #[cfg(feature = "mpi")]
+        Scheduler::Mpi { .. } => {
+            return Err(Error::Scheduler(
+                "a graph! plan runs in one process: build it into_delayed() from \
+                 #[delayed(distributed)] calls to run it on MPI ranks"
+                    .into(),
+            ));
+        }
     };
     let observed = observe(info, workers(&scheduler), &options.callbacks)?;
     let runner = Runner::new(

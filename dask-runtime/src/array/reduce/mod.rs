@@ -4,7 +4,7 @@
 //! and variances merge exact per-block moments (Chan et al.).
 
 mod lanes;
-mod numerics;
+pub(crate) mod numerics;
 mod reducers;
 
 pub use numerics::Numeric;

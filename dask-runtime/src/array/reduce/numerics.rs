@@ -32,7 +32,7 @@ pub trait Numeric: Element + PartialOrd + super::Reduce {
 }
 
 /// A compensated sum: the running sum and the error it dropped.
-#[derive(Clone, Copy, Debug, Default)]
+#[derive(Clone, Copy, Debug, Default, serde::Serialize, serde::Deserialize)]
 pub struct Compensated(f64, f64);
 
 impl Compensated {
@@ -144,7 +144,7 @@ impl Numeric for i64 {
 }
 
 /// Count, mean and sum of squared deviations: exact moments that merge.
-#[derive(Clone, Copy, Debug, Default)]
+#[derive(Clone, Copy, Debug, Default, serde::Serialize, serde::Deserialize)]
 pub struct Moments {
     pub(crate) n: f64,
     pub(crate) mean: f64,

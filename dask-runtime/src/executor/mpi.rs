@@ -1,0 +1,389 @@
+//! The MPI scheduler's run: every rank lays out the same graph and computes the same
+//! placement; each runs its own tasks on a pool, while the calling thread moves values
+//! between ranks.
+//!
+//! Messages (one MPI tag, bytes): a value (`node`, its codec's bytes), a failure (the
+//! error's text), and `done` ("nothing more from me in this run"). A rank sends `done`
+//! once its tasks have ended and everything they made is sent, then keeps receiving
+//! until every other rank's `done` has come: MPI keeps the order of messages between
+//! two ranks, so nothing of this run is left behind for the next one. Sends are
+//! non-blocking, and a rank receives while its sends complete, so two ranks sending
+//! each other large blocks cannot wait on each other forever.
+
+use super::placement::{NodeTraits, block_index, place};
+use super::state::{Locality, RunState};
+use super::stop::{self, Stopper};
+use super::{check_size, pool, run_from, workers};
+use crate::graph::{Layout, NodeRef, Value, Wire, key_of};
+use crate::hooks::{Observed, TaskInfo, TaskKey};
+use crate::{Error, Options, Scheduler};
+use ::mpi::topology::SimpleCommunicator;
+use ::mpi::traits::*;
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex, PoisonError, mpsc};
+use std::time::Duration;
+
+/// The one tag every message of dask's carries.
+const TAG: i32 = 0x6461;
+
+const VALUE: u8 = 0;
+const FAILED: u8 = 1;
+const DONE: u8 = 2;
+
+/// Runs in this process, counted alike on every rank (they compute in the same order).
+static RUNS: AtomicU64 = AtomicU64::new(0);
+
+/// One MPI run at a time in a process: MPI is initialized for serialized access.
+static ONE_AT_A_TIME: Mutex<()> = Mutex::new(());
+
+/// A message to send: its bytes and the ranks it goes to.
+struct Outgoing {
+    to: Vec<i32>,
+    bytes: Arc<Vec<u8>>,
+}
+
+pub(crate) fn execute(
+    outputs: &[&NodeRef],
+    options: &Options,
+    threads: usize,
+) -> Result<Vec<Value>, Error> {
+    let _one = ONE_AT_A_TIME.lock().unwrap_or_else(PoisonError::into_inner);
+    let world = SimpleCommunicator::world();
+    let (rank, size) = (world.rank(), world.size());
+    let run = RUNS.fetch_add(1, Ordering::Relaxed);
+    let layout = Layout::new(outputs).map_err(Error::Internal)?;
+    check_size(layout.len(), options)?;
+    let n = layout.len();
+
+    let wires: Vec<Option<&'static Wire>> = layout.nodes.iter().map(|n| n.wire()).collect();
+    let traits: Vec<NodeTraits> = layout
+        .nodes
+        .iter()
+        .zip(&wires)
+        .map(|(node, wire)| NodeTraits {
+            crosses: wire.is_some(),
+            block: wire.and_then(|_| block_index(&node.key())),
+        })
+        .collect();
+    let owner = place(&layout, &traits, size as u32, threads).owner;
+    let mut is_output = vec![false; n];
+    for &o in &layout.outputs {
+        is_output[o as usize] = true;
+    }
+    // Where each value made here goes; a value that must cross without a codec is
+    // refused now, the same way on every rank.
+    let mut dests: Vec<Vec<i32>> = vec![Vec::new(); n];
+    for i in 0..n {
+        let mut to: Vec<i32> = if is_output[i] {
+            (0..size).filter(|&r| r as u32 != owner[i]).collect()
+        } else {
+            layout
+                .consumers(i as u32)
+                .iter()
+                .map(|&c| owner[c as usize] as i32)
+                .filter(|&r| r as u32 != owner[i])
+                .collect()
+        };
+        to.sort_unstable();
+        to.dedup();
+        if !to.is_empty() && wires[i].is_none() {
+            let node = layout.nodes[i];
+            return Err(Error::Scheduler(format!(
+                "task `{}` ({}) {} on another rank, but its value cannot cross processes: \
+                 make its function #[delayed(distributed)] (its output must implement serde's \
+                 Serialize and Deserialize)",
+                node.name(),
+                key_of(node),
+                if is_output[i] {
+                    "is an output, needed"
+                } else {
+                    "is read"
+                }
+            )));
+        }
+        if owner[i] == rank as u32 {
+            dests[i] = to;
+        }
+    }
+    let local: Vec<bool> = owner.iter().map(|&r| r == rank as u32).collect();
+    let local_tasks = local.iter().filter(|&&l| l).count();
+
+    let (tx, rx) = mpsc::channel::<Outgoing>();
+    let made = Arc::new(AtomicUsize::new(0));
+    let on_made = {
+        let (made, wires) = (Arc::clone(&made), wires.clone());
+        let tx = Mutex::new(tx);
+        move |i: u32, value: &Value| -> Result<(), Error> {
+            let to = &dests[i as usize];
+            if !to.is_empty() {
+                let wire = wires[i as usize]
+                    .ok_or_else(|| Error::Internal("a value to send has no codec".into()))?;
+                let payload = (wire.encode)(value).map_err(|e| {
+                    Error::Internal(format!("a value could not be encoded to send: {e}"))
+                })?;
+                let bytes = message(VALUE, run, i, &payload);
+                let _ = tx
+                    .lock()
+                    .unwrap_or_else(PoisonError::into_inner)
+                    .send(Outgoing {
+                        to: to.clone(),
+                        bytes: Arc::new(bytes),
+                    });
+            }
+            made.fetch_add(1, Ordering::AcqRel);
+            Ok(())
+        }
+    };
+
+    let scheduler = Scheduler::Mpi { threads };
+    let observed = Observed::start(&options.callbacks, workers(&scheduler), || {
+        let tasks = layout
+            .nodes
+            .iter()
+            .map(|node| TaskInfo {
+                name: node.name(),
+                key: TaskKey::Node(node.name(), node.id()),
+            })
+            .collect();
+        let (dep_start, deps) = layout.dep_table();
+        (tasks, dep_start.into(), deps.into())
+    })?;
+    let stopper = Stopper::new(options, n);
+    let state = RunState::with_locality(
+        layout,
+        observed,
+        stopper,
+        options.retries,
+        Some(Locality {
+            local,
+            on_made: Box::new(on_made),
+        }),
+    );
+    let pool = pool::get(threads)?;
+    let mut link = Link {
+        world: &world,
+        rank,
+        size,
+        run,
+        wires: &wires,
+        failures: Vec::new(),
+        done_from: 0,
+        failed_here: false,
+    };
+    let state = &state;
+    stop::watching_deadline(
+        &state.stopper,
+        |i| key_of(state.layout.nodes[i]),
+        || {
+            pool.in_place_scope(|scope| {
+                for i in state.initially_ready() {
+                    scope.spawn(move |s| run_from(state, i, s));
+                }
+                link.exchange(state, &rx, &made, local_tasks, &|i| {
+                    scope.spawn(move |s| run_from(state, i, s));
+                });
+            });
+        },
+    );
+    let result = Observed::finish(state.observed(), state.finish());
+    // Every rank saw every failure: each returns the first rank's.
+    if let Some((rank, message)) = link.failures.into_iter().min_by_key(|(r, _)| *r) {
+        return Err(Error::Distributed {
+            rank: rank as usize,
+            message,
+        });
+    }
+    result
+}
+
+/// The calling thread's side of a run: sends, receives, and who has said `done`.
+struct Link<'a> {
+    world: &'a SimpleCommunicator,
+    rank: i32,
+    size: i32,
+    run: u64,
+    wires: &'a [Option<&'static Wire>],
+    /// Failures by rank, this rank's too, as their text.
+    failures: Vec<(i32, String)>,
+    /// How many other ranks have said `done`.
+    done_from: i32,
+    /// Whether this rank's own failure was sent.
+    failed_here: bool,
+}
+
+impl Link<'_> {
+    /// Moves values until every rank is done. `spawn` starts a local task made ready
+    /// by a value from another rank.
+    fn exchange(
+        &mut self,
+        state: &RunState<'_>,
+        rx: &mpsc::Receiver<Outgoing>,
+        made: &AtomicUsize,
+        local_tasks: usize,
+        spawn: &dyn Fn(u32),
+    ) {
+        let mut said_done = false;
+        let mut idle = Duration::from_micros(20);
+        loop {
+            let mut busy = self.receive(state, spawn);
+            let mut batch: Vec<Outgoing> = rx.try_iter().collect();
+            if state.stopper.has_stopped() && !self.failed_here && !self.stopped_by_others() {
+                // This rank failed: every rank hears why, before this rank's `done`.
+                self.failed_here = true;
+                let text = state
+                    .stopper
+                    .error_text()
+                    .unwrap_or_else(|| "the run stopped".into());
+                self.failures.push((self.rank, text.clone()));
+                batch.push(Outgoing {
+                    to: self.others(),
+                    bytes: Arc::new(message(FAILED, self.run, 0, text.as_bytes())),
+                });
+            }
+            let finished = made.load(Ordering::Acquire) == local_tasks
+                || (state.stopper.has_stopped() && state.running() == 0);
+            if finished && !said_done && rx.try_iter().next().is_none() {
+                said_done = true;
+                batch.push(Outgoing {
+                    to: self.others(),
+                    bytes: Arc::new(message(DONE, self.run, 0, &[])),
+                });
+            }
+            if !batch.is_empty() {
+                busy = true;
+                self.send(state, batch, spawn);
+            }
+            if said_done && self.done_from == self.size - 1 {
+                return;
+            }
+            if busy {
+                idle = Duration::from_micros(20);
+            } else {
+                std::thread::sleep(idle);
+                idle = (idle * 2).min(Duration::from_millis(1));
+            }
+        }
+    }
+
+    fn others(&self) -> Vec<i32> {
+        (0..self.size).filter(|&r| r != self.rank).collect()
+    }
+
+    fn stopped_by_others(&self) -> bool {
+        self.failures.iter().any(|(r, _)| *r != self.rank)
+    }
+
+    /// Sends `batch`, receiving meanwhile, until every send has completed.
+    fn send(&mut self, state: &RunState<'_>, batch: Vec<Outgoing>, spawn: &dyn Fn(u32)) {
+        let world = self.world;
+        ::mpi::request::scope(|scope| {
+            let mut pending: Vec<_> = batch
+                .iter()
+                .flat_map(|out| out.to.iter().map(move |&r| (r, &out.bytes[..])))
+                .map(|(r, bytes)| {
+                    Some(
+                        world
+                            .process_at_rank(r)
+                            .immediate_send_with_tag(scope, bytes, TAG),
+                    )
+                })
+                .collect();
+            let mut idle = Duration::from_micros(10);
+            loop {
+                for slot in &mut pending {
+                    if let Some(request) = slot.take() {
+                        *slot = request.test().err();
+                    }
+                }
+                if pending.iter().all(Option::is_none) {
+                    return;
+                }
+                if !self.receive(state, spawn) {
+                    std::thread::sleep(idle);
+                    idle = (idle * 2).min(Duration::from_millis(1));
+                }
+            }
+        });
+    }
+
+    /// Receives every message that has arrived; whether there was one.
+    fn receive(&mut self, state: &RunState<'_>, spawn: &dyn Fn(u32)) -> bool {
+        let mut any = false;
+        while let Some(probed) = self
+            .world
+            .any_process()
+            .immediate_matched_probe_with_tag(TAG)
+        {
+            any = true;
+            let from = probed.1.source_rank();
+            let (bytes, _) = probed.matched_receive_vec::<u8>();
+            self.handle(state, from, &bytes, spawn);
+        }
+        any
+    }
+
+    fn handle(&mut self, state: &RunState<'_>, from: i32, bytes: &[u8], spawn: &dyn Fn(u32)) {
+        let Some((kind, run, node, payload)) = parse(bytes) else {
+            state.stopper.fail(Error::Internal(format!(
+                "a malformed message from rank {from}"
+            )));
+            return;
+        };
+        if run != self.run {
+            // A late message of an earlier, failed run: nobody waits for it.
+            return;
+        }
+        match kind {
+            VALUE if !state.stopper.has_stopped() => {
+                let decoded = self
+                    .wires
+                    .get(node as usize)
+                    .copied()
+                    .flatten()
+                    .ok_or_else(|| format!("rank {from} sent a value this rank cannot read").into())
+                    .and_then(|wire| (wire.decode)(payload));
+                match decoded {
+                    Ok(value) => state.deliver(node, value, spawn),
+                    Err(e) => state
+                        .stopper
+                        .fail(Error::Internal(format!("a value from rank {from}: {e}"))),
+                }
+            }
+            VALUE => {} // the run has stopped: not needed
+            FAILED => {
+                let text = String::from_utf8_lossy(payload).into_owned();
+                state.stopper.fail(Error::Distributed {
+                    rank: from as usize,
+                    message: text.clone(),
+                });
+                self.failures.push((from, text));
+            }
+            DONE => self.done_from += 1,
+            _ => state.stopper.fail(Error::Internal(format!(
+                "an unknown message from rank {from}"
+            ))),
+        }
+    }
+}
+
+/// A message's bytes: kind, run, node, payload.
+fn message(kind: u8, run: u64, node: u32, payload: &[u8]) -> Vec<u8> {
+    let mut bytes = Vec::with_capacity(13 + payload.len());
+    bytes.push(kind);
+    bytes.extend_from_slice(&run.to_le_bytes());
+    bytes.extend_from_slice(&node.to_le_bytes());
+    bytes.extend_from_slice(payload);
+    bytes
+}
+
+fn parse(bytes: &[u8]) -> Option<(u8, u64, u32, &[u8])> {
+    let (&kind, rest) = bytes.split_first()?;
+    let (run, rest) = rest.split_first_chunk::<8>()?;
+    let (node, payload) = rest.split_first_chunk::<4>()?;
+    Some((
+        kind,
+        u64::from_le_bytes(*run),
+        u32::from_le_bytes(*node),
+        payload,
+    ))
+}

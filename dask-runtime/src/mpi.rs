@@ -1,0 +1,142 @@
+//! Beyond one machine: the same graphs on MPI ranks (the `mpi` feature).
+//!
+//! Start the program with `mpirun -n 4 target/release/examples/...` (or `srun` under
+//! Slurm). Every rank runs the whole program and builds the same graph; a compute runs
+//! each task on one rank and moves a value between ranks only along an edge whose ends
+//! are on different ranks. The result arrives on every rank, so
+//! `let m = x.mean().compute()?` reads the same on a laptop and on a cluster.
+//!
+//! ```no_run
+//! # use dask_runtime as dask;
+//! use dask::Scheduler;
+//! let world = dask::mpi::init()?; // from here on, computes run on every rank
+//! let x = dask::array::random::default_rng(0).normal(0.0, 1.0, [1000, 1000], [250, 250]);
+//! let mean = x.mean().compute()?;
+//! println!("rank {} of {}: {mean}", world.rank(), world.size());
+//! # Ok::<(), dask::Error>(())
+//! ```
+//!
+//! # What runs where
+//!
+//! Every rank computes the same placement: array blocks by block index (owner
+//! computes: the blocks of one index stay on one rank through every elementwise
+//! step); other tasks by earliest finish (a chain stays on its rank, independent
+//! tasks spread); and a task whose output cannot cross (not `#[delayed(distributed)]`)
+//! on the rank of its readers. Within a rank, a pool of threads runs that rank's
+//! tasks.
+//!
+//! # What crosses
+//!
+//! Values cross as serde's bytes (postcard). A `#[delayed(distributed)]` function's
+//! output must implement `Serialize` and `Deserialize` (a compile error at its return
+//! type otherwise); array blocks of every element type cross. A value that would have
+//! to cross without a codec (an output of a plain `#[delayed]` function, on more than
+//! one rank) is refused before any task runs, naming the task, the same on every rank.
+//!
+//! # Failure
+//!
+//! A task that fails on one rank stops every rank: each returns the same
+//! [`Error::Distributed`], naming the rank and the task. A rank that dies makes
+//! `mpirun` end the job.
+
+use crate::{Error, Scheduler};
+use std::sync::atomic::{AtomicUsize, Ordering};
+
+/// This process's place among the MPI ranks. MPI is finalized when it is dropped: keep
+/// it for as long as the program computes.
+pub struct World {
+    _universe: ::mpi::environment::Universe,
+    rank: usize,
+    size: usize,
+}
+
+impl std::fmt::Debug for World {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "World {{ rank: {}, size: {} }}", self.rank, self.size)
+    }
+}
+
+/// Worker threads + 1 while a [`World`] lives (0: no world), for the default scheduler.
+static ACTIVE: AtomicUsize = AtomicUsize::new(0);
+
+/// This process's rank once [`init`] has run.
+static RANK: AtomicUsize = AtomicUsize::new(0);
+
+/// This process's rank (0 before [`init`], and in a program not started by `mpirun`):
+/// for a task to say where it ran.
+pub fn rank() -> usize {
+    RANK.load(Ordering::Relaxed)
+}
+
+/// Starts MPI (once per process) and makes [`World::scheduler`] the default for every
+/// compute that names no scheduler, until the `World` is dropped.
+///
+/// # Errors
+///
+/// [`Error::Scheduler`] if MPI was already started, or the MPI library cannot give
+/// several threads access (it must support `MPI_THREAD_SERIALIZED`).
+pub fn init() -> Result<World, Error> {
+    use ::mpi::traits::Communicator;
+    let (universe, level) = ::mpi::initialize_with_threading(::mpi::Threading::Serialized)
+        .ok_or_else(|| Error::Scheduler("MPI was already initialized in this process".into()))?;
+    if !matches!(
+        level,
+        ::mpi::Threading::Serialized | ::mpi::Threading::Multiple
+    ) {
+        return Err(Error::Scheduler(format!(
+            "the MPI library gives threads {level:?} access; dask needs Serialized"
+        )));
+    }
+    let world = universe.world();
+    let (rank, size) = (world.rank() as usize, world.size() as usize);
+    RANK.store(rank, Ordering::Relaxed);
+    ACTIVE.store(threads_default() + 1, Ordering::Release);
+    Ok(World {
+        _universe: universe,
+        rank,
+        size,
+    })
+}
+
+fn threads_default() -> usize {
+    crate::options::default_workers()
+}
+
+impl World {
+    /// This process's rank, from 0.
+    pub fn rank(&self) -> usize {
+        self.rank
+    }
+
+    /// How many ranks the program runs on.
+    pub fn size(&self) -> usize {
+        self.size
+    }
+
+    /// Whether this is rank 0 (the one to print a report, say).
+    pub fn is_root(&self) -> bool {
+        self.rank == 0
+    }
+
+    /// The scheduler that runs a compute on every rank, one worker a core in each.
+    pub fn scheduler(&self) -> Scheduler {
+        Scheduler::Mpi {
+            threads: threads_default(),
+        }
+    }
+}
+
+impl Drop for World {
+    fn drop(&mut self) {
+        ACTIVE.store(0, Ordering::Release);
+    }
+}
+
+/// The MPI scheduler while a [`World`] lives, for a compute started outside a task (a
+/// compute inside a task runs in its own process, on its pool).
+pub(crate) fn default_scheduler() -> Option<Scheduler> {
+    let active = ACTIVE.load(Ordering::Acquire);
+    (active > 0 && rayon::current_thread_index().is_none()).then(|| Scheduler::Mpi {
+        threads: active - 1,
+    })
+}

@@ -1,0 +1,106 @@
+//! A data pipeline on MPI ranks: sixteen parts are made, summarised and merged in a
+//! tree, each task on one rank, with a summary type of the program's own crossing
+//! between ranks (serde). `--fail` makes one part corrupt: every rank then reports the
+//! same error, naming the task and the rank where it failed. `--plain-output` asks for
+//! the value of a plain `#[delayed]` function: on several ranks that is refused before
+//! anything runs, since the value cannot cross.
+//!
+//! ```text
+//! cargo build --release --features mpi --example mpi_delayed
+//! mpirun -n 2 target/release/examples/mpi_delayed
+//! mpirun -n 2 target/release/examples/mpi_delayed --fail
+//! ```
+
+use dask::prelude::*;
+use serde::{Deserialize, Serialize};
+
+/// What a part says about its values; merges with another part's.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+struct Summary {
+    parts: u32,
+    count: u64,
+    sum: f64,
+    min: f64,
+    max: f64,
+}
+
+/// Part `i`'s values (a stand-in for reading a file): deterministic, so every run and
+/// every rank count gives the same numbers.
+#[delayed(distributed)]
+fn load(i: u32) -> Vec<f64> {
+    (0..100_000_u32)
+        .map(|k| f64::from(k.wrapping_mul(2_654_435_761) ^ i) / f64::from(u32::MAX))
+        .collect()
+}
+
+/// A part's summary; part `corrupt` fails, as a bad file would.
+#[delayed(distributed)]
+fn summarise(values: Vec<f64>, i: u32, corrupt: Option<u32>) -> Result<Summary, String> {
+    println!("rank {}: summarised part {i}", dask::mpi::rank());
+    if corrupt == Some(i) {
+        return Err(format!("part {i} is corrupt"));
+    }
+    Ok(Summary {
+        parts: 1,
+        count: values.len() as u64,
+        sum: values.iter().sum(),
+        min: values.iter().copied().fold(f64::INFINITY, f64::min),
+        max: values.iter().copied().fold(f64::NEG_INFINITY, f64::max),
+    })
+}
+
+/// A plain `#[delayed]` function: its value stays in the process that makes it.
+#[delayed]
+fn describe(s: Summary) -> String {
+    format!("{} parts", s.parts)
+}
+
+/// Two summaries as one.
+#[delayed(distributed)]
+fn merge(a: Summary, b: Summary) -> Summary {
+    Summary {
+        parts: a.parts + b.parts,
+        count: a.count + b.count,
+        sum: a.sum + b.sum,
+        min: a.min.min(b.min),
+        max: a.max.max(b.max),
+    }
+}
+
+fn main() -> Result<(), dask::Error> {
+    let world = dask::mpi::init()?;
+    let corrupt = std::env::args().any(|a| a == "--fail").then_some(13);
+    let mut level: Vec<Delayed<Summary>> =
+        (0..16).map(|i| summarise(load(i), i, corrupt)).collect();
+    while level.len() > 1 {
+        level = level
+            .chunks(2)
+            .map(|pair| match pair {
+                [a, b] => merge(a, b),
+                [a] => a.clone(),
+                _ => unreachable!("chunks of two"),
+            })
+            .collect();
+    }
+    if std::env::args().any(|a| a == "--plain-output") {
+        match describe(&level[0]).compute() {
+            Ok(text) => println!("result described {text}"),
+            Err(e) => println!("result error: {e}"),
+        }
+        return Ok(());
+    }
+    match level[0].compute() {
+        Ok(s) => {
+            println!("result parts {} count {}", s.parts, s.count);
+            println!(
+                "result mean {:.12} min {:.12} max {:.12}",
+                s.sum / s.count as f64,
+                s.min,
+                s.max
+            );
+        }
+        Err(e) => println!("result error: {e}"),
+    }
+    println!("rank {} of {}: done", world.rank(), world.size());
+    Ok(())
+}

@@ -1,0 +1,133 @@
+//! The MPI scheduler, run for real: the examples under `mpirun` at several rank counts
+//! print the same `result` lines on every rank as one process does, and a failure on
+//! one rank is the same error on every rank.
+//!
+//! Needs OpenMPI (`apt-get install -y --no-install-recommends libopenmpi-dev
+//! openmpi-bin libclang-dev pkg-config`) and the `mpi` feature; in release, so the
+//! examples' arrays take seconds, after building the examples it runs:
+//! `cargo build --release --features mpi --examples && cargo test --release --features
+//! mpi --test mpi`.
+
+use std::collections::BTreeMap;
+use std::path::PathBuf;
+use std::process::{Command, Output};
+
+/// An example built beside this test (cargo builds the examples for `cargo test`).
+fn example(name: &str) -> PathBuf {
+    let exe = std::env::current_exe().expect("own path");
+    let dir = exe
+        .parent()
+        .and_then(|deps| deps.parent())
+        .expect("target dir");
+    dir.join("examples").join(name)
+}
+
+fn checked(out: Output, what: &str) -> String {
+    let stdout = String::from_utf8_lossy(&out.stdout).into_owned();
+    assert!(
+        out.status.success(),
+        "{what} failed: {stdout}\n{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    stdout
+}
+
+/// One process, no `mpirun`: a world of one rank.
+fn alone(name: &str, args: &[&str]) -> String {
+    let out = Command::new(example(name))
+        .args(args)
+        .output()
+        .expect("runs");
+    checked(out, name)
+}
+
+fn mpirun(ranks: usize, name: &str, args: &[&str]) -> String {
+    let out = Command::new("mpirun")
+        .args(["-n", &ranks.to_string(), "--oversubscribe"])
+        .arg(example(name))
+        .args(args)
+        .env("OMPI_ALLOW_RUN_AS_ROOT", "1")
+        .env("OMPI_ALLOW_RUN_AS_ROOT_CONFIRM", "1")
+        .output()
+        .expect("mpirun runs");
+    checked(out, &format!("mpirun -n {ranks} {name}"))
+}
+
+/// Each distinct `result` line and how many times it was printed.
+fn results(stdout: &str) -> BTreeMap<String, usize> {
+    let mut seen = BTreeMap::new();
+    for line in stdout.lines().filter(|l| l.starts_with("result")) {
+        *seen.entry(line.to_owned()).or_default() += 1;
+    }
+    seen
+}
+
+/// Every rank printed exactly the lines one process prints.
+fn assert_same_on_every_rank(name: &str, args: &[&str], ranks: &[usize]) {
+    let one = results(&alone(name, args));
+    assert!(!one.is_empty(), "{name} printed no result");
+    assert!(one.values().all(|&n| n == 1), "{one:?}");
+    for &n in ranks {
+        let many = results(&mpirun(n, name, args));
+        let expected: BTreeMap<String, usize> = one.keys().map(|k| (k.clone(), n)).collect();
+        assert_eq!(many, expected, "{name} on {n} ranks");
+    }
+}
+
+#[test]
+fn the_missions_examples_give_the_same_results_on_one_two_and_three_ranks() {
+    assert_same_on_every_rank("mpi_quickstart", &[], &[2, 3]);
+}
+
+#[test]
+fn the_array_graph_gives_the_same_results_on_every_rank() {
+    assert_same_on_every_rank("mpi_array_mean", &[], &[2, 3]);
+}
+
+#[test]
+fn a_pipeline_with_the_programs_own_type_gives_the_same_results() {
+    assert_same_on_every_rank("mpi_delayed", &[], &[2, 4]);
+}
+
+#[test]
+fn a_failure_on_one_rank_is_the_same_error_on_every_rank() {
+    for n in [1, 2, 3] {
+        let out = if n == 1 {
+            alone("mpi_delayed", &["--fail"])
+        } else {
+            mpirun(n, "mpi_delayed", &["--fail"])
+        };
+        let seen = results(&out);
+        assert_eq!(
+            seen.len(),
+            1,
+            "one error line, the same on every rank: {out}"
+        );
+        let (line, count) = seen.iter().next().expect("a line");
+        assert_eq!(*count, n, "{out}");
+        assert!(line.contains("part 13 is corrupt"), "{line}");
+        assert!(line.contains("summarise"), "names the task: {line}");
+        if n > 1 {
+            assert!(line.starts_with("result error: on rank "), "{line}");
+        }
+        // Every rank got to its end: nobody hung.
+        assert_eq!(out.matches(&format!(" of {n}: done")).count(), n, "{out}");
+    }
+}
+
+#[test]
+fn a_value_that_cannot_cross_is_refused_before_anything_runs() {
+    let one = alone("mpi_delayed", &["--plain-output"]);
+    assert!(one.contains("result described 16 parts"), "{one}");
+    let two = mpirun(2, "mpi_delayed", &["--plain-output"]);
+    let seen = results(&two);
+    assert_eq!(seen.len(), 1, "{two}");
+    let (line, count) = seen.iter().next().expect("a line");
+    assert_eq!(*count, 2);
+    assert!(line.contains("task `describe`"), "{line}");
+    assert!(
+        line.contains("#[delayed(distributed)]"),
+        "says the fix: {line}"
+    );
+    assert!(!two.contains("summarised part"), "nothing ran: {two}");
+}
