@@ -3,7 +3,8 @@
 //! between ranks (serde). `--fail` makes one part corrupt: every rank then reports the
 //! same error, naming the task and the rank where it failed. `--plain-output` asks for
 //! the value of a plain `#[delayed]` function: on several ranks that is refused before
-//! anything runs, since the value cannot cross.
+//! anything runs, since the value cannot cross. `--die` ends the process that meets the
+//! bad part, as a lost node would: `mpirun` then ends the job.
 //!
 //! ```text
 //! cargo build --release --features mpi --example mpi_delayed
@@ -37,6 +38,10 @@ fn load(i: u32) -> Vec<f64> {
 #[delayed(distributed)]
 fn summarise(values: Vec<f64>, i: u32, corrupt: Option<u32>) -> Result<Summary, String> {
     println!("rank {}: summarised part {i}", dask::mpi::rank());
+    if corrupt == Some(i) && std::env::args().any(|a| a == "--die") {
+        // A rank dying mid-run (out of memory, a node lost): mpirun ends the job.
+        std::process::exit(3);
+    }
     if corrupt == Some(i) {
         return Err(format!("part {i} is corrupt"));
     }
@@ -69,7 +74,9 @@ fn merge(a: Summary, b: Summary) -> Summary {
 
 fn main() -> Result<(), dask::Error> {
     let world = dask::mpi::init()?;
-    let corrupt = std::env::args().any(|a| a == "--fail").then_some(13);
+    let corrupt = std::env::args()
+        .any(|a| a == "--fail" || a == "--die")
+        .then_some(13);
     let mut level: Vec<Delayed<Summary>> =
         (0..16).map(|i| summarise(load(i), i, corrupt)).collect();
     while level.len() > 1 {

@@ -43,7 +43,13 @@ fn alone(name: &str, args: &[&str]) -> String {
 
 fn mpirun(ranks: usize, name: &str, args: &[&str]) -> String {
     let out = Command::new("mpirun")
-        .args(["-n", &ranks.to_string(), "--oversubscribe"])
+        .args([
+            "-n",
+            &ranks.to_string(),
+            "--oversubscribe",
+            "--timeout",
+            "120",
+        ])
         .arg(example(name))
         .args(args)
         .env("OMPI_ALLOW_RUN_AS_ROOT", "1")
@@ -130,4 +136,40 @@ fn a_value_that_cannot_cross_is_refused_before_anything_runs() {
         "says the fix: {line}"
     );
     assert!(!two.contains("summarised part"), "nothing ran: {two}");
+}
+
+#[test]
+fn a_rank_that_dies_ends_the_job_instead_of_hanging() {
+    let mut child = Command::new("mpirun")
+        .args(["-n", "2", "--oversubscribe"])
+        .arg(example("mpi_delayed"))
+        .arg("--die")
+        .env("OMPI_ALLOW_RUN_AS_ROOT", "1")
+        .env("OMPI_ALLOW_RUN_AS_ROOT_CONFIRM", "1")
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .expect("mpirun runs");
+    let start = std::time::Instant::now();
+    let status = loop {
+        if let Some(status) = child.try_wait().expect("waits") {
+            break status;
+        }
+        if start.elapsed() > std::time::Duration::from_secs(60) {
+            let _ = child.kill();
+            panic!("mpirun still running 60 s after a rank died");
+        }
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    };
+    let out = child.wait_with_output().expect("output");
+    assert!(!status.success(), "the job must fail");
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.contains("exit"),
+        "mpirun says a process exited: {stderr}"
+    );
+    assert!(
+        !String::from_utf8_lossy(&out.stdout).contains("result "),
+        "no rank reports a result"
+    );
 }

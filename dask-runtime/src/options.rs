@@ -66,6 +66,12 @@ pub(crate) fn default_workers() -> usize {
 }
 
 impl Scheduler {
+    /// The MPI scheduler of `world`: every rank runs the graph (see [`crate::mpi`]).
+    #[cfg(feature = "mpi")]
+    pub fn mpi(world: &crate::mpi::World) -> Scheduler {
+        world.scheduler()
+    }
+
     /// The scheduler `compute()` uses: `DASK_SCHEDULER` from the environment, read once
     /// per process, or [`Scheduler::default`] when it is not set. With the `mpi`
     /// feature, while a `dask::mpi::World` lives, the MPI scheduler (outside tasks).

@@ -242,7 +242,10 @@ impl Link<'_> {
             }
             let finished = made.load(Ordering::Acquire) == local_tasks
                 || (state.stopper.has_stopped() && state.running() == 0);
-            if finished && !said_done && rx.try_iter().next().is_none() {
+            if finished && !said_done {
+                // A task queues its values before it counts as made: take what was
+                // queued since the batch was collected, then nothing more can come.
+                batch.extend(rx.try_iter());
                 said_done = true;
                 batch.push(Outgoing {
                     to: self.others(),
