@@ -45,18 +45,7 @@ pub(crate) fn execute(outputs: &[&NodeRef], options: &Options) -> Result<Vec<Val
         #[cfg(feature = "mpi")]
         Scheduler::Mpi { .. } => None,
     };
-    let observed = Observed::start(&options.callbacks, workers(&scheduler), || {
-        let tasks = layout
-            .nodes
-            .iter()
-            .map(|node| TaskInfo {
-                name: node.name(),
-                key: TaskKey::Node(node.name(), node.id()),
-            })
-            .collect();
-        let (dep_start, deps) = layout.dep_table();
-        (tasks, dep_start.into(), deps.into())
-    })?;
+    let observed = observe(&layout, options, &scheduler)?;
     let stopper = Stopper::new(options, layout.len());
     let state = RunState::new(layout, observed, stopper, options.retries);
     stop::watching_deadline(
@@ -69,6 +58,26 @@ pub(crate) fn execute(outputs: &[&NodeRef], options: &Options) -> Result<Vec<Val
         },
     );
     Observed::finish(state.observed(), state.finish())
+}
+
+/// Starts the run's callbacks (if any), telling them the graph's tasks and edges.
+pub(crate) fn observe(
+    layout: &Layout<'_>,
+    options: &Options,
+    scheduler: &Scheduler,
+) -> Result<Option<Observed>, Error> {
+    Observed::start(&options.callbacks, workers(scheduler), || {
+        let tasks = layout
+            .nodes
+            .iter()
+            .map(|node| TaskInfo {
+                name: node.name(),
+                key: TaskKey::Node(node.name(), node.id()),
+            })
+            .collect();
+        let (dep_start, deps) = layout.dep_table();
+        (tasks, dep_start.into(), deps.into())
+    })
 }
 
 /// The workers a scheduler runs tasks on.

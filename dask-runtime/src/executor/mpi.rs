@@ -13,9 +13,9 @@
 use super::placement::{NodeTraits, block_index, place};
 use super::state::{Locality, RunState};
 use super::stop::{self, Stopper};
-use super::{check_size, pool, run_from, workers};
+use super::{check_size, observe, pool, run_from};
 use crate::graph::{Layout, NodeRef, Value, Wire, key_of};
-use crate::hooks::{Observed, TaskInfo, TaskKey};
+use crate::hooks::Observed;
 use crate::{Error, Options, Scheduler};
 use ::mpi::topology::SimpleCommunicator;
 use ::mpi::traits::*;
@@ -135,19 +135,7 @@ pub(crate) fn execute(
         }
     };
 
-    let scheduler = Scheduler::Mpi { threads };
-    let observed = Observed::start(&options.callbacks, workers(&scheduler), || {
-        let tasks = layout
-            .nodes
-            .iter()
-            .map(|node| TaskInfo {
-                name: node.name(),
-                key: TaskKey::Node(node.name(), node.id()),
-            })
-            .collect();
-        let (dep_start, deps) = layout.dep_table();
-        (tasks, dep_start.into(), deps.into())
-    })?;
+    let observed = observe(&layout, options, &Scheduler::Mpi { threads })?;
     let stopper = Stopper::new(options, n);
     let state = RunState::with_locality(
         layout,
