@@ -2,8 +2,8 @@
 //! tree, each task on one rank, with a summary type of the program's own crossing
 //! between ranks (serde). `--fail` makes one part corrupt: every rank then reports the
 //! same error, naming the task and the rank where it failed. `--plain-output` asks for
-//! the value of a plain `#[delayed]` function: on several ranks that is refused before
-//! anything runs, since the value cannot cross. `--die` ends the process that meets the
+//! the value of a plain `#[delayed]` function: it cannot cross, so every rank makes it
+//! (from the merged summary, which crosses). `--die` ends the process that meets the
 //! bad part, as a lost node would: `mpirun` then ends the job.
 //!
 //! ```text
@@ -54,9 +54,11 @@ fn summarise(values: Vec<f64>, i: u32, corrupt: Option<u32>) -> Result<Summary, 
     })
 }
 
-/// A plain `#[delayed]` function: its value stays in the process that makes it.
+/// A plain `#[delayed]` function: its value stays in the process that makes it, so an
+/// output of it is made on every rank.
 #[delayed]
 fn describe(s: Summary) -> String {
+    println!("rank {}: described", dask::mpi::rank());
     format!("{} parts", s.parts)
 }
 

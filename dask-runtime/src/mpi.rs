@@ -29,9 +29,9 @@
 //!
 //! Values cross as serde's bytes (postcard). A `#[delayed(distributed)]` function's
 //! output must implement `Serialize` and `Deserialize` (a compile error at its return
-//! type otherwise); array blocks of every element type cross. A value that would have
-//! to cross without a codec (an output of a plain `#[delayed]` function, on more than
-//! one rank) is refused before any task runs, naming the task, the same on every rank.
+//! type otherwise); array blocks of every element type cross. A value without a codec
+//! never has to cross: its task runs beside its readers, and on every rank when the
+//! value is an output.
 //!
 //! # Failure
 //!

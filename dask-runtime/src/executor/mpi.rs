@@ -10,7 +10,7 @@
 //! non-blocking, and a rank receives while its sends complete, so two ranks sending
 //! each other large blocks cannot wait on each other forever.
 
-use super::placement::{NodeTraits, block_index, place};
+use super::placement::{EVERY_RANK, NodeTraits, block_index, place};
 use super::state::{Locality, RunState};
 use super::stop::{self, Stopper};
 use super::{check_size, observe, pool, run_from};
@@ -70,42 +70,47 @@ pub(crate) fn execute(
     for &o in &layout.outputs {
         is_output[o as usize] = true;
     }
-    // Where each value made here goes; a value that must cross without a codec is
-    // refused now, the same way on every rank.
+    // Where each value made here goes: to the ranks of its readers, and an output to
+    // every rank; a task every rank runs sends nothing.
+    // Checked for every task on every rank, so that all ranks agree.
     let mut dests: Vec<Vec<i32>> = vec![Vec::new(); n];
     for i in 0..n {
-        let mut to: Vec<i32> = if is_output[i] {
-            (0..size).filter(|&r| r as u32 != owner[i]).collect()
-        } else {
-            layout
-                .consumers(i as u32)
-                .iter()
-                .map(|&c| owner[c as usize] as i32)
-                .filter(|&r| r as u32 != owner[i])
-                .collect()
-        };
+        let sender = owner[i];
+        if sender == EVERY_RANK {
+            continue;
+        }
+        let everyone_else = || (0..size).filter(|&r| r as u32 != sender);
+        let mut to: Vec<i32> = Vec::new();
+        if is_output[i] {
+            to.extend(everyone_else());
+        }
+        for &c in layout.consumers(i as u32) {
+            match owner[c as usize] {
+                EVERY_RANK => to.extend(everyone_else()),
+                r if r != sender => to.push(r as i32),
+                _ => {}
+            }
+        }
         to.sort_unstable();
         to.dedup();
         if !to.is_empty() && wires[i].is_none() {
+            // Placement keeps such a task beside its readers: this is a bug.
             let node = layout.nodes[i];
-            return Err(Error::Scheduler(format!(
-                "task `{}` ({}) {} on another rank, but its value cannot cross processes: \
-                 make its function #[delayed(distributed)] (its output must implement serde's \
-                 Serialize and Deserialize)",
+            return Err(Error::Internal(format!(
+                "task `{}` ({}) was placed away from its readers, but its value cannot \
+                 cross processes",
                 node.name(),
                 key_of(node),
-                if is_output[i] {
-                    "is an output, needed"
-                } else {
-                    "is read"
-                }
             )));
         }
-        if owner[i] == rank as u32 {
+        if sender == rank as u32 {
             dests[i] = to;
         }
     }
-    let local: Vec<bool> = owner.iter().map(|&r| r == rank as u32).collect();
+    let local: Vec<bool> = owner
+        .iter()
+        .map(|&r| r == rank as u32 || r == EVERY_RANK)
+        .collect();
     let local_tasks = local.iter().filter(|&&l| l).count();
 
     let (tx, rx) = mpsc::channel::<Outgoing>();

@@ -3,23 +3,28 @@
 //!
 //! 1. A task whose output cannot cross processes (no codec: not `#[delayed(distributed)]`,
 //!    not an array block) runs on the rank of its readers: it and its readers are one
-//!    group, placed together.
+//!    group, placed together. A group holding such an output runs on every rank (each
+//!    rank needs the output and it cannot be sent), its inputs sent to all.
 //! 2. An array block task is placed by its block index, the same for every layer
 //!    (owner computes): block `(i, j)` of `x`, of `x + 1` and of `(x + 1) * 2` share a
 //!    rank, so blockwise work never crosses.
-//! 3. Every other task, in the graph's run order (dependencies first), goes where it
-//!    would finish earliest (list scheduling, as HEFT does, with every task one unit of
-//!    time, `threads` slots a rank, and one unit to move a value between ranks): a
-//!    chain stays on one rank, since moving costs more than waiting, and independent
-//!    tasks spread, ties going to the rank with fewer tasks.
+//! 3. Every other task goes where it would finish earliest, taken longest remaining
+//!    path first (HEFT's list scheduling, with every task one unit of time, `threads`
+//!    slots a rank, and one unit to move a value between ranks): the critical path is
+//!    placed before the work that can wait, a chain stays on one rank since moving
+//!    costs more than waiting, and independent tasks spread, ties going to the rank
+//!    with fewer tasks.
 
 use crate::graph::Layout;
 
-/// Where each task of a run goes: `owner[i]` is node `i`'s rank.
+/// Where each task of a run goes: `owner[i]` is node `i`'s rank, or [`EVERY_RANK`].
 #[derive(Debug, PartialEq, Eq)]
 pub(crate) struct Placement {
     pub(crate) owner: Vec<u32>,
 }
+
+/// The owner of a task that every rank runs (an output that cannot be sent).
+pub(crate) const EVERY_RANK: u32 = u32::MAX;
 
 /// What placement needs to know of a node besides the graph's edges.
 pub(crate) struct NodeTraits {
@@ -52,12 +57,25 @@ pub(crate) fn place(
         }
     }
     let mut group_owner: Vec<Option<u32>> = vec![None; n];
+    if ranks > 1 {
+        for &o in &layout.outputs {
+            if !traits[o as usize].crosses {
+                let g = groups.find(o as usize);
+                group_owner[g] = Some(EVERY_RANK);
+            }
+        }
+    }
     let mut owner = vec![0_u32; n];
     let mut finish = vec![0_u64; n];
     let mut slots: Vec<Vec<u64>> = vec![vec![0; threads.max(1)]; ranks as usize];
     let mut load = vec![0_usize; ranks as usize];
-    for i in 0..n {
+    for i in longest_path_first(layout) {
         let g = groups.find(i);
+        if group_owner[g] == Some(EVERY_RANK) {
+            owner[i] = EVERY_RANK;
+            finish[i] = ready_on(layout, i, EVERY_RANK, &owner, &finish) + TASK;
+            continue;
+        }
         let chosen = match (group_owner[g], &traits[i].block) {
             (Some(r), _) => r,
             (None, Some(idx)) => block_rank(idx, ranks),
@@ -94,13 +112,39 @@ fn earliest_finish(
     slots: &[Vec<u64>],
 ) -> u64 {
     let free = slots[r as usize].iter().copied().min().unwrap_or(0);
-    let inputs = layout
+    free.max(ready_on(layout, i, r, owner, finish)) + TASK
+}
+
+/// When node `i`'s inputs would all be on rank `r`.
+fn ready_on(layout: &Layout<'_>, i: usize, r: u32, owner: &[u32], finish: &[u64]) -> u64 {
+    layout
         .deps(i as u32)
         .iter()
-        .map(|&d| finish[d as usize] + if owner[d as usize] == r { 0 } else { MOVE })
+        .map(|&d| {
+            let here = owner[d as usize] == r || owner[d as usize] == EVERY_RANK;
+            finish[d as usize] + if here { 0 } else { MOVE }
+        })
         .max()
-        .unwrap_or(0);
-    free.max(inputs) + TASK
+        .unwrap_or(0)
+}
+
+/// The nodes by decreasing longest path to an output (HEFT's upward rank), ties in
+/// layout order: dependencies still come before their readers.
+fn longest_path_first(layout: &Layout<'_>) -> Vec<usize> {
+    let n = layout.len();
+    let mut up = vec![0_u64; n];
+    for i in (0..n).rev() {
+        let after = layout
+            .consumers(i as u32)
+            .iter()
+            .map(|&c| up[c as usize] + MOVE)
+            .max()
+            .unwrap_or(0);
+        up[i] = TASK + after;
+    }
+    let mut order: Vec<usize> = (0..n).collect();
+    order.sort_by_key(|&i| (std::cmp::Reverse(up[i]), i));
+    order
 }
 
 /// The rank of an array block: a mix of its index, so neighbouring blocks spread.
@@ -203,7 +247,48 @@ mod tests {
         let sum = &local + &b;
         let placed = plan(&[sum.node()], |name| name != "map", 2);
         let rank_of = |name: &str| placed.iter().find(|(n, _)| n == name).unwrap().1;
-        assert_eq!(rank_of("map"), placed.last().unwrap().1, "{placed:?}");
+        assert_eq!(rank_of("map"), rank_of("add"), "{placed:?}");
+        assert_ne!(rank_of("add"), EVERY_RANK);
+    }
+
+    #[test]
+    fn an_output_that_cannot_cross_runs_on_every_rank() {
+        let a = delayed_value(1_i64);
+        let b = delayed_value(2_i64);
+        let sum = &a + &b;
+        let shown = sum.map(|v| v.to_string()); // "map": no codec, an output
+        let placed = plan(&[shown.node()], |name| name != "map", 3);
+        let rank_of = |name: &str| placed.iter().find(|(n, _)| n == name).unwrap().1;
+        assert_eq!(rank_of("map"), EVERY_RANK, "{placed:?}");
+        assert_ne!(
+            rank_of("add"),
+            EVERY_RANK,
+            "its input is made once, then sent"
+        );
+        // One process: nothing to replicate.
+        let alone = plan(&[shown.node()], |name| name != "map", 1);
+        assert!(alone.iter().all(|(_, r)| *r == 0), "{alone:?}");
+    }
+
+    #[test]
+    fn the_longest_path_is_placed_first() {
+        // A long chain and a lone leaf: the chain's head goes first, to the idle rank 0.
+        let lone = delayed_value(0_i64);
+        let mut chain = delayed_value(1_i64);
+        for _ in 0..5 {
+            chain = inc(&chain);
+        }
+        let layout = Layout::new(&[lone.node(), chain.node()]).unwrap();
+        let order = longest_path_first(&layout);
+        let first = layout.nodes[order[0]].id();
+        let chain_head = layout.nodes[1].id(); // the lone leaf is laid out first
+        assert_eq!(first, chain_head);
+        assert!(order.iter().enumerate().all(|(at, &i)| {
+            layout
+                .deps(i as u32)
+                .iter()
+                .all(|&d| order[..at].contains(&(d as usize)))
+        }));
     }
 
     #[test]
