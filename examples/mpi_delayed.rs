@@ -4,7 +4,8 @@
 //! same error, naming the task and the rank where it failed. `--plain-output` asks for
 //! the value of a plain `#[delayed]` function: it cannot cross, so every rank makes it
 //! (from the merged summary, which crosses). `--die` ends the process that meets the
-//! bad part, as a lost node would: `mpirun` then ends the job.
+//! bad part, as a lost node would: `mpirun` then ends the job. `--root-only` sends the
+//! result to rank 0 only (`dask::mpi::compute_on_root`).
 //!
 //! ```text
 //! cargo build --release --features mpi --example mpi_delayed
@@ -90,6 +91,14 @@ fn main() -> Result<(), dask::Error> {
                 _ => unreachable!("chunks of two"),
             })
             .collect();
+    }
+    if std::env::args().any(|a| a == "--root-only") {
+        // Every rank runs the graph; only rank 0 receives the summary.
+        match dask::mpi::compute_on_root(&level[0])? {
+            Some(s) => println!("result on root: parts {} count {}", s.parts, s.count),
+            None => println!("rank {}: the result went to rank 0", world.rank()),
+        }
+        return Ok(());
     }
     if std::env::args().any(|a| a == "--plain-output") {
         match describe(&level[0]).compute() {

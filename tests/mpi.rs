@@ -175,3 +175,26 @@ fn a_rank_that_dies_ends_the_job_instead_of_hanging() {
         "no rank reports a result"
     );
 }
+
+#[test]
+fn compute_on_root_gives_the_result_to_rank_0_only() {
+    for n in [1, 3] {
+        let out = if n == 1 {
+            alone("mpi_delayed", &["--root-only"])
+        } else {
+            mpirun(n, "mpi_delayed", &["--root-only"])
+        };
+        assert_eq!(
+            results(&out),
+            BTreeMap::from([("result on root: parts 16 count 1600000".to_owned(), 1)]),
+            "{out}"
+        );
+        for r in 1..n {
+            assert!(
+                out.contains(&format!("rank {r}: the result went to rank 0")),
+                "{out}"
+            );
+        }
+        assert_eq!(out.matches(": summarised part").count(), 16, "{out}");
+    }
+}

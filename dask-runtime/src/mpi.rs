@@ -39,7 +39,7 @@
 //! [`Error::Distributed`], naming the rank and the task. A rank that dies makes
 //! `mpirun` end the job.
 
-use crate::{Error, Scheduler};
+use crate::{Computable, Error, Options, Scheduler};
 use std::sync::atomic::{AtomicUsize, Ordering};
 
 /// This process's place among the MPI ranks. MPI is finalized when it is dropped: keep
@@ -138,5 +138,39 @@ pub(crate) fn default_scheduler() -> Option<Scheduler> {
     let active = ACTIVE.load(Ordering::Acquire);
     (active > 0 && rayon::current_thread_index().is_none()).then(|| Scheduler::Mpi {
         threads: active - 1,
+    })
+}
+
+/// Computes `values` on every rank, as [`crate::compute`] does, but sends the results to
+/// rank 0 only: `Some` there, `None` on every other rank (every rank must call it, as
+/// every rank runs the graph). For results only one rank reports or writes: the
+/// others are spared receiving them. Dask-mpi's model, where only the client gets
+/// results.
+///
+/// ```no_run
+/// # use dask_runtime as dask;
+/// let world = dask::mpi::init()?;
+/// let x = dask::array::random::default_rng(0).normal(0.0, 1.0, [1000, 1000], [250, 250]);
+/// if let Some(big) = dask::mpi::compute_on_root(&x)? {
+///     println!("rank 0 has the whole array: {:?}", big.shape());
+/// }
+/// # Ok::<(), dask::Error>(())
+/// ```
+///
+/// # Errors
+///
+/// As [`crate::compute`], on every rank alike; [`Error::Scheduler`] without a live
+/// [`World`].
+pub fn compute_on_root<C: Computable>(values: C) -> Result<Option<C::Output>, Error> {
+    let active = ACTIVE.load(Ordering::Acquire);
+    if active == 0 {
+        return Err(Error::Scheduler(
+            "compute_on_root needs MPI: call dask::mpi::init() first".into(),
+        ));
+    }
+    let options = Options::new();
+    crate::delayed::compute_by(values, |refs| {
+        let values = crate::executor::mpi::execute(refs, &options, active - 1, true)?;
+        Ok((rank() == 0).then_some(values))
     })
 }

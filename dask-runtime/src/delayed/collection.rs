@@ -146,6 +146,18 @@ pub fn compute_with<C: Computable>(
     values: C,
     options: impl Into<Options>,
 ) -> Result<C::Output, Error> {
+    let options = options.into();
+    compute_by(values, |refs| executor::execute(refs, &options).map(Some))?
+        .ok_or_else(|| Error::Internal("a run gave no outputs".into()))
+}
+
+/// [`compute_with`]'s steps around the run: `run` gets the output nodes and returns
+/// their values, or `None` when this process does not take the results (an MPI rank
+/// other than the root).
+pub(crate) fn compute_by<C: Computable>(
+    values: C,
+    run: impl FnOnce(&[&NodeRef]) -> Result<Option<Vec<Value>>, Error>,
+) -> Result<Option<C::Output>, Error> {
     let mut batch = Batch::default();
     values.declare(&mut batch);
     batch.prepare()?;
@@ -153,11 +165,14 @@ pub fn compute_with<C: Computable>(
     values.output_nodes(&mut batch, &mut nodes)?;
     let refs: Vec<&NodeRef> = nodes.iter().collect();
     let outputs = if refs.is_empty() {
-        Vec::new()
+        Some(Vec::new())
     } else {
-        executor::execute(&refs, &options.into())?
+        run(&refs)?
     };
     drop(batch);
+    let Some(outputs) = outputs else {
+        return Ok(None);
+    };
     let mut outputs = Outputs {
         values: outputs
             .into_iter()
@@ -165,7 +180,7 @@ pub fn compute_with<C: Computable>(
             .collect::<Vec<_>>()
             .into_iter(),
     };
-    values.collect_values(&mut outputs)
+    values.collect_values(&mut outputs).map(Some)
 }
 
 /// [`compute_with`] on `scheduler` with `callbacks` besides any registered ones: a

@@ -9,6 +9,8 @@ mod stream;
 mod test;
 
 pub use arg::{Arg, ArgRef, IntoArg};
+#[cfg(feature = "mpi")]
+pub(crate) use collection::compute_by;
 pub(crate) use collection::{Batch, BatchPart, Outputs};
 pub use collection::{Computable, compute, compute_with, compute_with_callbacks};
 pub use pure::{PureArg, PureArgs, pure_node};

@@ -8,7 +8,7 @@ mod fault_test;
 #[cfg(all(test, loom))]
 mod loom_test;
 #[cfg(feature = "mpi")]
-mod mpi;
+pub(crate) mod mpi;
 // Tested on its own; only the MPI scheduler runs it.
 #[cfg_attr(not(feature = "mpi"), allow(dead_code))]
 mod placement;
@@ -31,7 +31,7 @@ pub(crate) fn execute(outputs: &[&NodeRef], options: &Options) -> Result<Vec<Val
     let scheduler = options.resolved_scheduler()?;
     #[cfg(feature = "mpi")]
     if let Scheduler::Mpi { threads } = scheduler {
-        return mpi::execute(outputs, options, threads);
+        return mpi::execute(outputs, options, threads, false);
     }
     let layout = Layout::new(outputs).map_err(Error::Internal)?;
     check_size(layout.len(), options)?;

@@ -42,10 +42,13 @@ struct Outgoing {
     bytes: Arc<Vec<u8>>,
 }
 
+/// Runs the graph of `outputs` on every rank; their values come back on every rank, or
+/// with `root_only` on rank 0 only (other ranks get an empty list).
 pub(crate) fn execute(
     outputs: &[&NodeRef],
     options: &Options,
     threads: usize,
+    root_only: bool,
 ) -> Result<Vec<Value>, Error> {
     let _one = ONE_AT_A_TIME.lock().unwrap_or_else(PoisonError::into_inner);
     let world = SimpleCommunicator::world();
@@ -65,7 +68,8 @@ pub(crate) fn execute(
             block: wire.and_then(|_| block_index(&node.key())),
         })
         .collect();
-    let owner = place(&layout, &traits, size as u32, threads).owner;
+    let outputs_to = if root_only { 0 } else { EVERY_RANK };
+    let owner = place(&layout, &traits, size as u32, threads, outputs_to).owner;
     let mut is_output = vec![false; n];
     for &o in &layout.outputs {
         is_output[o as usize] = true;
@@ -81,8 +85,10 @@ pub(crate) fn execute(
         }
         let everyone_else = || (0..size).filter(|&r| r as u32 != sender);
         let mut to: Vec<i32> = Vec::new();
-        if is_output[i] {
+        if is_output[i] && !root_only {
             to.extend(everyone_else());
+        } else if is_output[i] && sender != 0 {
+            to.push(0);
         }
         for &c in layout.consumers(i as u32) {
             match owner[c as usize] {
@@ -150,6 +156,7 @@ pub(crate) fn execute(
         Some(Locality {
             local,
             on_made: Box::new(on_made),
+            outputs_here: !root_only || rank == 0,
         }),
     );
     let pool = pool::get(threads)?;

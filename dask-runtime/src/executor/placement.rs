@@ -4,7 +4,8 @@
 //! 1. A task whose output cannot cross processes (no codec: not `#[delayed(distributed)]`,
 //!    not an array block) runs on the rank of its readers: it and its readers are one
 //!    group, placed together. A group holding such an output runs on every rank (each
-//!    rank needs the output and it cannot be sent), its inputs sent to all.
+//!    rank needs the output and it cannot be sent), its inputs sent to all; or on rank
+//!    0 when only rank 0 takes the results.
 //! 2. An array block task is placed by its block index, the same for every layer
 //!    (owner computes): block `(i, j)` of `x`, of `x + 1` and of `(x + 1) * 2` share a
 //!    rank, so blockwise work never crosses.
@@ -39,11 +40,13 @@ const TASK: u64 = 1;
 const MOVE: u64 = 1;
 
 /// Places the `n` nodes of `layout` on `ranks` ranks of `threads` workers each.
+/// `outputs_to`: the rank the outputs go to, or [`EVERY_RANK`].
 pub(crate) fn place(
     layout: &Layout<'_>,
     traits: &[NodeTraits],
     ranks: u32,
     threads: usize,
+    outputs_to: u32,
 ) -> Placement {
     let n = layout.len();
     let ranks = ranks.max(1);
@@ -61,7 +64,7 @@ pub(crate) fn place(
         for &o in &layout.outputs {
             if !traits[o as usize].crosses {
                 let g = groups.find(o as usize);
-                group_owner[g] = Some(EVERY_RANK);
+                group_owner[g] = Some(outputs_to);
             }
         }
     }
@@ -210,7 +213,7 @@ mod tests {
                 block: block_index(&n.key()),
             })
             .collect();
-        let placement = place(&layout, &traits, ranks, 1);
+        let placement = place(&layout, &traits, ranks, 1, EVERY_RANK);
         layout
             .nodes
             .iter()

@@ -33,6 +33,8 @@ pub(crate) struct Locality {
     pub(crate) local: Vec<bool>,
     /// Called with each value this process makes, before its readers here see it.
     pub(crate) on_made: OnMade,
+    /// Whether the outputs' values come to this process (else the run gives none).
+    pub(crate) outputs_here: bool,
 }
 
 /// See [`Locality::on_made`].
@@ -74,8 +76,10 @@ impl<'g> RunState<'g> {
                 reads[d as usize] += 1;
             }
         }
-        for &o in &layout.outputs {
-            reads[o as usize] += 1;
+        if locality.as_ref().is_none_or(|l| l.outputs_here) {
+            for &o in &layout.outputs {
+                reads[o as usize] += 1;
+            }
         }
         RunState {
             waiting: (0..n)
@@ -268,6 +272,9 @@ impl<'g> RunState<'g> {
                 .stopper
                 .take_error()
                 .unwrap_or_else(|| Error::Internal("a run stopped without an error".into())));
+        }
+        if self.locality.as_ref().is_some_and(|l| !l.outputs_here) {
+            return Ok(Vec::new()); // another process has them
         }
         let mut values = Vec::with_capacity(self.layout.outputs.len());
         for &o in &self.layout.outputs {
