@@ -32,8 +32,21 @@ pub trait Numeric: Element + PartialOrd + super::Reduce {
 }
 
 /// A compensated sum: the running sum and the error it dropped.
-#[derive(Clone, Copy, Debug, Default, serde::Serialize, serde::Deserialize)]
+#[derive(Clone, Copy, Debug, Default)]
 pub struct Compensated(f64, f64);
+
+// By hand, as a pair: serde's derive would add a proc-macro stack to every build.
+impl serde::Serialize for Compensated {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        (self.0, self.1).serialize(s)
+    }
+}
+
+impl<'de> serde::Deserialize<'de> for Compensated {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        <(f64, f64)>::deserialize(d).map(|(s, c)| Compensated(s, c))
+    }
+}
 
 impl Compensated {
     #[inline(always)]
@@ -144,11 +157,24 @@ impl Numeric for i64 {
 }
 
 /// Count, mean and sum of squared deviations: exact moments that merge.
-#[derive(Clone, Copy, Debug, Default, serde::Serialize, serde::Deserialize)]
+#[derive(Clone, Copy, Debug, Default)]
 pub struct Moments {
     pub(crate) n: f64,
     pub(crate) mean: f64,
     pub(crate) m2: f64,
+}
+
+// By hand, as a triple (see `Compensated`).
+impl serde::Serialize for Moments {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        (self.n, self.mean, self.m2).serialize(s)
+    }
+}
+
+impl<'de> serde::Deserialize<'de> for Moments {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        <(f64, f64, f64)>::deserialize(d).map(|(n, mean, m2)| Moments { n, mean, m2 })
+    }
 }
 
 pub(crate) fn moments<T: Numeric, D: Dimension>(v: ArrayView<'_, T, D>) -> Moments {
