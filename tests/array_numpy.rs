@@ -317,3 +317,41 @@ fn topk_and_histogram_match_sorting_and_counting_by_hand() {
     assert_eq!(counts.sum(), numbers.len() as i64);
     assert!(x.histogram(0, (0.0, 1.0)).0.check().is_err());
 }
+
+#[test]
+fn argtopk_matches_a_stable_sort_of_positions_on_every_chunking() {
+    let a = data(); // NaNs scattered
+    // Positions in the flattened array, largest value first (NaN largest), the lower
+    // position first among equal values: a stable sort of the positions.
+    let flat: Vec<f64> = a.iter().copied().collect();
+    let mut order: Vec<usize> = (0..flat.len()).collect();
+    order.sort_by(|&p, &q| match (flat[p].is_nan(), flat[q].is_nan()) {
+        (true, true) => std::cmp::Ordering::Equal,
+        (true, false) => std::cmp::Ordering::Less,
+        (false, true) => std::cmp::Ordering::Greater,
+        _ => flat[q].partial_cmp(&flat[p]).unwrap(),
+    });
+    for chunks in [[1, 1], [3, 2], [4, 5], [100, 100]] {
+        let x = array::from_ndarray(a.clone(), chunks);
+        for k in [0, 1, 7, flat.len()] {
+            let got = x.argtopk(k).compute().unwrap();
+            let want: Vec<i64> = order[..k].iter().map(|&p| p as i64).collect();
+            assert_eq!(
+                got.iter().copied().collect::<Vec<_>>(),
+                want,
+                "k {k}, chunks {chunks:?}"
+            );
+        }
+        assert!(
+            x.argtopk(flat.len() + 1).check().is_ok(),
+            "known only when computed"
+        );
+        assert!(x.argtopk(flat.len() + 1).compute().is_err());
+    }
+    // Ties: equal values come lowest position first, across blocks.
+    let ties = array::from_ndarray(ndarray::arr1(&[2_i64, 7, 7, 1, 7, 2]), 2);
+    assert_eq!(
+        ties.argtopk(4).compute().unwrap(),
+        ndarray::arr1(&[1_i64, 2, 4, 0]).into_dyn()
+    );
+}

@@ -67,6 +67,7 @@ macro_rules! element_kinds {
             plain::<(Option<$t>, Option<$t>)>(),
             plain::<Option<($t, usize)>>(),
             plain::<Vec<$t>>(),
+            plain::<Vec<($t, usize)>>(),
             array::<Option<$t>>(),
             array::<(Option<$t>, Option<$t>)>(),
             array::<Option<($t, usize)>>(),
@@ -151,6 +152,10 @@ mod tests {
             back.downcast_ref::<ArrayD<Option<(i64, usize)>>>(),
             Some(&lanes)
         );
+
+        let top = vec![(9.5_f64, 3_usize), (1.0, 0)];
+        let back = round_trip(Arc::new(top.clone()));
+        assert_eq!(back.downcast_ref::<Vec<(f64, usize)>>(), Some(&top));
 
         let unknown: Value = Arc::new(Arc::new("text") as BlockValue);
         assert!(encode(&unknown).is_err());

@@ -18,7 +18,8 @@ use crate::error::BoxError;
 use lanes::{fold_lanes, global_index};
 use ndarray::{ArrayD, ArrayViewD, Axis, IxDyn, Slice, Zip};
 use reducers::{
-    ArgR, BoolR, ExtremeR, HistR, MeanR, MomentsR, ProdR, PtpR, Reducer, SkipNan, Stat, SumR, TopR,
+    ArgR, ArgTopR, BoolR, ExtremeR, HistR, MeanR, MomentsR, ProdR, PtpR, Reducer, SkipNan, Stat,
+    SumR, TopR,
 };
 use std::hash::Hash;
 use std::marker::PhantomData;
@@ -571,6 +572,8 @@ pub trait Reduce: Element {
     fn scan(a: &Array<Self>, axis: usize, how: super::scan::Accumulate) -> Array<Self>;
     /// The `k` largest values, largest first.
     fn top(a: &Array<Self>, k: usize) -> Array<Self>;
+    /// The positions of the `k` largest values, largest first.
+    fn argtop(a: &Array<Self>, k: usize) -> Array<i64>;
     /// Counts in `bins` equal bins over `range`.
     fn histogram_of(a: &Array<Self>, bins: usize, range: (f64, f64)) -> Array<i64>;
 }
@@ -658,6 +661,9 @@ macro_rules! numeric_reductions {
             fn top(a: &Array<$t>, k: usize) -> Array<$t> {
                 a.reduce_to_vector("topk", k, k, TopR { k })
             }
+            fn argtop(a: &Array<$t>, k: usize) -> Array<i64> {
+                a.reduce_to_vector("argtopk", k, k, ArgTopR { k })
+            }
             fn histogram_of(a: &Array<$t>, bins: usize, range: (f64, f64)) -> Array<i64> {
                 let (lo, hi) = range;
                 if bins == 0 || !lo.is_finite() || !hi.is_finite() || lo >= hi {
@@ -696,6 +702,9 @@ impl Reduce for bool {
     }
     fn top(_: &Array<bool>, _: usize) -> Array<bool> {
         Array::failed("topk", "bool arrays have no topk".into())
+    }
+    fn argtop(_: &Array<bool>, _: usize) -> Array<i64> {
+        Array::failed("argtopk", "bool arrays have no argtopk".into())
     }
     fn histogram_of(_: &Array<bool>, _: usize, _: (f64, f64)) -> Array<i64> {
         Array::failed("histogram", "bool arrays have no histogram".into())
@@ -779,6 +788,20 @@ impl<T: Numeric> Array<T> {
     /// ```
     pub fn topk(&self, k: usize) -> Array<T> {
         T::top(self, k)
+    }
+
+    /// The positions (in the flattened array) of the `k` largest elements, largest
+    /// first, the lower position first among equal values (Dask's `argtopk`; NaN counts
+    /// as largest, as in [`Array::topk`]).
+    ///
+    /// ```
+    /// # use dask_runtime as dask;
+    /// let x = dask::array::from_ndarray(ndarray::arr1(&[5_i64, 1, 9, 3, 9, 2]), 2);
+    /// assert_eq!(x.argtopk(3).compute().unwrap(), ndarray::arr1(&[2, 4, 0]).into_dyn());
+    /// assert!(x.argtopk(7).compute().is_err());
+    /// ```
+    pub fn argtopk(&self, k: usize) -> Array<i64> {
+        T::argtop(self, k)
     }
 
     /// Counts of the elements in `bins` equal bins over `range` (NumPy's and Dask's

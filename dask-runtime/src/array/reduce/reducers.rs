@@ -340,6 +340,54 @@ impl TopR {
     }
 }
 
+/// The positions of the `k` largest values, largest first, the lower position first
+/// among equals (Dask's `argtopk`; NaN counts as largest).
+pub(crate) struct ArgTopR {
+    pub(crate) k: usize,
+}
+impl<T: Numeric> Reducer<T> for ArgTopR {
+    type Acc = Vec<(T, usize)>;
+    type Out = ndarray::ArrayD<i64>;
+    fn empty(&self) -> Self::Acc {
+        Vec::new()
+    }
+    fn fold<D: Dimension>(&self, v: ArrayView<'_, T, D>) -> Self::Acc {
+        self.keep(v.iter().copied().enumerate().map(|(i, x)| (x, i)).collect())
+    }
+    fn rebase(&self, acc: Self::Acc, global: &dyn Fn(usize) -> usize) -> Self::Acc {
+        acc.into_iter().map(|(x, i)| (x, global(i))).collect()
+    }
+    fn merge(&self, mut a: Self::Acc, b: Self::Acc) -> Self::Acc {
+        a.extend(b);
+        self.keep(a)
+    }
+    fn finish(&self, top: Self::Acc) -> Result<ndarray::ArrayD<i64>, BoxError> {
+        if top.len() < self.k {
+            return Err(
+                format!("argtopk({}) of an array of {} elements", self.k, top.len()).into(),
+            );
+        }
+        let positions: Vec<i64> = top.into_iter().map(|(_, i)| i as i64).collect();
+        Ok(ndarray::ArrayD::from_shape_vec(
+            ndarray::IxDyn(&[positions.len()]),
+            positions,
+        )?)
+    }
+}
+
+impl ArgTopR {
+    /// The `k` largest of `values` with their positions, largest first.
+    fn keep<T: Numeric>(&self, mut values: Vec<(T, usize)>) -> Vec<(T, usize)> {
+        let by = |a: &(T, usize), b: &(T, usize)| nan_last(&b.0, &a.0).then(a.1.cmp(&b.1));
+        if values.len() > self.k && self.k > 0 {
+            values.select_nth_unstable_by(self.k - 1, by);
+        }
+        values.truncate(self.k);
+        values.sort_unstable_by(by);
+        values
+    }
+}
+
 /// Counts of values in `bins` equal bins over `[lo, hi]` (NumPy's `histogram`: each bin
 /// holds its left edge, the last also its right edge; values outside and NaN are not
 /// counted).
