@@ -308,3 +308,44 @@ fn consumers_of_a_shared_block_read_it_transposed_and_in_strips() {
     assert_close(&sym_rows, &(&a + &at).sum_axis(Axis(1)).into_dyn());
     assert_eq!(top, at.iter().fold(f64::MIN, |m, &v| m.max(2.0 * v)));
 }
+
+/// Four array computes at once with one profiler attached: each gets its own answer,
+/// and the profiler records every task of every run.
+#[test]
+fn concurrent_array_computes_with_one_profiler_each_record_every_task() {
+    use dask::diagnostics::{Callback, Profiler};
+    use dask::{Options, Scheduler};
+    let work = |seed: u64| {
+        let x = default_rng(seed).normal(0.0, 1.0, [60, 60], [25, 25]);
+        dask::compute(((&x + &x.t()).mean(), x.mean(), x.std()))
+    };
+    let profiled = |seed: u64, hooks: &[Arc<dyn Callback>]| {
+        let x = default_rng(seed).normal(0.0, 1.0, [60, 60], [25, 25]);
+        let options = Options::from(Scheduler::Threads(2)).callbacks(hooks);
+        dask::compute_with(((&x + &x.t()).mean(), x.mean(), x.std()), options).unwrap()
+    };
+    // One run alone says how many tasks a run has.
+    let alone = Profiler::new();
+    let hooks: Vec<Arc<dyn Callback>> = vec![Arc::new(alone.clone())];
+    profiled(0, &hooks);
+    let per_run = alone.tasks();
+    assert!(per_run > 9, "{per_run} tasks");
+
+    let profiler = Profiler::new();
+    let hooks: Vec<Arc<dyn Callback>> = vec![Arc::new(profiler.clone())];
+    let start = Arc::new(std::sync::Barrier::new(4));
+    let runs: Vec<_> = (0..4_u64)
+        .map(|seed| {
+            let (start, hooks) = (Arc::clone(&start), hooks.clone());
+            std::thread::spawn(move || {
+                start.wait();
+                (seed, profiled(seed, &hooks))
+            })
+        })
+        .collect();
+    for run in runs {
+        let (seed, got) = run.join().unwrap();
+        assert_eq!(got, work(seed).unwrap(), "seed {seed}");
+    }
+    assert_eq!(profiler.tasks(), 4 * per_run);
+}
