@@ -40,7 +40,7 @@
 //! `mpirun` end the job.
 
 use crate::{Computable, Error, Options, Scheduler};
-use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 
 /// This process's place among the MPI ranks. MPI is finalized when it is dropped: keep
 /// it for as long as the program computes.
@@ -56,8 +56,8 @@ impl std::fmt::Debug for World {
     }
 }
 
-/// Worker threads + 1 while a [`World`] lives (0: no world), for the default scheduler.
-static ACTIVE: AtomicUsize = AtomicUsize::new(0);
+/// Whether a [`World`] lives, for the default scheduler.
+static ACTIVE: AtomicBool = AtomicBool::new(false);
 
 /// This process's rank once [`init`] has run.
 static RANK: AtomicUsize = AtomicUsize::new(0);
@@ -90,16 +90,12 @@ pub fn init() -> Result<World, Error> {
     let world = universe.world();
     let (rank, size) = (world.rank() as usize, world.size() as usize);
     RANK.store(rank, Ordering::Relaxed);
-    ACTIVE.store(threads_default() + 1, Ordering::Release);
+    ACTIVE.store(true, Ordering::Release);
     Ok(World {
         _universe: universe,
         rank,
         size,
     })
-}
-
-fn threads_default() -> usize {
-    crate::options::default_workers()
 }
 
 impl World {
@@ -121,23 +117,24 @@ impl World {
     /// The scheduler that runs a compute on every rank, one worker a core in each.
     pub fn scheduler(&self) -> Scheduler {
         Scheduler::Mpi {
-            threads: threads_default(),
+            threads: crate::options::default_workers(),
         }
     }
 }
 
 impl Drop for World {
     fn drop(&mut self) {
-        ACTIVE.store(0, Ordering::Release);
+        ACTIVE.store(false, Ordering::Release);
     }
 }
 
 /// The MPI scheduler while a [`World`] lives, for a compute started outside a task (a
 /// compute inside a task runs in its own process, on its pool).
 pub(crate) fn default_scheduler() -> Option<Scheduler> {
-    let active = ACTIVE.load(Ordering::Acquire);
-    (active > 0 && rayon::current_thread_index().is_none()).then(|| Scheduler::Mpi {
-        threads: active - 1,
+    (ACTIVE.load(Ordering::Acquire) && rayon::current_thread_index().is_none()).then(|| {
+        Scheduler::Mpi {
+            threads: crate::options::default_workers(),
+        }
     })
 }
 
@@ -162,15 +159,15 @@ pub(crate) fn default_scheduler() -> Option<Scheduler> {
 /// As [`crate::compute`], on every rank alike; [`Error::Scheduler`] without a live
 /// [`World`].
 pub fn compute_on_root<C: Computable>(values: C) -> Result<Option<C::Output>, Error> {
-    let active = ACTIVE.load(Ordering::Acquire);
-    if active == 0 {
+    if !ACTIVE.load(Ordering::Acquire) {
         return Err(Error::Scheduler(
             "compute_on_root needs MPI: call dask::mpi::init() first".into(),
         ));
     }
     let options = Options::new();
     crate::delayed::compute_by(values, |refs| {
-        let values = crate::executor::mpi::execute(refs, &options, active - 1, true)?;
+        let threads = crate::options::default_workers();
+        let values = crate::executor::mpi::execute(refs, &options, threads, true)?;
         Ok((rank() == 0).then_some(values))
     })
 }

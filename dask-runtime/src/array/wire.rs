@@ -28,17 +28,11 @@ struct Kind {
     decode: fn(&[u8]) -> Result<BlockValue, BoxError>,
 }
 
-/// A plain value of type `T`.
+/// A plain value of type `T`: serde's codec, as a `#[delayed(distributed)]` value's.
 fn plain<T: Serialize + DeserializeOwned + Send + Sync + 'static>() -> Kind {
     Kind {
-        encode: |v| {
-            v.downcast_ref::<T>()
-                .map(|t| postcard::to_stdvec(t).map_err(Into::into))
-        },
-        decode: |bytes| {
-            let t: T = postcard::from_bytes(bytes)?;
-            Ok(Arc::new(t))
-        },
+        encode: |v| v.is::<T>().then(|| crate::graph::encode::<T>(v)),
+        decode: crate::graph::decode::<T>,
     }
 }
 

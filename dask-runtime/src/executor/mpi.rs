@@ -39,7 +39,7 @@ static ONE_AT_A_TIME: Mutex<()> = Mutex::new(());
 /// A message to send: its bytes and the ranks it goes to.
 struct Outgoing {
     to: Vec<i32>,
-    bytes: Arc<Vec<u8>>,
+    bytes: Vec<u8>,
 }
 
 /// Runs the graph of `outputs` on every rank; their values come back on every rank, or
@@ -123,7 +123,6 @@ pub(crate) fn execute(
     let made = Arc::new(AtomicUsize::new(0));
     let on_made = {
         let (made, wires) = (Arc::clone(&made), wires.clone());
-        let tx = Mutex::new(tx);
         move |i: u32, value: &Value| -> Result<(), Error> {
             let to = &dests[i as usize];
             if !to.is_empty() {
@@ -133,13 +132,11 @@ pub(crate) fn execute(
                     Error::Internal(format!("a value could not be encoded to send: {e}"))
                 })?;
                 let bytes = message(VALUE, run, i, &payload);
-                let _ = tx
-                    .lock()
-                    .unwrap_or_else(PoisonError::into_inner)
-                    .send(Outgoing {
-                        to: to.clone(),
-                        bytes: Arc::new(bytes),
-                    });
+                // The exchange outlives every task, so the receiver is there.
+                let _ = tx.send(Outgoing {
+                    to: to.clone(),
+                    bytes,
+                });
             }
             made.fetch_add(1, Ordering::AcqRel);
             Ok(())
@@ -237,7 +234,7 @@ impl Link<'_> {
                 self.failures.push((self.rank, text.clone()));
                 batch.push(Outgoing {
                     to: self.others(),
-                    bytes: Arc::new(message(FAILED, self.run, 0, text.as_bytes())),
+                    bytes: message(FAILED, self.run, 0, text.as_bytes()),
                 });
             }
             let finished = made.load(Ordering::Acquire) == local_tasks
@@ -249,7 +246,7 @@ impl Link<'_> {
                 said_done = true;
                 batch.push(Outgoing {
                     to: self.others(),
-                    bytes: Arc::new(message(DONE, self.run, 0, &[])),
+                    bytes: message(DONE, self.run, 0, &[]),
                 });
             }
             if !batch.is_empty() {

@@ -14,5 +14,5 @@ pub use node::Args;
 pub(crate) use node::{
     NodeRef, Value, WeakNode, key_from, key_of, keyed_node, new_node, set_label, wired_node,
 };
-pub(crate) use wire::Serde;
 pub use wire::{Distributable, Wire};
+pub(crate) use wire::{Serde, decode, encode};

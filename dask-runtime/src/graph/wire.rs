@@ -72,7 +72,10 @@ impl<T: Serialize + DeserializeOwned + Send + Sync + 'static> SerdeWire<T> {
     };
 }
 
-fn encode<T: Serialize + Send + Sync + 'static>(value: &Value) -> Result<Vec<u8>, BoxError> {
+/// A value of type `T` as postcard bytes.
+pub(crate) fn encode<T: Serialize + Send + Sync + 'static>(
+    value: &Value,
+) -> Result<Vec<u8>, BoxError> {
     let value = value.downcast_ref::<T>().ok_or_else(|| {
         format!(
             "internal: a value to send is not a {}",
@@ -82,7 +85,10 @@ fn encode<T: Serialize + Send + Sync + 'static>(value: &Value) -> Result<Vec<u8>
     Ok(postcard::to_stdvec(value)?)
 }
 
-fn decode<T: DeserializeOwned + Send + Sync + 'static>(bytes: &[u8]) -> Result<Value, BoxError> {
+/// A value of type `T` from [`encode`]'s bytes.
+pub(crate) fn decode<T: DeserializeOwned + Send + Sync + 'static>(
+    bytes: &[u8],
+) -> Result<Value, BoxError> {
     let value: T = postcard::from_bytes(bytes).map_err(|e| {
         format!(
             "a {} received from another process does not decode: {e}",
