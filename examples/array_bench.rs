@@ -8,7 +8,9 @@
 //! `normal(0, 1, [10000, 10000], chunks [1000, 1000])` then `.mean()`, `.sum_axis(0)`,
 //! `(x + x.t()).mean()`, `.std()`, `dask::compute((x.mean(), x.std()))`, a
 //! standardisation and covariance `z.t().dot(&z)` of a 20,000x500 array, and a
-//! 4000x4000 matmul. Baselines measured in the same
+//! 4000x4000 matmul; on the same array, NumPy's breadth: `cumsum(0)`, `nanmean` with
+//! 10% NaN, and a 3x3 smoothing stencil through `map_overlap` (each then reduced to one
+//! number, so that no 800 MB result is gathered). Baselines measured in the same
 //! run: a hand-written rayon loop that generates and sums the same blocks (the element
 //! keys written out here, each value drawn with the library's per-element sampler
 //! `standard_normal_of`, and checked to give the same mean) and ndarray's
@@ -16,8 +18,9 @@
 //! the run checks the library's mean against it to 1e-12 relative. Block products run on the gemm crate's kernels; with
 //! `--features blas`, on the system's OpenBLAS (`apt-get install libopenblas-dev`).
 
-use dask::array::Array;
 use dask::array::random::{default_rng, standard_normal_of};
+use dask::array::{Array, Boundary, s};
+use ndarray::{ArrayD, ArrayViewD, Ix2};
 use rayon::prelude::*;
 use std::time::Instant;
 
@@ -84,6 +87,23 @@ fn exact_mean() -> f64 {
     total as f64 / SCALE / (N * N) as f64
 }
 
+/// The 3x3 mean of each element one away from the block's edge (the edge is the
+/// margin `map_overlap` cuts off).
+fn smooth(b: ArrayViewD<'_, f64>) -> ArrayD<f64> {
+    let b = b.into_dimensionality::<Ix2>().expect("2-d");
+    let (r, c) = b.dim();
+    let mut out = b.to_owned();
+    let mut inner = out.slice_mut(s![1..r - 1, 1..c - 1]);
+    inner.fill(0.0);
+    for di in 0..3 {
+        for dj in 0..3 {
+            inner += &b.slice(s![di..r - 2 + di, dj..c - 2 + dj]);
+        }
+    }
+    inner /= 9.0;
+    out.into_dyn()
+}
+
 fn run(case: &str) -> (f64, f64) {
     let start = Instant::now();
     let value = match case {
@@ -101,6 +121,21 @@ fn run(case: &str) -> (f64, f64) {
             (&x + &x).mean().compute().expect("mean")
         }
         "std" => mission().std().compute().expect("std"),
+        "cumsum" => mission().cumsum(0).mean().compute().expect("cumsum"),
+        "nanmean" => {
+            // P(z > 1.2816) = 10%: a tenth of the elements become NaN.
+            let x = mission();
+            let holes = dask::array::where_(&x.gt(1.2816), f64::NAN, &x);
+            holes.nanmean().compute().expect("nanmean")
+        }
+        "overlap_identity" => {
+            let same = mission().map_overlap(1, Boundary::Reflect, |b, _| b.to_owned());
+            same.mean().compute().expect("overlap")
+        }
+        "stencil" => {
+            let smoothed = mission().map_overlap(1, Boundary::Reflect, |b, _| smooth(b));
+            smoothed.mean().compute().expect("stencil")
+        }
         "mean_and_std" => {
             // One compute: the blocks the two reductions share are made once.
             let x = mission();
@@ -175,6 +210,9 @@ fn main() {
         "x_plus_xt_mean",
         "x_plus_x_mean",
         "std",
+        "cumsum",
+        "nanmean",
+        "stencil",
         "mean_and_std",
         "standardise_cov",
         "matmul",

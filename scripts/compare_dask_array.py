@@ -13,6 +13,11 @@ see the same machine load; one JSON line with the medians and ratios):
     cargo build --release --example array_bench
     .venv/bin/python scripts/compare_dask_array.py --against target/release/examples/array_bench
 
+NumPy's breadth (cumsum along axis 0, nanmean with 10% NaN, a 3x3 map_overlap
+stencil), side by side:
+
+    .venv/bin/python scripts/compare_dask_array.py --numpy target/release/examples/array_bench
+
 The block-graph figures (shared blocks: mean and std together, x + x.T, the
 standardisation and covariance), side by side the same way:
 
@@ -24,6 +29,19 @@ import statistics
 import subprocess
 import sys
 import time
+
+
+def smooth(b):
+    """The 3x3 mean of each element one away from the block's edge."""
+    import numpy as np
+    out = b.copy()
+    r, c = b.shape
+    acc = np.zeros((r - 2, c - 2))
+    for di in range(3):
+        for dj in range(3):
+            acc += b[di:r - 2 + di, dj:c - 2 + dj]
+    out[1:-1, 1:-1] = acc / 9
+    return out
 
 
 def case(name):
@@ -49,6 +67,12 @@ def case(name):
             value = float(x.sum(axis=0).compute().sum())
         elif name == "x_plus_xt_mean":
             value = float((x + x.T).mean().compute())
+        elif name == "cumsum":
+            value = float(x.cumsum(axis=0).mean().compute())
+        elif name == "nanmean":
+            value = float(da.nanmean(da.where(x > 1.2816, np.nan, x)).compute())
+        elif name == "stencil":
+            value = float(x.map_overlap(smooth, depth=1, boundary="reflect", dtype=x.dtype).mean().compute())
         elif name == "std":
             value = float(x.std().compute())
         elif name == "mean_and_std":
@@ -129,6 +153,18 @@ def shared(array_bench):
     }, [("dask_standardise_cov", "dask_rs_standardise_cov")])
 
 
+def numpy_breadth(array_bench):
+    """The NumPy-breadth issue's figures: cumsum, nanmean, a 3x3 stencil."""
+    import dask
+    print(json.dumps({"dask": dask.__version__}), flush=True)
+    me = [sys.executable, __file__, "--case"]
+    for name in ["cumsum", "nanmean", "stencil"]:
+        side_by_side(name, {
+            f"dask_rs_{name}": [array_bench, "--case", name],
+            f"dask_{name}": me + [name],
+        }, [(f"dask_{name}", f"dask_rs_{name}")], rounds=5)
+
+
 def main():
     if len(sys.argv) == 3 and sys.argv[1] == "--case":
         case(sys.argv[2])
@@ -136,11 +172,15 @@ def main():
     if len(sys.argv) == 3 and sys.argv[1] == "--against":
         against(sys.argv[2])
         return
+    if len(sys.argv) == 3 and sys.argv[1] == "--numpy":
+        numpy_breadth(sys.argv[2])
+        return
     if len(sys.argv) == 3 and sys.argv[1] == "--shared":
         shared(sys.argv[2])
         return
     import dask
-    for name in ["mean", "mean_legacy", "sum_axis0", "x_plus_xt_mean", "std", "mean_and_std",
+    for name in ["mean", "mean_legacy", "sum_axis0", "x_plus_xt_mean", "std", "cumsum", "nanmean",
+                 "stencil", "mean_and_std",
                  "standardise_cov", "matmul", "matmul_numpy"]:
         runs = []
         for _ in range(3):

@@ -28,8 +28,8 @@ use super::{Array, ChunkSpec, ShapeError};
 use ndarray::{ArrayD, IxDyn};
 use rand_distr::{Beta, Binomial, ChiSquared, Distribution, Exp, Gamma, LogNormal, Poisson};
 use std::convert::Infallible;
-use std::sync::Arc;
 use std::hash::{BuildHasher, RandomState};
+use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 
 /// A seeded source of random arrays, like NumPy's `np.random.default_rng(seed)`.
@@ -353,7 +353,14 @@ impl Generator {
             },
         );
         let (shape, chunks) = (shape.as_ref(), chunks.into());
-        self.sample("exponential", [scale.to_bits(), 0], shape, chunks, dist, f64::from)
+        self.sample(
+            "exponential",
+            [scale.to_bits(), 0],
+            shape,
+            chunks,
+            dist,
+            f64::from,
+        )
     }
 
     /// Poisson counts with mean `lam`.
@@ -418,7 +425,14 @@ impl Generator {
             Gamma::new(k, scale),
         );
         let (shape, chunks) = (shape.as_ref(), chunks.into());
-        self.sample("gamma", [k.to_bits(), scale.to_bits()], shape, chunks, dist, f64::from)
+        self.sample(
+            "gamma",
+            [k.to_bits(), scale.to_bits()],
+            shape,
+            chunks,
+            dist,
+            f64::from,
+        )
     }
 
     /// Beta samples with parameters `a` and `b`.
@@ -431,7 +445,14 @@ impl Generator {
     ) -> Array<f64> {
         let dist = checked("beta", format!("a {a}, b {b}"), Beta::new(a, b));
         let (shape, chunks) = (shape.as_ref(), chunks.into());
-        self.sample("beta", [a.to_bits(), b.to_bits()], shape, chunks, dist, f64::from)
+        self.sample(
+            "beta",
+            [a.to_bits(), b.to_bits()],
+            shape,
+            chunks,
+            dist,
+            f64::from,
+        )
     }
 
     /// Log-normal samples: `exp` of normals of mean `mean` and standard deviation
@@ -466,7 +487,14 @@ impl Generator {
     ) -> Array<f64> {
         let dist = checked("chisquare", format!("df {df}"), ChiSquared::new(df));
         let (shape, chunks) = (shape.as_ref(), chunks.into());
-        self.sample("chisquare", [df.to_bits(), 0], shape, chunks, dist, f64::from)
+        self.sample(
+            "chisquare",
+            [df.to_bits(), 0],
+            shape,
+            chunks,
+            dist,
+            f64::from,
+        )
     }
 
     /// Samples of `population` (NumPy's `choice`). With `replace`, each element is an
@@ -627,7 +655,11 @@ fn distinct(stream: u64, n: usize, size: usize, weights: Option<&[f64]>) -> Vec<
                 .map(|(i, &wi)| {
                     // log(u) / w orders as u^(1/w) does, without underflow.
                     let u = unit(next()).max(f64::MIN_POSITIVE);
-                    let key = if wi > 0.0 { u.ln() / wi } else { f64::NEG_INFINITY };
+                    let key = if wi > 0.0 {
+                        u.ln() / wi
+                    } else {
+                        f64::NEG_INFINITY
+                    };
                     (key, i)
                 })
                 .collect();

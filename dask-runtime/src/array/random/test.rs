@@ -66,7 +66,12 @@ fn every_distribution_has_its_mean_and_variance() {
         ("poisson", i(rng.poisson(3.5, n, 50_000)), 3.5, 3.5),
         ("binomial", i(rng.binomial(20, 0.3, n, 50_000)), 6.0, 4.2),
         ("gamma", f(rng.gamma(2.0, 3.0, n, 50_000)), 6.0, 18.0),
-        ("beta", f(rng.beta(2.0, 5.0, n, 50_000)), 2.0 / 7.0, 10.0 / 392.0),
+        (
+            "beta",
+            f(rng.beta(2.0, 5.0, n, 50_000)),
+            2.0 / 7.0,
+            10.0 / 392.0,
+        ),
         (
             "lognormal",
             f(rng.lognormal(0.0, 0.5, n, 50_000)),
@@ -79,7 +84,10 @@ fn every_distribution_has_its_mean_and_variance() {
         // Five standard errors of the mean; 5% of the variance.
         let se = (want_var / 200_000.0_f64).sqrt();
         assert!((mean - want_mean).abs() < 5.0 * se, "{name}: mean {mean}");
-        assert!((var / want_var - 1.0).abs() < 0.05, "{name}: variance {var}");
+        assert!(
+            (var / want_var - 1.0).abs() < 0.05,
+            "{name}: variance {var}"
+        );
     }
 }
 
@@ -109,9 +117,12 @@ fn bad_parameters_are_shape_errors_naming_them() {
         rng.choice::<i64>(&[], [3], 3, true, None).check(),
         rng.choice(&[1_i64, 2], [3], 3, false, None).check(),
         rng.choice(&[1_i64, 2], [3], 3, true, Some(&[1.0])).check(),
-        rng.choice(&[1_i64, 2], [3], 3, true, Some(&[0.0, -1.0])).check(),
-        rng.choice(&[1_i64, 2, 3], [2], 3, false, Some(&[0.0, 1.0, 0.0])).check(),
-        rng.permutation_of(&crate::array::full([], 1.0, FULL)).check(),
+        rng.choice(&[1_i64, 2], [3], 3, true, Some(&[0.0, -1.0]))
+            .check(),
+        rng.choice(&[1_i64, 2, 3], [2], 3, false, Some(&[0.0, 1.0, 0.0]))
+            .check(),
+        rng.permutation_of(&crate::array::full([], 1.0, FULL))
+            .check(),
     ];
     for (i, e) in errors.into_iter().enumerate() {
         match e {
@@ -125,7 +136,13 @@ fn bad_parameters_are_shape_errors_naming_them() {
 fn choice_follows_its_weights_and_never_repeats_without_replacement() {
     let rng = default_rng(9);
     let x = rng
-        .choice(&[0_i64, 1, 2, 3], [100_000], 30_000, true, Some(&[1.0, 0.0, 3.0, 6.0]))
+        .choice(
+            &[0_i64, 1, 2, 3],
+            [100_000],
+            30_000,
+            true,
+            Some(&[1.0, 0.0, 3.0, 6.0]),
+        )
         .compute()
         .unwrap();
     let mut counts = [0_usize; 4];
@@ -147,7 +164,9 @@ fn choice_follows_its_weights_and_never_repeats_without_replacement() {
         assert_eq!(seen.len(), 500);
     }
     // Weighted without replacement: the heavy half is picked far more often.
-    let weights: Vec<f64> = (0..1_000).map(|i| if i < 500 { 1.0 } else { 9.0 }).collect();
+    let weights: Vec<f64> = (0..1_000)
+        .map(|i| if i < 500 { 1.0 } else { 9.0 })
+        .collect();
     let z = rng
         .choice(&population, [100], 100, false, Some(&weights))
         .compute()
@@ -165,9 +184,22 @@ fn permutations_hold_every_element_once() {
     assert_eq!(seen, (0..1_000).collect::<Vec<_>>());
     let x = crate::array::arange(60).reshape(&[20, 3]).rechunk([6, 3]);
     let y = rng.permutation_of(&x).compute().unwrap();
-    let mut rows: Vec<Vec<f64>> = y.outer_iter().map(|r| r.iter().copied().collect::<Vec<f64>>()).collect();
-    assert!(rows.iter().all(|r| r[1] == r[0] + 1.0 && r[2] == r[0] + 2.0));
+    let mut rows: Vec<Vec<f64>> = y
+        .outer_iter()
+        .map(|r| r.iter().copied().collect::<Vec<f64>>())
+        .collect();
+    assert!(
+        rows.iter()
+            .all(|r| r[1] == r[0] + 1.0 && r[2] == r[0] + 2.0)
+    );
     rows.sort_by(|a, b| a[0].total_cmp(&b[0]));
-    assert_eq!(rows, x.compute().unwrap().outer_iter().map(|r| r.iter().copied().collect::<Vec<f64>>()).collect::<Vec<_>>());
+    assert_eq!(
+        rows,
+        x.compute()
+            .unwrap()
+            .outer_iter()
+            .map(|r| r.iter().copied().collect::<Vec<f64>>())
+            .collect::<Vec<_>>()
+    );
     assert_eq!(rng.permutation(0, 5).compute().unwrap().len(), 0);
 }

@@ -101,10 +101,20 @@ pub(crate) fn view_sum<T: Numeric, D: Dimension>(
     v: &ArrayView<'_, T, D>,
     f: impl Fn(T) -> f64,
 ) -> Compensated {
-    match v.as_slice_memory_order() {
-        Some(s) => compensated_sum(s, f),
-        None => v.iter().fold(Compensated::default(), |a, &x| a.add(f(x))),
+    if let Some(s) = v.as_slice_memory_order() {
+        return compensated_sum(s, f);
     }
+    if v.ndim() > 0 && v.strides().last() == Some(&1) {
+        // Rows of a window (a block's middle, a strip): each row is contiguous.
+        return v
+            .rows()
+            .into_iter()
+            .fold(Compensated::default(), |a, row| match row.as_slice() {
+                Some(s) => a.merge(compensated_sum(s, &f)),
+                None => row.iter().fold(a, |a, &x| a.add(f(x))),
+            });
+    }
+    v.iter().fold(Compensated::default(), |a, &x| a.add(f(x)))
 }
 
 macro_rules! float_numeric {
