@@ -281,7 +281,7 @@ fn consumers_of_a_shared_block_read_it_transposed_and_in_strips() {
         &t,
         x.sum(),
         t.cumsum(0),
-        t.reshape(&[49]),
+        t.reshape([49]),
         t.slice(ndarray::s![1..6, ..;-2]),
         t.dot(&x),
         (&x + &t).sum_axis(1),

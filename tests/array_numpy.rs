@@ -355,3 +355,68 @@ fn argtopk_matches_a_stable_sort_of_positions_on_every_chunking() {
         ndarray::arr1(&[1_i64, 2, 4, 0]).into_dyn()
     );
 }
+
+/// Reshapes of a 3-d array on ragged chunks against ndarray's, with block sizes kept.
+#[test]
+fn reshape_keeps_blocks_near_their_size_and_infers_minus_one() {
+    let a = ArrayD::from_shape_fn(ndarray::IxDyn(&[6, 10, 4]), |i| {
+        (i[0] * 40 + i[1] * 4 + i[2]) as f64
+    });
+    let shapes: [&[i64]; 9] = [
+        &[240],
+        &[-1],
+        &[6, 40],
+        &[60, 4],
+        &[6, 2, 5, 4],
+        &[3, 2, 10, 4],
+        &[-1, 5, 4],
+        &[4, 6, 10],
+        &[1, 6, 1, 10, 4, 1],
+    ];
+    for chunks in [
+        vec![vec![6], vec![10], vec![4]],
+        vec![vec![2, 4], vec![3, 3, 4], vec![1, 3]],
+        vec![vec![1; 6], vec![5, 5], vec![4]],
+    ] {
+        let x = array::from_ndarray(a.clone(), chunks.clone());
+        for dims in shapes {
+            let y = x.reshape(dims);
+            let shape = y.try_shape().unwrap().to_vec();
+            let want = a
+                .clone()
+                .into_shape_with_order(ndarray::IxDyn(&shape))
+                .unwrap();
+            assert_eq!(y.compute().unwrap(), want, "{dims:?} from {chunks:?}");
+        }
+    }
+    // The mission's array flattened: blocks of a million, not rows of 10^7 elements.
+    let big = array::zeros::<f64>([10_000, 10_000], 1_000);
+    let flat = big.reshape([-1]);
+    assert!(flat.chunks()[0].iter().all(|&c| c == 1_000_000));
+    let split = big.reshape([100, 100, 10_000]);
+    assert_eq!(split.chunks()[0], vec![10; 10]);
+    assert_eq!(split.chunks()[2], vec![1_000; 10]);
+    // Axes that do not match up still work, in blocks of whole rows.
+    let r = array::from_ndarray(a.clone(), [2, 3, 4]).reshape([4, 60]);
+    assert_eq!(
+        r.compute().unwrap(),
+        a.clone()
+            .into_shape_with_order(ndarray::IxDyn(&[4, 60]))
+            .unwrap()
+    );
+    // Mistakes.
+    let x = array::from_ndarray(a, [2, 3, 4]);
+    for bad in [&[-1, -1][..], &[7, -1], &[-2, 120], &[0, -1], &[241]] {
+        assert!(
+            matches!(
+                x.reshape(bad).check(),
+                Err(dask::Error::Shape {
+                    operation: "reshape",
+                    ..
+                })
+            ),
+            "{bad:?}"
+        );
+    }
+    assert_eq!(x.reshape(x.shape()).compute().unwrap().shape(), [6, 10, 4]);
+}

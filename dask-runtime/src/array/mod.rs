@@ -85,7 +85,7 @@ pub use npy::from_npy;
 pub use overlap::{Boundary, Depth};
 pub use reduce::Numeric;
 pub use scalar::Scalar;
-pub use structure::{SliceArg, concatenate, stack};
+pub use structure::{NewShape, SliceArg, concatenate, stack};
 
 pub(crate) use layer::ShapeError;
 use layer::{BlockOp, BlockValue, Layer, Token, Tokenizer};

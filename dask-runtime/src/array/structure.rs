@@ -166,12 +166,11 @@ impl BlockOp for SliceBlocks {
 struct ReshapeBlocks(&'static ElementOps);
 
 impl BlockOp for ReshapeBlocks {
+    // The input's and the output's grids hold the same blocks in the same row-major
+    // order (axes that are not cut have one block).
     fn deps(&self, layer: &Layer, idx: &[usize], out: &mut Vec<(usize, Vec<usize>)>) {
-        let mut at = vec![0; layer.inputs[0].chunks.len()];
-        if let (Some(first), Some(&i)) = (at.first_mut(), idx.first()) {
-            *first = i;
-        }
-        out.push((0, at));
+        let flat = super::layer::flat_index(&layer.grid(), idx);
+        out.push((0, super::layer::unflatten(&layer.inputs[0].grid(), flat)));
     }
     fn run(
         &self,
@@ -426,23 +425,31 @@ fn reshape(
             ReshapeBlocks(ops),
         ));
     }
+    if let Some((in_chunks, out_chunks)) = matched_chunks(&d.shape, &d.chunks, shape) {
+        let source = rechunk_layer(d, in_chunks, ops);
+        return Ok(layer_over(
+            "reshape",
+            token,
+            shape.to_vec(),
+            out_chunks,
+            vec![source],
+            ReshapeBlocks(ops),
+        ));
+    }
+    // No axes match up ((6, 4) into (4, 6)): blocks of whole rows of both shapes.
     let row_in: usize = d.shape[1..].iter().product();
     let row_out: usize = shape[1..].iter().product();
     let lcm = row_in / gcd(row_in, row_out) * row_out;
     let unit = (lcm / row_in.max(1)).max(1); // input rows a block must hold a multiple of
     let wanted = d.chunks[0][0].max(1).div_ceil(unit) * unit;
-    let mut rows = Vec::new();
-    let mut left = d.shape[0];
-    while left > 0 {
-        let r = wanted.min(left);
-        rows.push(r);
-        left -= r;
-    }
     let mut in_chunks = whole(&d.shape);
-    in_chunks[0] = rows.clone();
-    let source = rechunk_layer(d, in_chunks, ops);
+    in_chunks[0] = regular(d.shape[0], wanted);
+    let source = rechunk_layer(d, in_chunks.clone(), ops);
     let mut out_chunks = whole(shape);
-    out_chunks[0] = rows.iter().map(|r| r * row_in / row_out.max(1)).collect();
+    out_chunks[0] = in_chunks[0]
+        .iter()
+        .map(|r| r * row_in / row_out.max(1))
+        .collect();
     Ok(layer_over(
         "reshape",
         token,
@@ -451,6 +458,121 @@ fn reshape(
         vec![source],
         ReshapeBlocks(ops),
     ))
+}
+
+/// Blocks of `size` along an axis of length `n`, the last what is left.
+fn regular(n: usize, size: usize) -> Vec<usize> {
+    let size = size.max(1);
+    let mut out = vec![size; n / size];
+    if !n.is_multiple_of(size) {
+        out.push(n % size);
+    }
+    out
+}
+
+/// The shape `dims` asks for (one `-1` inferred), for an array of `shape`.
+fn resolve_shape(shape: &[usize], dims: &[i64]) -> Result<Vec<usize>, ShapeError> {
+    let fail = |why: String| Err(ShapeError::new("reshape", why));
+    let total: usize = shape.iter().product();
+    let unknown: Vec<usize> = (0..dims.len()).filter(|&i| dims[i] == -1).collect();
+    if unknown.len() > 1 || dims.iter().any(|&d| d < -1) {
+        return fail(format!(
+            "{dims:?}: lengths must be >= 0, with at most one -1"
+        ));
+    }
+    let mut known = 1_usize;
+    for &d in dims.iter().filter(|&&d| d >= 0) {
+        match usize::try_from(d).ok().and_then(|d| known.checked_mul(d)) {
+            Some(k) => known = k,
+            None => return fail(format!("{dims:?} has too many elements")),
+        }
+    }
+    let mut out: Vec<usize> = dims.iter().map(|&d| d.max(0) as usize).collect();
+    if let [at] = unknown[..] {
+        if known == 0 || !total.is_multiple_of(known) {
+            return fail(format!(
+                "cannot reshape {shape:?} ({total} elements) into {dims:?}: -1 has no whole length"
+            ));
+        }
+        out[at] = total / known;
+    }
+    Ok(out)
+}
+
+/// Block sizes along each axis.
+type Chunks = Vec<Vec<usize>>;
+
+/// Dask's `reshape_rechunk`: the chunks of the input and of the output when the axes
+/// match up from the right (equal lengths, several input axes merged into one, one
+/// split into several), keeping blocks about their size; `None` when they do not.
+fn matched_chunks(
+    inshape: &[usize],
+    inchunks: &[Vec<usize>],
+    outshape: &[usize],
+) -> Option<(Chunks, Chunks)> {
+    let mut ins: Vec<Vec<usize>> = inshape.iter().map(|&n| vec![n]).collect();
+    let mut outs: Vec<Vec<usize>> = outshape.iter().map(|&n| vec![n]).collect();
+    let largest = |c: &[usize]| c.iter().copied().max().unwrap_or(1).max(1);
+    let (mut ii, mut oi) = (inshape.len() as isize - 1, outshape.len() as isize - 1);
+    while ii >= 0 || oi >= 0 {
+        let din = if ii >= 0 { inshape[ii as usize] } else { 1 };
+        let dout = if oi >= 0 { outshape[oi as usize] } else { 1 };
+        if ii >= 0 && oi >= 0 && din == dout {
+            ins[ii as usize] = inchunks[ii as usize].clone();
+            outs[oi as usize] = inchunks[ii as usize].clone();
+            (ii, oi) = (ii - 1, oi - 1);
+        } else if ii >= 0 && din == 1 {
+            ii -= 1;
+        } else if oi >= 0 && dout == 1 {
+            oi -= 1;
+        } else if ii < 0 || oi < 0 {
+            return None;
+        } else if din < dout {
+            // Input axes left..=ii merge into output axis oi.
+            let (mut left, mut product) = (ii, din);
+            while product < dout && left > 0 {
+                left -= 1;
+                product *= inshape[left as usize];
+            }
+            if product != dout {
+                return None;
+            }
+            let group = left as usize..=ii as usize;
+            let inner: usize = inshape[left as usize + 1..=ii as usize].iter().product();
+            let whole_inner = group.clone().skip(1).all(|a| inchunks[a].len() == 1);
+            let first = if whole_inner {
+                inchunks[left as usize].clone()
+            } else {
+                let block: usize = group.clone().map(|a| largest(&inchunks[a])).product();
+                regular(inshape[left as usize], block / inner.max(1))
+            };
+            outs[oi as usize] = first.iter().map(|c| c * inner).collect();
+            ins[left as usize] = first;
+            (ii, oi) = (left - 1, oi - 1);
+        } else {
+            // Input axis ii splits into output axes left..=oi.
+            let (mut left, mut product) = (oi, dout);
+            while product < din && left > 0 {
+                left -= 1;
+                product *= outshape[left as usize];
+            }
+            if product != din {
+                return None;
+            }
+            let inner: usize = outshape[left as usize + 1..=oi as usize].iter().product();
+            let chunks = &inchunks[ii as usize];
+            let first = if chunks.iter().all(|c| c % inner == 0) {
+                chunks.clone()
+            } else {
+                let size = (largest(chunks) + inner / 2) / inner.max(1) * inner;
+                regular(din, size.max(inner))
+            };
+            outs[left as usize] = first.iter().map(|c| c / inner.max(1)).collect();
+            ins[ii as usize] = first;
+            (ii, oi) = (ii - 1, left - 1);
+        }
+    }
+    Some((ins, outs))
 }
 
 fn expand_dims(
@@ -481,6 +603,40 @@ fn expand_dims(
     ))
 }
 
+/// A shape for [`Array::reshape`]: lengths as `usize`, or as signed integers with one
+/// `-1` to infer (`[3, -1]`, `&[35]`, `x.shape()`, `vec![2, 5]`). A 0-d shape is
+/// `[0_usize; 0]`.
+pub trait NewShape {
+    /// The lengths, `-1` for the one to infer.
+    fn dims(&self) -> Vec<i64>;
+}
+
+macro_rules! new_shape {
+    ($($t:ty),*) => {$(
+        impl NewShape for &[$t] {
+            fn dims(&self) -> Vec<i64> {
+                self.iter().map(|&d| i64::try_from(d).unwrap_or(i64::MAX)).collect()
+            }
+        }
+        impl<const N: usize> NewShape for [$t; N] {
+            fn dims(&self) -> Vec<i64> {
+                self.as_slice().dims()
+            }
+        }
+        impl<const N: usize> NewShape for &[$t; N] {
+            fn dims(&self) -> Vec<i64> {
+                self.as_slice().dims()
+            }
+        }
+        impl NewShape for Vec<$t> {
+            fn dims(&self) -> Vec<i64> {
+                self.as_slice().dims()
+            }
+        }
+    )*};
+}
+new_shape!(usize, isize, i32, i64);
+
 fn gcd(a: usize, b: usize) -> usize {
     if b == 0 { a.max(1) } else { gcd(b, a % b) }
 }
@@ -507,7 +663,7 @@ impl<T: Element> Array<T> {
     /// ```
     /// # use dask_runtime as dask;
     /// use dask::array::{arange, s};
-    /// let x = arange(24).rechunk(5).reshape(&[4, 6]);
+    /// let x = arange(24).rechunk(5).reshape([4, 6]);
     /// let y = x.slice(s![1..;2, ..;-2]);
     /// assert_eq!(y.shape(), [2, 3]);
     /// assert_eq!(y.compute().unwrap(), ndarray::arr2(&[[11.0, 9.0, 7.0], [23.0, 21.0, 19.0]]).into_dyn());
@@ -526,7 +682,7 @@ impl<T: Element> Array<T> {
     ///
     /// ```
     /// # use dask_runtime as dask;
-    /// let x = dask::array::arange(12).rechunk(5).reshape(&[4, 3]);
+    /// let x = dask::array::arange(12).rechunk(5).reshape([4, 3]);
     /// let rows = x.take(&[3, 0, 3], 0).compute().unwrap();
     /// assert_eq!(rows, ndarray::arr2(&[[9.0, 10.0, 11.0], [0.0, 1.0, 2.0], [9.0, 10.0, 11.0]]).into_dyn());
     /// assert!(x.take(&[4], 0).check().is_err());
@@ -535,17 +691,28 @@ impl<T: Element> Array<T> {
         self.then(|d| take(d, indices, axis, T::ops()))
     }
 
-    /// The same elements in a new shape (row-major order, like NumPy). Blocks are cut
-    /// along the first axis so that each holds whole rows of both shapes.
+    /// The same elements in a new shape (row-major order, like NumPy); one length may
+    /// be `-1`, inferred from the others. Blocks keep about their size (Dask's reshape
+    /// rechunking): axes of equal length keep their chunks, axes merged into one are cut
+    /// along the first of them only, an axis split into several along the first of
+    /// those; a reshape that matches no axes up falls back to blocks of whole rows.
     ///
     /// ```
     /// # use dask_runtime as dask;
-    /// use dask::array::arange;
-    /// let x = arange(12).rechunk(4).reshape(&[3, 4]);
+    /// use dask::array::{arange, zeros};
+    /// let x = arange(12).rechunk(4).reshape([3, 4]);
     /// assert_eq!(x.compute().unwrap()[[2, 1]], 9.0);
+    /// assert_eq!(arange(12).reshape([2, -1, 3]).shape(), [2, 2, 3]);
+    /// // A 10,000 x 10,000 array in blocks of 1,000 x 1,000, flattened: blocks of 10^6.
+    /// let flat = zeros::<f64>([10_000, 10_000], 1_000).reshape([-1]);
+    /// assert_eq!(flat.chunks()[0][0], 1_000_000);
     /// ```
-    pub fn reshape(&self, shape: &[usize]) -> Array<T> {
-        self.then(|d| reshape(d, shape, T::ops()))
+    pub fn reshape(&self, shape: impl NewShape) -> Array<T> {
+        let dims = shape.dims();
+        self.then(|d| {
+            let shape = resolve_shape(&d.shape, &dims)?;
+            reshape(d, &shape, T::ops())
+        })
     }
 
     /// Inserts an axis of length 1 at `axis` (NumPy's `expand_dims`). After an axis

@@ -509,13 +509,13 @@ fn structure_matches_ndarray() {
     let st = stack(&[x.clone(), x.clone()], 2).compute().unwrap();
     assert_eq!(st, ndarray::stack(Axis(2), &[a.view(), a.view()]).unwrap());
 
-    let flat = x.reshape(&[35]).compute().unwrap();
+    let flat = x.reshape([35]).compute().unwrap();
     assert_eq!(
         flat.iter().copied().collect::<Vec<_>>(),
         a.iter().copied().collect::<Vec<_>>()
     );
     let r = from_ndarray(data(&[6, 4]), [4, 3])
-        .reshape(&[3, 2, 4])
+        .reshape([3, 2, 4])
         .compute()
         .unwrap();
     assert_eq!(
@@ -525,7 +525,7 @@ fn structure_matches_ndarray() {
             .unwrap()
     );
     let r = from_ndarray(data(&[6, 4]), [1, 1])
-        .reshape(&[8, 3])
+        .reshape([8, 3])
         .compute()
         .unwrap();
     assert_eq!(
@@ -533,7 +533,7 @@ fn structure_matches_ndarray() {
         data(&[6, 4]).into_shape_with_order(IxDyn(&[8, 3])).unwrap()
     );
     assert!(
-        x.reshape(&[6, 6])
+        x.reshape([6, 6])
             .compute()
             .unwrap_err()
             .to_string()
@@ -544,7 +544,7 @@ fn structure_matches_ndarray() {
     for chunks in [[6, 4], [2, 4]] {
         let r = from_ndarray(data(&[4, 6]), [chunks[1], chunks[0]])
             .t()
-            .reshape(&[3, 2, 4])
+            .reshape([3, 2, 4])
             .compute()
             .unwrap();
         assert_eq!(
@@ -554,7 +554,7 @@ fn structure_matches_ndarray() {
     }
     let one = from_ndarray(data(&[1, 1]), 1)
         .t()
-        .reshape(&[])
+        .reshape([0_usize; 0])
         .compute()
         .unwrap();
     assert_eq!(

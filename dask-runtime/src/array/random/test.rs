@@ -182,7 +182,7 @@ fn permutations_hold_every_element_once() {
     assert_ne!(seen, (0..1_000).collect::<Vec<_>>());
     seen.sort_unstable();
     assert_eq!(seen, (0..1_000).collect::<Vec<_>>());
-    let x = crate::array::arange(60).reshape(&[20, 3]).rechunk([6, 3]);
+    let x = crate::array::arange(60).reshape([20, 3]).rechunk([6, 3]);
     let y = rng.permutation_of(&x).compute().unwrap();
     let mut rows: Vec<Vec<f64>> = y
         .outer_iter()
