@@ -5,6 +5,7 @@
 
 mod lanes;
 pub(crate) mod numerics;
+mod quantile;
 mod reducers;
 
 pub use numerics::Numeric;
