@@ -51,6 +51,7 @@
 
 mod block_product;
 mod blocks;
+mod blockwise;
 mod buffers;
 mod chunks;
 mod create;
@@ -72,6 +73,7 @@ mod test;
 mod window;
 mod wire;
 
+pub use blockwise::{BlockOptions, blockwise, map_blocks};
 pub use chunks::{
     AUTO_CHUNK_BYTES, ChunkSpec, DEFAULT_MAX_BLOCKS, FULL, max_blocks, set_max_blocks,
 };
