@@ -1,5 +1,5 @@
-//! `blockwise` and the `map_blocks` forms (several arrays, axes dropped or added,
-//! output chunks), each against ndarray on mismatched, ragged chunks.
+//! `blockwise`, the `map_blocks` forms (several arrays, axes dropped or added,
+//! output chunks) and user reductions, each against ndarray on mismatched, ragged chunks.
 
 use dask::array::{self, BlockOptions, blockwise, map_blocks};
 use ndarray::{ArrayD, Axis, Ix1, Ix2, IxDyn};
@@ -150,4 +150,80 @@ fn mistakes_are_shape_errors_naming_the_letters() {
         .map(ToString::to_string)
         .unwrap_or_default();
     assert!(why.contains("BlockOptions::chunks"), "{why}");
+}
+
+#[test]
+fn user_reductions_match_ndarray_whole_and_along_axes() {
+    let a = data(&[300, 200, 3], 0.37);
+    // Blocks larger than a strip: `chunk` also sees parts of blocks.
+    for chunks in [vec![300, 200, 3], vec![70, 45, 2]] {
+        let x = array::from_ndarray(a.clone(), chunks.clone());
+        let sum_sq = x.reduction(
+            |p| p.iter().map(|v| v * v).sum::<f64>(),
+            |a, b| a + b,
+            |s| s,
+        );
+        let want: f64 = a.iter().map(|v| v * v).sum();
+        assert!(
+            (sum_sq.compute().unwrap() - want).abs() < 1e-9 * want,
+            "{chunks:?}"
+        );
+        let max = |p: ndarray::ArrayViewD<'_, f64>| p.iter().copied().fold(f64::MIN, f64::max);
+        for (axes, keepdims) in [(vec![0], false), (vec![1], true), (vec![0, 2], false)] {
+            let got = x
+                .reduction_axes(&axes, keepdims, max, f64::max, |m| m)
+                .compute()
+                .unwrap();
+            let mut want = a.clone();
+            for &ax in axes.iter().rev() {
+                want = want.map_axis(Axis(ax), |lane| {
+                    lane.iter().copied().fold(f64::MIN, f64::max)
+                });
+                if keepdims {
+                    want = want.insert_axis(Axis(ax));
+                }
+            }
+            assert_eq!(got, want, "{axes:?} on {chunks:?}");
+        }
+    }
+    // Integer partials from floats: counts of positives.
+    let x = array::from_ndarray(a.clone(), [64, 64, 3]);
+    let positives = x.reduction(
+        |p| p.iter().filter(|v| **v > 0.0).count() as i64,
+        |a, b| a + b,
+        |n| n,
+    );
+    assert_eq!(
+        positives.compute().unwrap(),
+        a.iter().filter(|v| **v > 0.0).count() as i64
+    );
+}
+
+#[test]
+fn user_reductions_fail_cleanly() {
+    let empty = array::zeros::<f64>([0, 3], 2);
+    let err = empty
+        .reduction(|p| p.len(), |a, b| a + b, |n| n as i64)
+        .compute()
+        .unwrap_err();
+    let why = std::error::Error::source(&err)
+        .map(ToString::to_string)
+        .unwrap_or_default();
+    assert!(why.contains("no elements"), "{why}");
+    let x = array::ones::<f64>([10], 3);
+    let boom = x.reduction(
+        |p| -> f64 {
+            if p.len() == 1 {
+                panic!("a bad part")
+            } else {
+                1.0
+            }
+        },
+        |a, b| a + b,
+        |s| s,
+    );
+    assert!(matches!(
+        boom.compute(),
+        Err(dask::Error::TaskPanicked { .. })
+    ));
 }

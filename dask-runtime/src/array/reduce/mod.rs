@@ -3,6 +3,7 @@
 //! reduced axes (Dask's default is 4), then finished. Sums are compensated (Neumaier)
 //! and variances merge exact per-block moments (Chan et al.).
 
+mod custom;
 mod lanes;
 pub(crate) mod numerics;
 mod quantile;
