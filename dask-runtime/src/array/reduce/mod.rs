@@ -570,6 +570,8 @@ pub trait Reduce: Element {
     fn reduce_i64(a: &Array<Self>, r: Reduction, axis: Option<(&[usize], bool)>) -> Array<i64>;
     /// The matrix product.
     fn matmul(a: &Array<Self>, b: &Array<Self>) -> Array<Self>;
+    /// Matrix products over stacks of matrices.
+    fn batched_matmul(a: &Array<Self>, b: &Array<Self>) -> Array<Self>;
     /// Cumulative sums or products along an axis.
     fn scan(a: &Array<Self>, axis: usize, how: super::scan::Accumulate) -> Array<Self>;
     /// The `k` largest values, largest first.
@@ -657,6 +659,9 @@ macro_rules! numeric_reductions {
             fn matmul(a: &Array<$t>, b: &Array<$t>) -> Array<$t> {
                 super::dot::matmul(a, b)
             }
+            fn batched_matmul(a: &Array<$t>, b: &Array<$t>) -> Array<$t> {
+                super::dot::batched_matmul(a, b)
+            }
             fn scan(a: &Array<$t>, axis: usize, how: super::scan::Accumulate) -> Array<$t> {
                 super::scan::scan(a, axis, how)
             }
@@ -698,6 +703,9 @@ impl Reduce for bool {
     }
     fn matmul(_: &Array<bool>, _: &Array<bool>) -> Array<bool> {
         Array::failed("dot", "bool arrays have no matrix product".into())
+    }
+    fn batched_matmul(_: &Array<bool>, _: &Array<bool>) -> Array<bool> {
+        Array::failed("matmul", "bool arrays have no matrix product".into())
     }
     fn scan(_: &Array<bool>, _: usize, how: super::scan::Accumulate) -> Array<bool> {
         Array::failed("scan", format!("bool arrays have no {how:?}"))
