@@ -10,7 +10,8 @@
 //! standardisation and covariance `z.t().dot(&z)` of a 20,000x500 array, and a
 //! 4000x4000 matmul; on the same array, NumPy's breadth: `cumsum(0)`, `nanmean` with
 //! 10% NaN, and a 3x3 smoothing stencil through `map_overlap` (each then reduced to one
-//! number, so that no 800 MB result is gathered). Baselines measured in the same
+//! number, so that no 800 MB result is gathered); with `--features linalg`, `tsqr` of a
+//! 1,000,000 x 100 matrix. Baselines measured in the same
 //! run: a hand-written rayon loop that generates and sums the same blocks (the element
 //! keys written out here, each value drawn with the library's per-element sampler
 //! `standard_normal_of`, and checked to give the same mean) and ndarray's
@@ -132,6 +133,14 @@ fn run(case: &str) -> (f64, f64) {
             let same = mission().map_overlap(1, Boundary::Reflect, |b, _| b.to_owned());
             same.mean().compute().expect("overlap")
         }
+        #[cfg(feature = "linalg")]
+        "tsqr" => {
+            // QR of a 1,000,000 x 100 matrix in 20 row blocks: Q streamed into a sum.
+            let x = default_rng(5).normal(0.0, 1.0, [1_000_000, 100], [50_000, 100]);
+            let (q, r) = dask::array::linalg::tsqr(&x);
+            let (qs, rs) = dask::compute((q.sum(), r.sum())).expect("tsqr");
+            qs + rs
+        }
         "stencil" => {
             let smoothed = mission().map_overlap(1, Boundary::Reflect, |b, _| smooth(b));
             smoothed.mean().compute().expect("stencil")
@@ -203,6 +212,8 @@ fn main() {
     }
     let exe = std::env::current_exe().expect("own path");
     let cases = [
+        #[cfg(feature = "linalg")]
+        "tsqr",
         "mean",
         "rayon_mean",
         "exact_mean",

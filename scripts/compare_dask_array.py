@@ -14,8 +14,9 @@ see the same machine load; one JSON line with the medians and ratios):
     .venv/bin/python scripts/compare_dask_array.py --against target/release/examples/array_bench
 
 NumPy's breadth (cumsum along axis 0, nanmean with 10% NaN, a 3x3 map_overlap
-stencil), side by side:
+stencil, tsqr of a 1,000,000 x 100 matrix), side by side:
 
+    cargo build --release --features linalg --example array_bench
     .venv/bin/python scripts/compare_dask_array.py --numpy target/release/examples/array_bench
 
 The block-graph figures (shared blocks: mean and std together, x + x.T, the
@@ -73,6 +74,11 @@ def case(name):
             value = float(da.nanmean(da.where(x > 1.2816, np.nan, x)).compute())
         elif name == "stencil":
             value = float(x.map_overlap(smooth, depth=1, boundary="reflect", dtype=x.dtype).mean().compute())
+        elif name == "tsqr":
+            y = da.random.default_rng(5).normal(0, 1, size=(1_000_000, 100), chunks=(50_000, 100))
+            q, r = da.linalg.tsqr(y)
+            qs, rs = dask.compute(q.sum(), r.sum())
+            value = float(qs + rs)
         elif name == "std":
             value = float(x.std().compute())
         elif name == "mean_and_std":
@@ -158,7 +164,7 @@ def numpy_breadth(array_bench):
     import dask
     print(json.dumps({"dask": dask.__version__}), flush=True)
     me = [sys.executable, __file__, "--case"]
-    for name in ["cumsum", "nanmean", "stencil"]:
+    for name in ["cumsum", "nanmean", "stencil", "tsqr"]:
         side_by_side(name, {
             f"dask_rs_{name}": [array_bench, "--case", name],
             f"dask_{name}": me + [name],

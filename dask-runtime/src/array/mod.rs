@@ -59,6 +59,8 @@ mod dot;
 mod element;
 mod elementwise;
 mod layer;
+#[cfg(feature = "linalg")]
+pub mod linalg;
 mod lower;
 mod npy;
 mod overlap;

@@ -1,0 +1,196 @@
+//! Small dense steps inside a blocked algorithm: matrices moved between ndarray and
+//! faer, and a layer that gathers its inputs whole and makes several outputs.
+
+use crate::array::layer::{BlockOp, BlockValue, Layer, Tokenizer, block, typed};
+use crate::array::window::view;
+use crate::array::{Array, Element, ShapeError, new_layer};
+use crate::error::BoxError;
+use faer::Mat;
+use ndarray::{Array2, ArrayD, ArrayView2, Ix2, ShapeBuilder};
+use std::sync::Arc;
+
+/// A block as a faer matrix (column-major, as faer's kernels want it), copied from
+/// its slice when it has one.
+pub(crate) fn to_faer(v: &ArrayView2<'_, f64>) -> Mat<f64> {
+    let (m, n) = v.dim();
+    if let Some(s) = v.as_slice() {
+        return faer::MatRef::from_row_major_slice(s, m, n).to_owned();
+    }
+    if let Some(s) = v.t().as_slice() {
+        return faer::MatRef::from_column_major_slice(s, m, n).to_owned();
+    }
+    Mat::from_fn(m, n, |i, j| v[[i, j]])
+}
+
+/// A faer matrix as an ndarray one, in faer's column-major order (no transposing
+/// copy; every reader takes any layout).
+pub(crate) fn from_faer(a: faer::MatRef<'_, f64>) -> Array2<f64> {
+    let (m, n) = (a.nrows(), a.ncols());
+    let mut values = Vec::with_capacity(m * n);
+    for j in 0..n {
+        let col = a.col(j);
+        match col.try_as_col_major() {
+            Some(c) => values.extend_from_slice(c.as_slice()),
+            None => values.extend((0..m).map(|i| col[i])),
+        }
+    }
+    Array2::from_shape_vec((m, n).f(), values)
+        .unwrap_or_else(|_| Array2::from_shape_fn((m, n), |(i, j)| a[(i, j)]))
+}
+
+/// Input `k` of a step as a matrix.
+pub(crate) fn matrix(inputs: &[BlockValue], k: usize) -> Result<ArrayView2<'_, f64>, BoxError> {
+    let v = inputs.get(k).ok_or("internal: a missing input")?;
+    Ok(view::<f64>(v)?.into_dimensionality::<Ix2>()?)
+}
+
+/// A layer from closures: which blocks each block reads, and how it is made.
+pub(crate) struct Step<D, R> {
+    pub(crate) deps: D,
+    pub(crate) run: R,
+}
+
+impl<D, R> BlockOp for Step<D, R>
+where
+    D: Fn(&Layer, &[usize]) -> Vec<(usize, Vec<usize>)> + Send + Sync + 'static,
+    R: Fn(&Layer, &[usize], Vec<BlockValue>) -> Result<BlockValue, BoxError>
+        + Send
+        + Sync
+        + 'static,
+{
+    fn deps(&self, layer: &Layer, idx: &[usize], out: &mut Vec<(usize, Vec<usize>)>) {
+        out.extend((self.deps)(layer, idx));
+    }
+    fn run(
+        &self,
+        layer: &Layer,
+        idx: &[usize],
+        inputs: Vec<BlockValue>,
+    ) -> Result<BlockValue, BoxError> {
+        (self.run)(layer, idx, inputs)
+    }
+}
+
+/// An internal layer of one block (its "shape" the grid `[1]`).
+pub(crate) fn single<R>(
+    label: &'static str,
+    token: Tokenizer,
+    inputs: Vec<Arc<Layer>>,
+    deps: Vec<(usize, Vec<usize>)>,
+    run: R,
+) -> Arc<Layer>
+where
+    R: Fn(Vec<BlockValue>) -> Result<BlockValue, BoxError> + Send + Sync + 'static,
+{
+    new_layer(
+        label,
+        token,
+        vec![1],
+        vec![vec![1]],
+        inputs,
+        Step {
+            deps: move |_: &Layer, _: &[usize]| deps.clone(),
+            run: move |_: &Layer, _: &[usize], values: Vec<BlockValue>| run(values),
+        },
+        4,
+    )
+}
+
+/// Output `k` of a [`gathered`] step: a whole array of `shape`, one block.
+fn output(
+    label: &'static str,
+    token: &Tokenizer,
+    step: &Arc<Layer>,
+    k: usize,
+    shape: Vec<usize>,
+) -> Array<f64> {
+    let chunks = shape.iter().map(|&n| vec![n]).collect();
+    Array::from_op(
+        label,
+        token.clone().add(("output", k)),
+        shape,
+        chunks,
+        vec![Arc::clone(step)],
+        Step {
+            deps: |_: &Layer, _: &[usize]| vec![(0, vec![0])],
+            run: move |_: &Layer, _: &[usize], values: Vec<BlockValue>| {
+                let all = typed::<Vec<ArrayD<f64>>>(values.first().ok_or("internal: no step")?)?;
+                let out = all.get(k).ok_or("internal: a missing output")?;
+                Ok(block(out.clone()))
+            },
+        },
+    )
+}
+
+/// `f` of the inputs, each gathered into one matrix, making outputs of the given
+/// shapes (one block each): the small dense step of a blocked algorithm, or a
+/// factorisation of a matrix that fits in memory.
+pub(crate) fn gathered<F>(
+    label: &'static str,
+    token: Tokenizer,
+    inputs: &[&Array<f64>],
+    shapes: Vec<Vec<usize>>,
+    f: F,
+) -> Vec<Array<f64>>
+where
+    F: Fn(&[ArrayView2<'_, f64>]) -> Result<Vec<ArrayD<f64>>, BoxError> + Send + Sync + 'static,
+{
+    let mut layers = Vec::new();
+    for a in inputs {
+        match a.layer() {
+            Ok(l) => {
+                let whole = l.shape.iter().map(|&n| vec![n]).collect();
+                layers.push(crate::array::blocks::rechunk_layer(l, whole, f64::ops()));
+            }
+            Err(e) => {
+                return shapes
+                    .iter()
+                    .map(|_| Array::from_error(e.clone()))
+                    .collect();
+            }
+        }
+    }
+    let deps: Vec<(usize, Vec<usize>)> = layers
+        .iter()
+        .enumerate()
+        .map(|(k, l)| (k, vec![0; l.shape.len()]))
+        .collect();
+    let want = shapes.clone();
+    let step = single(label, token.clone(), layers, deps, move |values| {
+        let views = (0..values.len())
+            .map(|k| matrix(&values, k))
+            .collect::<Result<Vec<_>, _>>()?;
+        let outs = f(&views)?;
+        for (o, w) in outs.iter().zip(&want) {
+            if o.shape() != w.as_slice() {
+                return Err(format!("internal: {label} made {:?}, not {w:?}", o.shape()).into());
+            }
+        }
+        Ok(block(outs))
+    });
+    shapes
+        .into_iter()
+        .enumerate()
+        .map(|(k, shape)| output(label, &token, &step, k, shape))
+        .collect()
+}
+
+/// A 2-d array's layer, or the error naming `operation`.
+pub(crate) fn matrix_layer(
+    operation: &'static str,
+    a: &Array<f64>,
+) -> Result<Arc<Layer>, ShapeError> {
+    let l = Arc::clone(a.layer()?);
+    if l.shape.len() != 2 {
+        return Err(ShapeError::new(
+            operation,
+            format!("a matrix (2-d) is needed, not shape {:?}", l.shape),
+        ));
+    }
+    Ok(l)
+}
+
+/// An ndarray matrix as a block of any rank's type.
+pub(crate) fn dyn2(a: Array2<f64>) -> ArrayD<f64> {
+    a.into_dyn()
+}

@@ -1,0 +1,485 @@
+//! Linear algebra on blocked `f64` arrays (Dask's `dask.array.linalg`), on the faer
+//! crate's dense kernels (pure Rust: no system LAPACK), behind the `linalg` feature.
+//!
+//! - [`tsqr`] / [`qr`]: QR of a tall-and-skinny matrix, each row block factored in
+//!   parallel and the small `R`s once more (Dask's algorithm); a short-and-wide matrix
+//!   of one row block is factored as Dask's `sfqr` does.
+//! - [`svd`]: the thin SVD of a tall-and-skinny (or short-and-wide) matrix through
+//!   TSQR; [`svd_compressed`]: the first `k` singular triplets of any blocked matrix by
+//!   randomized projection with power iterations (Halko, Martinsson and Tropp).
+//! - [`lstsq`]: least squares through TSQR, as Dask's.
+//! - [`solve`], [`inv`], [`cholesky`]: the matrix gathered into one block and
+//!   factored there (LU with partial pivoting; Cholesky): Dask blocks these, pivoting
+//!   only inside diagonal blocks; a square system that fits in memory is what they
+//!   are used on.
+//! - [`norm`]: vector and matrix norms from reductions (and the SVD for 2-norms).
+//!
+//! ```
+//! # use dask_runtime as dask;
+//! use dask::array::{linalg, random};
+//! let a = random::default_rng(1).normal(0.0, 1.0, [10_000, 20], [1_000, 20]);
+//! let (q, r) = linalg::tsqr(&a);
+//! let back = q.dot(&r);
+//! let err = (&back - &a).abs().max().compute().unwrap();
+//! assert!(err < 1e-10);
+//! ```
+
+mod dense;
+mod tsqr;
+
+use super::{Array, Scalar, ShapeError, random, s};
+use crate::array::layer::Tokenizer;
+use crate::error::BoxError;
+use dense::{dyn2, from_faer, gathered, matrix_layer, to_faer};
+use faer::linalg::solvers::{DenseSolveCore, Solve};
+use ndarray::{Array1, Array2, ArrayD, ArrayView2, IxDyn};
+
+/// The token of a dense step (its inputs are added by the layer).
+fn token(label: &str) -> Tokenizer {
+    Tokenizer::new(label)
+}
+
+fn failed2(e: ShapeError) -> (Array<f64>, Array<f64>) {
+    (Array::from_error(e.clone()), Array::from_error(e))
+}
+
+fn failed3(e: ShapeError) -> (Array<f64>, Array<f64>, Array<f64>) {
+    (
+        Array::from_error(e.clone()),
+        Array::from_error(e.clone()),
+        Array::from_error(e),
+    )
+}
+
+/// `(Q, R)` of a tall-and-skinny matrix: `Q` (m x n', orthonormal columns, in `a`'s
+/// row blocks) and `R` (n' x n, upper triangular), n' = min(m, n). Columns are made
+/// one block (Dask requires it; here it is done for you).
+pub fn tsqr(a: &Array<f64>) -> (Array<f64>, Array<f64>) {
+    tsqr::tsqr(a).unwrap_or_else(failed2)
+}
+
+/// `(Q, R)` of `a` (NumPy's reduced mode): TSQR for tall-and-skinny matrices; a matrix
+/// wider than tall in one row block is factored as Dask's `sfqr` does (its first `m`
+/// columns factored, `R = Q^T a`).
+///
+/// ```
+/// # use dask_runtime as dask;
+/// use dask::array::{linalg, random};
+/// let a = random::default_rng(2).normal(0.0, 1.0, [5, 40], [5, 10]);
+/// let (q, r) = linalg::qr(&a);
+/// assert_eq!((q.shape(), r.shape()), (&[5, 5][..], &[5, 40][..]));
+/// let err = (&q.dot(&r) - &a).abs().max().compute().unwrap();
+/// assert!(err < 1e-12);
+/// ```
+pub fn qr(a: &Array<f64>) -> (Array<f64>, Array<f64>) {
+    let layer = match matrix_layer("qr", a) {
+        Ok(l) => l,
+        Err(e) => return failed2(e),
+    };
+    let (m, n) = (layer.shape[0], layer.shape[1]);
+    if m >= n || layer.chunks[0].len() > 1 {
+        return tsqr(a);
+    }
+    let first = a.slice(s![.., ..m]);
+    let out = gathered("sfqr", token("sfqr"), &[&first], vec![vec![m, m]], |m| {
+        Ok(vec![dyn2(tsqr::thin_qr(&m[0]).0)])
+    });
+    let q = out
+        .into_iter()
+        .next()
+        .unwrap_or_else(|| Array::failed("qr", "internal".into()));
+    let r = q.t().dot(a);
+    (q, r)
+}
+
+/// The thin SVD `(U, S, Vt)` of a tall-and-skinny or short-and-wide matrix: `a = U
+/// diag(S) Vt`, `S` descending, through TSQR (of `a`, or of its transpose when it is
+/// wider than tall), as Dask's `svd`.
+///
+/// ```
+/// # use dask_runtime as dask;
+/// use dask::array::{linalg, random};
+/// let a = random::default_rng(3).normal(0.0, 1.0, [2_000, 10], [500, 10]);
+/// let (u, s, vt) = linalg::svd(&a);
+/// let back = (&u * &s).dot(&vt);
+/// assert!((&back - &a).abs().max().compute().unwrap() < 1e-10);
+/// ```
+pub fn svd(a: &Array<f64>) -> (Array<f64>, Array<f64>, Array<f64>) {
+    let layer = match matrix_layer("svd", a) {
+        Ok(l) => l,
+        Err(e) => return failed3(e),
+    };
+    let (m, n) = (layer.shape[0], layer.shape[1]);
+    if m < n {
+        let (u, s, vt) = svd(&a.t());
+        return (vt.t(), s, u.t());
+    }
+    let (q, r) = match tsqr::tsqr(a) {
+        Ok(qr) => qr,
+        Err(e) => return failed3(e),
+    };
+    let k = m.min(n);
+    let mut out = gathered(
+        "svd",
+        token("svd"),
+        &[&r],
+        vec![vec![k, k], vec![k], vec![k, n]],
+        |r| small_svd(&r[0]),
+    )
+    .into_iter();
+    let mut next = || {
+        out.next()
+            .unwrap_or_else(|| Array::failed("svd", "internal".into()))
+    };
+    let (ur, s, vt) = (next(), next(), next());
+    (q.dot(&ur), s, vt)
+}
+
+/// `U`, `S`, `Vt` of a small dense matrix.
+fn small_svd(a: &ArrayView2<'_, f64>) -> Result<Vec<ArrayD<f64>>, BoxError> {
+    let svd = to_faer(a)
+        .thin_svd()
+        .map_err(|e| format!("the SVD did not converge: {e:?}"))?;
+    let s: Vec<f64> = svd.S().column_vector().iter().copied().collect();
+    let s = Array1::from(s).into_dyn();
+    let vt = from_faer(svd.V())
+        .reversed_axes()
+        .as_standard_layout()
+        .into_owned();
+    Ok(vec![dyn2(from_faer(svd.U())), s, dyn2(vt)])
+}
+
+/// The first `k` singular triplets `(U, S, Vt)` of any blocked matrix, approximately
+/// (Dask's `svd_compressed`): `a` is projected on `k + 10` random directions (seeded
+/// by `seed`), `n_power_iter` power iterations sharpen the subspace (each
+/// re-orthonormalised by TSQR), and the small projected matrix is decomposed exactly.
+///
+/// ```
+/// # use dask_runtime as dask;
+/// use dask::array::{linalg, random};
+/// // A rank-3 matrix: three triplets reproduce it.
+/// let rng = random::default_rng(4);
+/// let left = rng.normal(0.0, 1.0, [1_000, 3], [250, 3]);
+/// let right = rng.normal(0.0, 1.0, [3, 300], [3, 100]);
+/// let a = left.dot(&right);
+/// let (u, s, vt) = linalg::svd_compressed(&a, 3, 1, 0);
+/// let back = (&u * &s).dot(&vt);
+/// assert!((&back - &a).abs().max().compute().unwrap() < 1e-8);
+/// ```
+pub fn svd_compressed(
+    a: &Array<f64>,
+    k: usize,
+    n_power_iter: usize,
+    seed: u64,
+) -> (Array<f64>, Array<f64>, Array<f64>) {
+    let layer = match matrix_layer("svd_compressed", a) {
+        Ok(l) => l,
+        Err(e) => return failed3(e),
+    };
+    let (m, n) = (layer.shape[0], layer.shape[1]);
+    if k == 0 || k > m.min(n) {
+        return failed3(ShapeError::new(
+            "svd_compressed",
+            format!("k = {k} for a {m} x {n} matrix: 1 <= k <= {}", m.min(n)),
+        ));
+    }
+    let l = (k + 10).min(m.min(n));
+    let omega = random::default_rng(seed).standard_normal([n, l], [n, l]);
+    let basis = |y: &Array<f64>| tsqr(y).0;
+    let mut q = basis(&a.dot(&omega));
+    for _ in 0..n_power_iter {
+        let z = basis(&a.t().dot(&q));
+        q = basis(&a.dot(&z));
+    }
+    let b = q.t().dot(a); // l x n
+    let (ub, s, vt) = svd(&b);
+    let u = q.dot(&ub);
+    (
+        u.slice(s![.., ..k]),
+        s.slice(s![..k]),
+        vt.slice(s![..k, ..]),
+    )
+}
+
+/// A least-squares solution of `a x = b`, as Dask's `lstsq` gives it.
+#[derive(Clone, Debug)]
+pub struct Lstsq {
+    /// The solution: `n` values (or `n x k` for `k` right-hand sides).
+    pub x: Array<f64>,
+    /// The squared residual `|b - a x|^2` of each right-hand side (`[1]` for one).
+    pub residuals: Array<f64>,
+    /// The rank of `a` (singular values of `R` above NumPy's tolerance).
+    pub rank: Scalar<i64>,
+    /// The singular values of `a` (those of its `R`), descending.
+    pub s: Array<f64>,
+}
+
+/// Least squares through TSQR (Dask's `lstsq`): `a = Q R`, then `R x = Q^T b`, solved
+/// by back substitution. `a` is tall and skinny (m >= n); `b` has `m` rows.
+///
+/// ```
+/// # use dask_runtime as dask;
+/// use dask::array::{from_ndarray, linalg};
+/// let a = from_ndarray(ndarray::arr2(&[[1.0, 1.0], [1.0, 2.0], [1.0, 3.0], [1.0, 4.0]]), [2, 2]);
+/// let b = from_ndarray(ndarray::arr1(&[6.0, 5.0, 7.0, 10.0]), 2);
+/// let fit = linalg::lstsq(&a, &b);
+/// let x = fit.x.compute().unwrap();
+/// assert!((x[0] - 3.5).abs() < 1e-12 && (x[1] - 1.4).abs() < 1e-12);
+/// assert_eq!(fit.rank.compute().unwrap(), 2);
+/// ```
+pub fn lstsq(a: &Array<f64>, b: &Array<f64>) -> Lstsq {
+    let fail = |e: ShapeError| Lstsq {
+        x: Array::from_error(e.clone()),
+        residuals: Array::from_error(e.clone()),
+        rank: Scalar::from_array(Array::from_error(e.clone())),
+        s: Array::from_error(e),
+    };
+    let (la, lb) = match (matrix_layer("lstsq", a), b.layer()) {
+        (Ok(la), Ok(lb)) => (la, lb.clone()),
+        (Err(e), _) => return fail(e),
+        (_, Err(e)) => return fail(e),
+    };
+    let (m, n) = (la.shape[0], la.shape[1]);
+    if m < n || lb.shape.first() != Some(&m) || lb.shape.len() > 2 {
+        return fail(ShapeError::new(
+            "lstsq",
+            format!(
+                "a {:?} must be tall (m >= n) and b {:?} have its m rows",
+                la.shape, lb.shape
+            ),
+        ));
+    }
+    let one = lb.shape.len() == 1;
+    let b2 = if one { b.reshape([m, 1]) } else { b.clone() };
+    let k = b2.layer.as_ref().map_or(1, |l| l.shape[1]);
+    let (q, r) = tsqr(a);
+    let qtb = q.t().dot(&b2);
+    let mut out = gathered(
+        "lstsq",
+        token("lstsq"),
+        &[&r, &qtb],
+        vec![vec![n, k], vec![], vec![n]],
+        move |v| {
+            let (r, qtb) = (&v[0], &v[1]);
+            let mut x = to_faer(qtb);
+            faer::linalg::triangular_solve::solve_upper_triangular_in_place(
+                to_faer(r).as_ref(),
+                x.as_mut(),
+                faer::Par::Seq,
+            );
+            let s = small_svd(r)?.swap_remove(1);
+            let largest = s.iter().copied().fold(0.0, f64::max);
+            let tol = largest * m.max(n) as f64 * f64::EPSILON;
+            let rank = s.iter().filter(|&&v| v > tol).count() as f64;
+            Ok(vec![
+                dyn2(from_faer(x.as_ref())),
+                ArrayD::from_elem(IxDyn(&[]), rank),
+                s,
+            ])
+        },
+    )
+    .into_iter();
+    let mut next = || {
+        out.next()
+            .unwrap_or_else(|| Array::failed("lstsq", "internal".into()))
+    };
+    let (x2, rank, s) = (next(), next(), next());
+    let resid = &b2 - &a.dot(&x2);
+    let residuals = (&resid * &resid).sum_axis(0);
+    Lstsq {
+        x: if one { x2.reshape([n]) } else { x2 },
+        residuals,
+        rank: Scalar::from_array(rank.astype::<i64>()),
+        s,
+    }
+}
+
+/// A square matrix's layer, or the error naming `operation`.
+fn square(operation: &'static str, a: &Array<f64>) -> Result<usize, ShapeError> {
+    let l = matrix_layer(operation, a)?;
+    if l.shape[0] != l.shape[1] {
+        return Err(ShapeError::new(
+            operation,
+            format!("a square matrix is needed, not {:?}", l.shape),
+        ));
+    }
+    Ok(l.shape[0])
+}
+
+/// LU of a square matrix, refusing a singular one as NumPy does.
+fn lu(a: &ArrayView2<'_, f64>) -> Result<faer::linalg::solvers::PartialPivLu<f64>, BoxError> {
+    let lu = to_faer(a).partial_piv_lu();
+    let u = lu.U();
+    if (0..u.nrows()).any(|i| u[(i, i)] == 0.0 || !u[(i, i)].is_finite()) {
+        return Err("singular matrix".into());
+    }
+    Ok(lu)
+}
+
+/// The solution `x` of `a x = b` for square `a` (NumPy's `solve`; `b` a vector or a
+/// matrix of right-hand sides), by LU with partial pivoting of `a` gathered into one
+/// block. A singular `a` is an error.
+///
+/// ```
+/// # use dask_runtime as dask;
+/// use dask::array::{from_ndarray, linalg};
+/// let a = from_ndarray(ndarray::arr2(&[[3.0, 1.0], [1.0, 2.0]]), 1);
+/// let b = from_ndarray(ndarray::arr1(&[9.0, 8.0]), 1);
+/// assert_eq!(linalg::solve(&a, &b).compute().unwrap().as_slice().unwrap(), [2.0, 3.0]);
+/// ```
+pub fn solve(a: &Array<f64>, b: &Array<f64>) -> Array<f64> {
+    let n = match square("solve", a) {
+        Ok(n) => n,
+        Err(e) => return Array::from_error(e),
+    };
+    let shape = match b.layer() {
+        Ok(l) => l.shape.clone(),
+        Err(e) => return Array::from_error(e),
+    };
+    if shape.first() != Some(&n) || shape.len() > 2 {
+        return Array::failed("solve", format!("b {shape:?} must have the {n} rows of a"));
+    }
+    let b2 = if shape.len() == 1 {
+        b.reshape([n, 1])
+    } else {
+        b.clone()
+    };
+    let k = if shape.len() == 1 { 1 } else { shape[1] };
+    let x = gathered("solve", token("solve"), &[a, &b2], vec![vec![n, k]], |v| {
+        let x = lu(&v[0])?.solve(to_faer(&v[1]));
+        Ok(vec![dyn2(from_faer(x.as_ref()))])
+    })
+    .into_iter()
+    .next()
+    .unwrap_or_else(|| Array::failed("solve", "internal".into()));
+    if shape.len() == 1 { x.reshape([n]) } else { x }
+}
+
+/// The inverse of a square matrix (LU with partial pivoting, gathered into one block).
+/// A singular matrix is an error.
+///
+/// ```
+/// # use dask_runtime as dask;
+/// use dask::array::{from_ndarray, linalg};
+/// let a = from_ndarray(ndarray::arr2(&[[2.0, 0.0], [0.0, 4.0]]), 1);
+/// assert_eq!(linalg::inv(&a).compute().unwrap()[[1, 1]], 0.25);
+/// ```
+pub fn inv(a: &Array<f64>) -> Array<f64> {
+    let n = match square("inv", a) {
+        Ok(n) => n,
+        Err(e) => return Array::from_error(e),
+    };
+    gathered("inv", token("inv"), &[a], vec![vec![n, n]], |v| {
+        Ok(vec![dyn2(from_faer(lu(&v[0])?.inverse().as_ref()))])
+    })
+    .into_iter()
+    .next()
+    .unwrap_or_else(|| Array::failed("inv", "internal".into()))
+}
+
+/// The Cholesky factor of a symmetric positive-definite matrix: `L` with `a = L L^T`
+/// when `lower`, else `U = L^T` with `a = U^T U` (Dask's default, `lower=False`). A
+/// matrix that is not positive definite is an error.
+///
+/// ```
+/// # use dask_runtime as dask;
+/// use dask::array::{from_ndarray, linalg};
+/// let a = from_ndarray(ndarray::arr2(&[[4.0, 2.0], [2.0, 5.0]]), 1);
+/// let l = linalg::cholesky(&a, true).compute().unwrap();
+/// assert_eq!(l, ndarray::arr2(&[[2.0, 0.0], [1.0, 2.0]]).into_dyn());
+/// ```
+pub fn cholesky(a: &Array<f64>, lower: bool) -> Array<f64> {
+    let n = match square("cholesky", a) {
+        Ok(n) => n,
+        Err(e) => return Array::from_error(e),
+    };
+    gathered(
+        "cholesky",
+        token("cholesky").add(lower),
+        &[a],
+        vec![vec![n, n]],
+        move |v| {
+            let llt = to_faer(&v[0])
+                .llt(faer::Side::Lower)
+                .map_err(|_| "the matrix is not positive definite")?;
+            let l: Array2<f64> = from_faer(llt.L());
+            let out = if lower {
+                l
+            } else {
+                l.reversed_axes().as_standard_layout().into_owned()
+            };
+            Ok(vec![dyn2(out)])
+        },
+    )
+    .into_iter()
+    .next()
+    .unwrap_or_else(|| Array::failed("cholesky", "internal".into()))
+}
+
+/// Which norm [`norm`] computes (NumPy's `ord`).
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub enum Norm {
+    /// NumPy's `ord=None`: the 2-norm of a vector, the Frobenius norm of a matrix.
+    Default,
+    /// Frobenius (matrices).
+    Fro,
+    /// Nuclear: the sum of singular values (matrices).
+    Nuc,
+    /// `inf`: the largest `|x|` (vectors), the largest row sum of `|a|` (matrices).
+    Inf,
+    /// `-inf`: the smallest `|x|`, or the smallest row sum.
+    NegInf,
+    /// `1`: the sum of `|x|`, or the largest column sum of `|a|`.
+    One,
+    /// `-1`: the smallest column sum (matrices); `(sum |x|^-1)^-1` (vectors).
+    NegOne,
+    /// `2`: the 2-norm (vectors), the largest singular value (matrices).
+    Two,
+    /// `-2`: the smallest singular value (matrices); `(sum |x|^-2)^-1/2` (vectors).
+    NegTwo,
+    /// `p`: `(sum |x|^p)^(1/p)` (vectors; `0` counts the non-zeros).
+    P(f64),
+}
+
+/// A vector or matrix norm (NumPy's `norm(x, ord)` for 1-d and 2-d arrays, as Dask's).
+///
+/// ```
+/// # use dask_runtime as dask;
+/// use dask::array::{from_ndarray, linalg::{Norm, norm}};
+/// let v = from_ndarray(ndarray::arr1(&[3.0, -4.0]), 1);
+/// assert_eq!(norm(&v, Norm::Default).compute().unwrap(), 5.0);
+/// assert_eq!(norm(&v, Norm::Inf).compute().unwrap(), 4.0);
+/// let m = from_ndarray(ndarray::arr2(&[[1.0, -2.0], [3.0, 4.0]]), 1);
+/// assert_eq!(norm(&m, Norm::One).compute().unwrap(), 6.0);
+/// ```
+pub fn norm(x: &Array<f64>, ord: Norm) -> Scalar<f64> {
+    let ndim = match x.layer() {
+        Ok(l) => l.shape.len(),
+        Err(e) => return Scalar::from_array(Array::from_error(e)),
+    };
+    let a = x.abs();
+    let root = |s: Scalar<f64>, p: f64| Scalar::from_array(s.into_array().powf(1.0 / p));
+    let singular = |pick: fn(&Array<f64>) -> Scalar<f64>| pick(&svd(x).1);
+    match (ndim, ord) {
+        (1, Norm::Default | Norm::Two) => Scalar::from_array((&a * &a).sum().into_array().sqrt()),
+        (1, Norm::Inf) => a.max(),
+        (1, Norm::NegInf) => a.min(),
+        (1, Norm::One) => a.sum(),
+        (1, Norm::NegOne) => root(a.powf(-1.0).sum(), -1.0),
+        (1, Norm::NegTwo) => root(a.powf(-2.0).sum(), -2.0),
+        (1, Norm::P(0.0)) => Scalar::from_array(a.ne_elem(0.0).astype::<f64>().sum().into_array()),
+        (1, Norm::P(p)) => root(a.powf(p).sum(), p),
+        (2, Norm::Default | Norm::Fro) => Scalar::from_array((&a * &a).sum().into_array().sqrt()),
+        (2, Norm::One) => a.sum_axis(0).max(),
+        (2, Norm::NegOne) => a.sum_axis(0).min(),
+        (2, Norm::Inf) => a.sum_axis(1).max(),
+        (2, Norm::NegInf) => a.sum_axis(1).min(),
+        (2, Norm::Two) => singular(|s| s.max()),
+        (2, Norm::NegTwo) => singular(|s| s.min()),
+        (2, Norm::Nuc) => singular(|s| s.sum()),
+        (n, ord) => Scalar::from_array(Array::failed(
+            "norm",
+            format!("{ord:?} is not a norm of a {n}-d array"),
+        )),
+    }
+}

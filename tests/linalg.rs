@@ -1,0 +1,226 @@
+//! `dask::array::linalg` (feature `linalg`): each factorisation checked by what defines
+//! it (products, orthogonality, triangles) on ragged blocks, and against the same
+//! factorisation of the matrix in one block.
+
+use dask::array::linalg::{self, Norm};
+use dask::array::{self, Array, random};
+use ndarray::{Array2, ArrayD, Ix2};
+
+fn max_abs(a: &Array<f64>) -> f64 {
+    a.abs().max().compute().unwrap()
+}
+
+fn dense(a: &Array<f64>) -> Array2<f64> {
+    a.compute().unwrap().into_dimensionality::<Ix2>().unwrap()
+}
+
+fn orthonormal_columns(q: &Array<f64>) -> f64 {
+    let q = dense(q);
+    let gram = q.t().dot(&q);
+    (&gram - &Array2::<f64>::eye(gram.nrows()))
+        .iter()
+        .fold(0.0, |m, v| m.max(v.abs()))
+}
+
+#[test]
+fn tsqr_factors_ragged_row_blocks_even_shorter_than_wide() {
+    let rng = random::default_rng(1);
+    // Row blocks of 7, 3 (shorter than the 5 columns), 12 and 1.
+    let a = rng.normal(0.0, 1.0, [23, 5], vec![vec![7, 3, 12, 1], vec![2, 3]]);
+    let (q, r) = linalg::tsqr(&a);
+    assert_eq!((q.shape(), r.shape()), (&[23, 5][..], &[5, 5][..]));
+    assert_eq!(q.chunks()[0], vec![7, 3, 12, 1]);
+    assert!(max_abs(&(&q.dot(&r) - &a)) < 1e-12);
+    assert!(orthonormal_columns(&q) < 1e-12);
+    let r = dense(&r);
+    assert!(
+        (0..5).all(|i| (0..i).all(|j| r[[i, j]] == 0.0)),
+        "R is upper triangular"
+    );
+    // The same R as one block's QR, up to the signs of its rows.
+    let (_, r1) = linalg::tsqr(&a.rechunk([23, 5]));
+    let r1 = dense(&r1);
+    for i in 0..5 {
+        let sign = (r[[i, i]] * r1[[i, i]]).signum();
+        for j in 0..5 {
+            assert!((r[[i, j]] - sign * r1[[i, j]]).abs() < 1e-10);
+        }
+    }
+    // Short and wide in one row block: Dask's sfqr.
+    let w = rng.normal(0.0, 1.0, [4, 30], [4, 7]);
+    let (q, r) = linalg::qr(&w);
+    assert!(max_abs(&(&q.dot(&r) - &w)) < 1e-12);
+    assert!(orthonormal_columns(&q) < 1e-12);
+    // Mistakes.
+    assert!(
+        linalg::tsqr(&array::zeros::<f64>([0, 3], 1))
+            .0
+            .check()
+            .is_err()
+    );
+    assert!(
+        linalg::tsqr(&array::zeros::<f64>([4], 1))
+            .1
+            .check()
+            .is_err()
+    );
+}
+
+#[test]
+fn svd_reconstructs_and_matches_one_block() {
+    let rng = random::default_rng(2);
+    for shape in [[300, 8], [8, 300]] {
+        let a = rng.normal(0.0, 1.0, shape, [70, 70]);
+        let (u, s, vt) = linalg::svd(&a);
+        assert!(max_abs(&(&(&u * &s).dot(&vt) - &a)) < 1e-10, "{shape:?}");
+        assert!(orthonormal_columns(&u) < 1e-10);
+        assert!(orthonormal_columns(&vt.t()) < 1e-10);
+        let s = s.compute().unwrap();
+        let v: Vec<f64> = s.iter().copied().collect();
+        assert!(v.windows(2).all(|w| w[0] >= w[1] && w[1] >= 0.0));
+        let one = linalg::svd(&a.rechunk(shape)).1.compute().unwrap();
+        assert!(s.iter().zip(&one).all(|(x, y)| (x - y).abs() < 1e-10));
+    }
+    // Known singular values: a scaled permutation.
+    let mut d = Array2::<f64>::zeros((6, 3));
+    d[[4, 0]] = -3.0;
+    d[[1, 1]] = 5.0;
+    d[[2, 2]] = 1.0;
+    let s = linalg::svd(&array::from_ndarray(d.into_dyn(), 2))
+        .1
+        .compute()
+        .unwrap();
+    assert!(
+        s.iter()
+            .zip([5.0, 3.0, 1.0])
+            .all(|(x, y)| (x - y).abs() < 1e-12),
+        "{s}"
+    );
+}
+
+#[test]
+fn svd_compressed_finds_the_leading_triplets() {
+    let rng = random::default_rng(3);
+    let a = rng.normal(0.0, 1.0, [2_000, 60], [500, 30]);
+    // A decaying spectrum: scale column j by 0.8^j.
+    let scale = array::from_ndarray(
+        ndarray::Array1::from_shape_fn(60, |j| 0.8_f64.powi(j as i32)).into_dyn(),
+        60,
+    );
+    let a = &a * &scale;
+    let exact = linalg::svd(&a).1.compute().unwrap();
+    let (u, s, vt) = linalg::svd_compressed(&a, 5, 2, 7);
+    assert_eq!(
+        (u.shape(), s.shape(), vt.shape()),
+        (&[2_000, 5][..], &[5][..], &[5, 60][..])
+    );
+    let s = s.compute().unwrap();
+    for k in 0..5 {
+        assert!(
+            (s[k] - exact[k]).abs() < 1e-3 * exact[0],
+            "{k}: {} vs {}",
+            s[k],
+            exact[k]
+        );
+    }
+    assert!(orthonormal_columns(&u) < 1e-10);
+    assert!(linalg::svd_compressed(&a, 0, 0, 0).1.check().is_err());
+    assert!(linalg::svd_compressed(&a, 61, 0, 0).1.check().is_err());
+}
+
+#[test]
+fn lstsq_solve_inv_and_cholesky() {
+    let rng = random::default_rng(4);
+    let a = rng.normal(0.0, 1.0, [500, 6], [90, 6]);
+    let truth = array::from_ndarray(
+        ndarray::arr1(&[1.0, -2.0, 0.5, 3.0, 0.0, 1.5]).into_dyn(),
+        6,
+    );
+    let noise = rng.normal(0.0, 0.01, [500], 90);
+    let b = &a.dot(&truth) + &noise;
+    let fit = linalg::lstsq(&a, &b);
+    // The normal equations hold at the solution: a^T (b - a x) = 0.
+    let resid = &b - &a.dot(&fit.x);
+    assert!(max_abs(&a.t().dot(&resid)) < 1e-9);
+    let r2: f64 = resid.compute().unwrap().iter().map(|v| v * v).sum();
+    assert!((fit.residuals.compute().unwrap()[[0]] - r2).abs() < 1e-9);
+    assert_eq!(fit.rank.compute().unwrap(), 6);
+    assert_eq!(fit.s.shape(), [6]);
+    // Rank-deficient: a column repeated.
+    let twice = array::concatenate(&[a.clone(), a.slice(dask::array::s![.., 0..1])], 1);
+    assert_eq!(linalg::lstsq(&twice, &b).rank.compute().unwrap(), 6);
+
+    let m = rng.normal(0.0, 1.0, [40, 40], [16, 16]);
+    let spd = &m.t().dot(&m) + &array::eye(40, 16).mapv(|v| v * 40.0);
+    let rhs = rng.normal(0.0, 1.0, [40, 3], [16, 3]);
+    let x = linalg::solve(&spd, &rhs);
+    assert!(max_abs(&(&spd.dot(&x) - &rhs)) < 1e-10);
+    let inv = linalg::inv(&spd);
+    assert!(max_abs(&(&inv.dot(&spd) - &array::eye(40, 40))) < 1e-10);
+    let l = linalg::cholesky(&spd, true);
+    assert!(max_abs(&(&l.dot(&l.t()) - &spd)) < 1e-9);
+    let u = linalg::cholesky(&spd, false);
+    assert!(max_abs(&(&u.t().dot(&u) - &spd)) < 1e-9);
+    let upper = dense(&u);
+    assert!((0..40).all(|i| (0..i).all(|j| upper[[i, j]] == 0.0)));
+
+    // Mistakes: singular, not positive definite, not square, mismatched rows.
+    let singular = array::from_ndarray(ndarray::arr2(&[[1.0, 2.0], [2.0, 4.0]]).into_dyn(), 1);
+    let why = |e: dask::Error| {
+        std::error::Error::source(&e)
+            .map(ToString::to_string)
+            .unwrap_or_default()
+    };
+    assert!(why(linalg::inv(&singular).compute().unwrap_err()).contains("singular"));
+    let minus = array::from_ndarray(ndarray::arr2(&[[1.0, 0.0], [0.0, -1.0]]).into_dyn(), 1);
+    assert!(
+        why(linalg::cholesky(&minus, true).compute().unwrap_err()).contains("positive definite")
+    );
+    assert!(linalg::solve(&a, &b).check().is_err());
+    assert!(linalg::lstsq(&a, &rhs).x.check().is_err());
+}
+
+#[test]
+fn norms_match_numpy() {
+    let v = ndarray::arr1(&[3.0, -4.0, 0.0, 1.0]);
+    let x = array::from_ndarray(v.clone().into_dyn(), 3);
+    let abs: Vec<f64> = v.iter().map(|a: &f64| a.abs()).collect();
+    let p = |p: f64| abs.iter().map(|a| a.powf(p)).sum::<f64>().powf(1.0 / p);
+    let cases = [
+        (Norm::Default, 26.0_f64.sqrt()),
+        (Norm::Two, 26.0_f64.sqrt()),
+        (Norm::One, 8.0),
+        (Norm::Inf, 4.0),
+        (Norm::NegInf, 0.0),
+        (Norm::P(3.0), p(3.0)),
+        (Norm::P(0.0), 3.0),
+    ];
+    for (ord, want) in cases {
+        let got = linalg::norm(&x, ord).compute().unwrap();
+        assert!((got - want).abs() < 1e-12, "{ord:?}: {got} vs {want}");
+    }
+    let m = ndarray::arr2(&[[1.0, -2.0, 0.5], [3.0, 4.0, -1.0]]);
+    let y = array::from_ndarray(m.clone().into_dyn(), 1);
+    let fro = m.iter().map(|v| v * v).sum::<f64>().sqrt();
+    let (s, _, _) = (linalg::svd(&y).1.compute().unwrap(), 0, 0);
+    let cases = [
+        (Norm::Default, fro),
+        (Norm::Fro, fro),
+        (Norm::One, 6.0),
+        (Norm::NegOne, 1.5),
+        (Norm::Inf, 8.0),
+        (Norm::NegInf, 3.5),
+        (Norm::Two, s[0]),
+        (Norm::NegTwo, s[1]),
+        (Norm::Nuc, s[0] + s[1]),
+    ];
+    for (ord, want) in cases {
+        let got = linalg::norm(&y, ord).compute().unwrap();
+        assert!((got - want).abs() < 1e-12, "{ord:?}: {got} vs {want}");
+    }
+    // Two singular values squared sum to the Frobenius norm squared.
+    assert!((s[0] * s[0] + s[1] * s[1] - fro * fro).abs() < 1e-10);
+    assert!(linalg::norm(&y, Norm::P(3.0)).check().is_err());
+    let cube: Array<f64> = array::from_ndarray(ArrayD::zeros(ndarray::IxDyn(&[2, 2, 2])), 1);
+    assert!(linalg::norm(&cube, Norm::Default).check().is_err());
+}
