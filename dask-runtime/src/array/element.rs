@@ -8,7 +8,8 @@ use crate::error::BoxError;
 use ndarray::{ArrayD, Axis, IxDyn, Slice, Zip};
 use std::fmt::Debug;
 
-/// An element type of [`Array`](super::Array): `f64`, `f32`, `i64` or `bool`.
+/// An element type of [`Array`](super::Array): `f64`, `f32`, the integers `i8` to `i64`
+/// and `u8` to `u64`, or `bool`.
 pub trait Element: Copy + Send + Sync + Debug + PartialEq + Default + 'static {
     /// The element's name, as in error messages (`f64`).
     const NAME: &'static str;
@@ -240,12 +241,68 @@ element!(
     |v: f32, out| npy_write_le(v.to_le_bytes(), out)
 );
 element!(
+    i8,
+    |v: i8| v as u64,
+    super::elementwise::int_unary,
+    "|i1",
+    npy_read!(i8),
+    |v: i8, out| npy_write_le(v.to_le_bytes(), out)
+);
+element!(
+    i16,
+    |v: i16| v as u64,
+    super::elementwise::int_unary,
+    "<i2",
+    npy_read!(i16),
+    |v: i16, out| npy_write_le(v.to_le_bytes(), out)
+);
+element!(
+    i32,
+    |v: i32| v as u64,
+    super::elementwise::int_unary,
+    "<i4",
+    npy_read!(i32),
+    |v: i32, out| npy_write_le(v.to_le_bytes(), out)
+);
+element!(
     i64,
     |v: i64| v as u64,
     super::elementwise::int_unary,
     "<i8",
     npy_read!(i64),
     |v: i64, out| npy_write_le(v.to_le_bytes(), out)
+);
+element!(
+    u8,
+    |v: u8| v as u64,
+    super::elementwise::int_unary,
+    "|u1",
+    npy_read!(u8),
+    |v: u8, out| npy_write_le(v.to_le_bytes(), out)
+);
+element!(
+    u16,
+    |v: u16| v as u64,
+    super::elementwise::int_unary,
+    "<u2",
+    npy_read!(u16),
+    |v: u16, out| npy_write_le(v.to_le_bytes(), out)
+);
+element!(
+    u32,
+    |v: u32| v as u64,
+    super::elementwise::int_unary,
+    "<u4",
+    npy_read!(u32),
+    |v: u32, out| npy_write_le(v.to_le_bytes(), out)
+);
+element!(
+    u64,
+    std::convert::identity::<u64>,
+    super::elementwise::int_unary,
+    "<u8",
+    npy_read!(u64),
+    |v: u64, out| npy_write_le(v.to_le_bytes(), out)
 );
 element!(
     bool,

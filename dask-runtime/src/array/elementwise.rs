@@ -58,7 +58,7 @@ macro_rules! scalar_operand {
         }
     )*};
 }
-scalar_operand!(f64, f32, i64, bool);
+scalar_operand!(f64, f32, i8, i16, i32, i64, u8, u16, u32, u64, bool);
 
 impl<T: Element> Operand<T> {
     fn into_array(self) -> Array<T> {
@@ -449,11 +449,30 @@ pub(crate) fn float_unary<T: Element + Float>(a: &Array<T>, op: Unary) -> Array<
     }
 }
 
+/// The absolute value of an integer (wrapping at `MIN`, as NumPy's); itself for
+/// unsigned ones.
+pub(crate) trait IntAbs: Element {
+    fn int_abs(self) -> Self;
+}
+
+macro_rules! int_abs {
+    ($($t:ty => $f:expr),*) => {$(
+        impl IntAbs for $t {
+            fn int_abs(self) -> $t {
+                $f(self)
+            }
+        }
+    )*};
+}
+int_abs!(i8 => i8::wrapping_abs, i16 => i16::wrapping_abs, i32 => i32::wrapping_abs,
+    i64 => i64::wrapping_abs, u8 => std::convert::identity, u16 => std::convert::identity,
+    u32 => std::convert::identity, u64 => std::convert::identity);
+
 /// [`float_unary`] for integers: only `abs` applies.
-pub(crate) fn int_unary(a: &Array<i64>, op: Unary) -> Array<i64> {
+pub(crate) fn int_unary<T: IntAbs>(a: &Array<T>, op: Unary) -> Array<T> {
     match op {
-        Unary::Abs => a.map_named("abs", Tokenizer::new("abs"), i64::wrapping_abs),
-        other => Array::failed("unary", format!("{other:?} is not defined on i64")),
+        Unary::Abs => a.map_named("abs", Tokenizer::new("abs"), T::int_abs),
+        other => Array::failed("unary", format!("{other:?} is not defined on {}", T::NAME)),
     }
 }
 
@@ -542,34 +561,43 @@ macro_rules! float_floor_division {
 }
 float_floor_division!(f64, f32);
 
-impl FloorDivision for i64 {
-    fn floor_divide_of(a: Operand<i64>, b: Operand<i64>) -> Array<i64> {
-        binary("floor_divide", a, b, |a: i64, b: i64| {
-            if b == 0 {
-                return 0;
+macro_rules! int_floor_division {
+    ($($t:ty),*) => {$(
+        impl FloorDivision for $t {
+            fn floor_divide_of(a: Operand<$t>, b: Operand<$t>) -> Array<$t> {
+                binary("floor_divide", a, b, |a: $t, b: $t| {
+                    if b == 0 {
+                        return 0;
+                    }
+                    let q = a.wrapping_div(b);
+                    #[allow(unused_comparisons)]
+                    let negative = (a < 0) != (b < 0);
+                    if a.wrapping_rem(b) != 0 && negative {
+                        q.wrapping_sub(1)
+                    } else {
+                        q
+                    }
+                })
             }
-            let q = a.wrapping_div(b);
-            if a.wrapping_rem(b) != 0 && (a < 0) != (b < 0) {
-                q - 1
-            } else {
-                q
+            fn mod_of(a: Operand<$t>, b: Operand<$t>) -> Array<$t> {
+                binary("mod", a, b, |a: $t, b: $t| {
+                    if b == 0 {
+                        return 0;
+                    }
+                    let r = a.wrapping_rem(b);
+                    #[allow(unused_comparisons)]
+                    let negative = (r < 0) != (b < 0);
+                    if r != 0 && negative {
+                        r.wrapping_add(b)
+                    } else {
+                        r
+                    }
+                })
             }
-        })
-    }
-    fn mod_of(a: Operand<i64>, b: Operand<i64>) -> Array<i64> {
-        binary("mod", a, b, |a: i64, b: i64| {
-            if b == 0 {
-                return 0;
-            }
-            let r = a.wrapping_rem(b);
-            if r != 0 && (r < 0) != (b < 0) {
-                r + b
-            } else {
-                r
-            }
-        })
-    }
+        }
+    )*};
 }
+int_floor_division!(i8, i16, i32, i64, u8, u16, u32, u64);
 
 impl<T: FloorDivision> Array<T> {
     /// NumPy's `self // other`: the quotient rounded toward minus infinity.
@@ -611,7 +639,7 @@ macro_rules! casts {
         }
     )+)+};
 }
-casts!(f64 => f64, f32, i64; f32 => f64, f32, i64; i64 => f64, f32, i64);
+casts!(f64 => f64, f32, i8, i16, i32, i64, u8, u16, u32, u64; f32 => f64, f32, i8, i16, i32, i64, u8, u16, u32, u64; i8 => f64, f32, i8, i16, i32, i64, u8, u16, u32, u64; i16 => f64, f32, i8, i16, i32, i64, u8, u16, u32, u64; i32 => f64, f32, i8, i16, i32, i64, u8, u16, u32, u64; i64 => f64, f32, i8, i16, i32, i64, u8, u16, u32, u64; u8 => f64, f32, i8, i16, i32, i64, u8, u16, u32, u64; u16 => f64, f32, i8, i16, i32, i64, u8, u16, u32, u64; u32 => f64, f32, i8, i16, i32, i64, u8, u16, u32, u64; u64 => f64, f32, i8, i16, i32, i64, u8, u16, u32, u64);
 
 macro_rules! to_bool {
     ($($from:ty),+) => {$(
@@ -628,7 +656,7 @@ macro_rules! to_bool {
         }
     )+};
 }
-to_bool!(f64, f32, i64);
+to_bool!(f64, f32, i8, i16, i32, i64, u8, u16, u32, u64);
 
 impl CastTo<bool> for bool {
     fn cast(self) -> bool {
@@ -658,14 +686,23 @@ impl<T: Element> Array<T> {
 
 /// Integer division by zero gives 0 and `i64::MIN / -1` wraps to `i64::MIN`, as
 /// NumPy's do, rather than a panic in a worker.
-fn int_div(a: i64, b: i64) -> i64 {
-    if b == 0 { 0 } else { a.wrapping_div(b) }
+macro_rules! int_div_rem {
+    ($($t:ident),*) => {
+        /// Integer `/` and `%` by zero give 0, and `MIN / -1` wraps, as NumPy's do,
+        /// rather than a panic in a worker.
+        mod int_division {$(
+            pub(super) mod $t {
+                pub(crate) fn div(a: $t, b: $t) -> $t {
+                    if b == 0 { 0 } else { a.wrapping_div(b) }
+                }
+                pub(crate) fn rem(a: $t, b: $t) -> $t {
+                    if b == 0 { 0 } else { a.wrapping_rem(b) }
+                }
+            }
+        )*}
+    };
 }
-
-/// As [`int_div`], for the remainder.
-fn int_rem(a: i64, b: i64) -> i64 {
-    if b == 0 { 0 } else { a.wrapping_rem(b) }
-}
+int_div_rem!(i8, i16, i32, i64, u8, u16, u32, u64);
 
 // Each operator is written once per element type as a plain function (in a module per
 // operator), so the user's crate compiles only the one-line trait impls that call it.
@@ -740,18 +777,18 @@ macro_rules! arithmetic {
         }
     )*};
 }
-arithmetic!(Add add "add" add_ops; f64 => |a, b| a + b, f32 => |a, b| a + b, i64 => i64::wrapping_add);
-arithmetic!(Sub sub "sub" sub_ops; f64 => |a, b| a - b, f32 => |a, b| a - b, i64 => i64::wrapping_sub);
-arithmetic!(Mul mul "mul" mul_ops; f64 => |a, b| a * b, f32 => |a, b| a * b, i64 => i64::wrapping_mul);
-arithmetic!(Div div "div" div_ops; f64 => |a, b| a / b, f32 => |a, b| a / b, i64 => int_div);
-arithmetic!(Rem rem "rem" rem_ops; f64 => |a, b| a % b, f32 => |a, b| a % b, i64 => int_rem);
+arithmetic!(Add add "add" add_ops; f64 => |a, b| a + b, f32 => |a, b| a + b, i8 => i8::wrapping_add, i16 => i16::wrapping_add, i32 => i32::wrapping_add, i64 => i64::wrapping_add, u8 => u8::wrapping_add, u16 => u16::wrapping_add, u32 => u32::wrapping_add, u64 => u64::wrapping_add);
+arithmetic!(Sub sub "sub" sub_ops; f64 => |a, b| a - b, f32 => |a, b| a - b, i8 => i8::wrapping_sub, i16 => i16::wrapping_sub, i32 => i32::wrapping_sub, i64 => i64::wrapping_sub, u8 => u8::wrapping_sub, u16 => u16::wrapping_sub, u32 => u32::wrapping_sub, u64 => u64::wrapping_sub);
+arithmetic!(Mul mul "mul" mul_ops; f64 => |a, b| a * b, f32 => |a, b| a * b, i8 => i8::wrapping_mul, i16 => i16::wrapping_mul, i32 => i32::wrapping_mul, i64 => i64::wrapping_mul, u8 => u8::wrapping_mul, u16 => u16::wrapping_mul, u32 => u32::wrapping_mul, u64 => u64::wrapping_mul);
+arithmetic!(Div div "div" div_ops; f64 => |a, b| a / b, f32 => |a, b| a / b, i8 => int_division::i8::div, i16 => int_division::i16::div, i32 => int_division::i32::div, i64 => int_division::i64::div, u8 => int_division::u8::div, u16 => int_division::u16::div, u32 => int_division::u32::div, u64 => int_division::u64::div);
+arithmetic!(Rem rem "rem" rem_ops; f64 => |a, b| a % b, f32 => |a, b| a % b, i8 => int_division::i8::rem, i16 => int_division::i16::rem, i32 => int_division::i32::rem, i64 => int_division::i64::rem, u8 => int_division::u8::rem, u16 => int_division::u16::rem, u32 => int_division::u32::rem, u64 => int_division::u64::rem);
 
 macro_rules! negation {
-    ($($t:ty),*) => {$(
+    ($($t:ty => $f:expr),*) => {$(
         impl Neg for &Array<$t> {
             type Output = Array<$t>;
             fn neg(self) -> Array<$t> {
-                self.map_named("neg", Tokenizer::new("neg"), |v: $t| -v)
+                self.map_named("neg", Tokenizer::new("neg"), $f)
             }
         }
         impl Neg for Array<$t> {
@@ -768,4 +805,4 @@ macro_rules! negation {
         }
     )*};
 }
-negation!(f64, f32, i64);
+negation!(f64 => |v: f64| -v, f32 => |v: f32| -v, i8 => i8::wrapping_neg, i16 => i16::wrapping_neg, i32 => i32::wrapping_neg, i64 => i64::wrapping_neg);

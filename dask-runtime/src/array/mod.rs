@@ -103,7 +103,8 @@ use std::fmt;
 use std::marker::PhantomData;
 use std::sync::Arc;
 
-/// A lazy, chunked n-d array of `T` (`f64`, `f32`, `i64` or `bool`). See the
+/// A lazy, chunked n-d array of `T` (`f64`, `f32`, the integers `i8` to `u64`, or
+/// `bool`). See the
 /// [module docs](self).
 pub struct Array<T> {
     pub(crate) layer: Result<Arc<Layer>, ShapeError>,

@@ -70,7 +70,7 @@ macro_rules! element_kinds {
 }
 
 static KINDS: LazyLock<Vec<Kind>> = LazyLock::new(|| {
-    let mut kinds = element_kinds!(f64, f32, i64, bool);
+    let mut kinds = element_kinds!(f64, f32, i8, i16, i32, i64, u8, u16, u32, u64, bool);
     kinds.extend([
         plain::<Compensated>(),
         plain::<(f64, Compensated)>(),

@@ -685,7 +685,7 @@ macro_rules! numeric_reductions {
         }
     )*};
 }
-numeric_reductions!(f64, f32, i64);
+numeric_reductions!(f64, f32, i8, i16, i32, i64, u8, u16, u32, u64);
 
 impl Reduce for bool {
     fn reduce_same(a: &Array<bool>, r: Reduction, axis: Option<(&[usize], bool)>) -> Array<bool> {

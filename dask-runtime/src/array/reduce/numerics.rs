@@ -138,33 +138,38 @@ macro_rules! float_numeric {
 }
 float_numeric!(f64, f32);
 
-impl Numeric for i64 {
-    fn to_f64(self) -> f64 {
-        self as f64
-    }
-    type Sum = i64;
-    fn sum_zero() -> i64 {
-        0
-    }
-    fn sum_add(acc: i64, v: i64) -> i64 {
-        acc.wrapping_add(v)
-    }
-    fn sum_merge(a: i64, b: i64) -> i64 {
-        a.wrapping_add(b)
-    }
-    fn sum_finish(acc: i64) -> i64 {
-        acc
-    }
-    fn prod(a: i64, b: i64) -> i64 {
-        a.wrapping_mul(b)
-    }
-    fn one() -> i64 {
-        1
-    }
-    fn difference(a: i64, b: i64) -> i64 {
-        a.wrapping_sub(b)
-    }
+macro_rules! int_numeric {
+    ($($t:ty),*) => {$(
+        impl Numeric for $t {
+            fn to_f64(self) -> f64 {
+                self as f64
+            }
+            type Sum = $t;
+            fn sum_zero() -> $t {
+                0
+            }
+            fn sum_add(acc: $t, v: $t) -> $t {
+                acc.wrapping_add(v)
+            }
+            fn sum_merge(a: $t, b: $t) -> $t {
+                a.wrapping_add(b)
+            }
+            fn sum_finish(acc: $t) -> $t {
+                acc
+            }
+            fn prod(a: $t, b: $t) -> $t {
+                a.wrapping_mul(b)
+            }
+            fn one() -> $t {
+                1
+            }
+            fn difference(a: $t, b: $t) -> $t {
+                a.wrapping_sub(b)
+            }
+        }
+    )*};
 }
+int_numeric!(i8, i16, i32, i64, u8, u16, u32, u64);
 
 /// Count, mean and sum of squared deviations: exact moments that merge.
 #[derive(Clone, Copy, Debug, Default)]

@@ -1,0 +1,123 @@
+//! Every integer element type (`i8` to `i64`, `u8` to `u64`): arithmetic, NumPy's
+//! `//` and `%`, reductions, casts and `.npy` files, against the same operations on
+//! the values in plain Rust.
+
+use dask::array::{self, Array};
+use ndarray::ArrayD;
+
+macro_rules! each_integer {
+    ($($t:ident),*) => {$(
+        mod $t {
+            use super::*;
+
+            fn values() -> Vec<$t> {
+                // Both ends of the type, zero, and a spread between.
+                let mut v = vec![<$t>::MIN, <$t>::MAX, 0, 1, 7, 3];
+                v.extend((0..20).map(|k: i32| (k * 37 % 101) as $t));
+                v
+            }
+
+            fn lazy(v: &[$t]) -> Array<$t> {
+                array::from_ndarray(ArrayD::from_shape_vec(ndarray::IxDyn(&[v.len()]), v.to_vec()).unwrap(), 5)
+            }
+
+            fn computed<E: array::Element>(a: Array<E>) -> Vec<E> {
+                a.compute().unwrap().iter().copied().collect()
+            }
+
+            #[test]
+            fn arithmetic_wraps_and_division_by_zero_is_zero() {
+                let v = values();
+                let x = lazy(&v);
+                let w: Vec<$t> = v.iter().map(|a| a.wrapping_mul(3).wrapping_add(1)).collect();
+                assert_eq!(computed(&(&x * (3 as $t)) + (1 as $t)), w);
+                let zeros = vec![0 as $t; v.len()];
+                assert_eq!(computed(&x / &lazy(&zeros)), zeros);
+                assert_eq!(computed(&x % (0 as $t)), zeros);
+                let q: Vec<$t> = v.iter().map(|a| a.wrapping_div(7)).collect();
+                assert_eq!(computed(&x / (7 as $t)), q);
+                // NumPy's floor division and modulo, by a positive divisor.
+                let f: Vec<$t> = v.iter().map(|a| a.div_euclid(7)).collect();
+                assert_eq!(computed(x.floor_divide(7 as $t)), f);
+                let m: Vec<$t> = v.iter().map(|a| a.rem_euclid(7)).collect();
+                assert_eq!(computed(x.mod_(7 as $t)), m);
+            }
+
+            #[test]
+            fn reductions_and_comparisons() {
+                let v = values();
+                let x = lazy(&v);
+                let sum = v.iter().fold(0 as $t, |a, b| a.wrapping_add(*b));
+                assert_eq!(x.sum().compute().unwrap(), sum);
+                assert_eq!(x.max().compute().unwrap(), <$t>::MAX);
+                assert_eq!(x.min().compute().unwrap(), <$t>::MIN);
+                assert_eq!(x.argmax().compute().unwrap(), 1);
+                let mean = v.iter().map(|&a| a as f64).sum::<f64>() / v.len() as f64;
+                assert!((x.mean().compute().unwrap() - mean).abs() < 1e-9 * mean.abs().max(1.0));
+                let big = v.iter().filter(|&&a| a > 50).count() as i64;
+                assert_eq!(x.gt(50 as $t).astype::<i64>().sum().compute().unwrap(), big);
+                let top = x.topk(2).compute().unwrap();
+                assert_eq!(top.iter().copied().collect::<Vec<_>>()[0], <$t>::MAX);
+            }
+
+            #[test]
+            fn casts_and_npy_round_trips() {
+                let v = values();
+                let x = lazy(&v);
+                let as_f64: Vec<f64> = v.iter().map(|&a| a as f64).collect();
+                assert_eq!(computed(x.astype::<f64>()), as_f64);
+                let back = lazy(&v).astype::<f64>().astype::<$t>();
+                assert_eq!(computed(back), v);
+                // Floats truncate toward zero and saturate (NumPy leaves out-of-range
+                // values undefined).
+                let f = array::from_ndarray(ndarray::arr1(&[-1.7, 2.9, 1e30, -1e30, f64::NAN]).into_dyn(), 2);
+                let want: Vec<$t> = [-1.7_f64, 2.9, 1e30, -1e30, f64::NAN].iter().map(|&a| a as $t).collect();
+                assert_eq!(computed(f.astype::<$t>()), want);
+                let path = std::env::temp_dir().join(format!("dask-rs-{}-{}.npy", stringify!($t), std::process::id()));
+                x.to_npy(&path).unwrap();
+                let read: Array<$t> = array::from_npy(&path, 4).unwrap();
+                assert_eq!(computed(read), v);
+                std::fs::remove_file(&path).ok();
+            }
+        }
+    )*};
+}
+
+each_integer!(i8, i16, i32, i64, u8, u16, u32, u64);
+
+#[test]
+fn signed_integers_negate_and_take_absolute_values_wrapping() {
+    let x = array::from_ndarray(ndarray::arr1(&[i8::MIN, -3, 0, 5]).into_dyn(), 2);
+    assert_eq!(
+        (-&x).compute().unwrap().iter().copied().collect::<Vec<_>>(),
+        [i8::MIN, 3, 0, -5]
+    );
+    assert_eq!(
+        x.abs()
+            .compute()
+            .unwrap()
+            .iter()
+            .copied()
+            .collect::<Vec<_>>(),
+        [i8::MIN, 3, 0, 5]
+    );
+    let y = array::from_ndarray(ndarray::arr1(&[-7_i16, 7]).into_dyn(), 1);
+    assert_eq!(
+        y.floor_divide(-2)
+            .compute()
+            .unwrap()
+            .iter()
+            .copied()
+            .collect::<Vec<_>>(),
+        [3, -4]
+    );
+    assert_eq!(
+        y.mod_(-2)
+            .compute()
+            .unwrap()
+            .iter()
+            .copied()
+            .collect::<Vec<_>>(),
+        [-1, -1]
+    );
+}
