@@ -514,3 +514,67 @@ fn medians_and_percentiles_along_an_axis_match_the_lanes() {
         );
     }
 }
+
+#[test]
+fn extract_unique_and_bincount_have_lengths_known_once_computed() {
+    let a = data();
+    let x = array::from_ndarray(a.clone(), vec![vec![3, 4], vec![2, 1, 3]]);
+    // NumPy's extract: row-major order, whatever the chunks.
+    let positive = x.extract(&x.gt(0.0));
+    let want: Vec<f64> = a.iter().copied().filter(|&v| v > 0.0).collect();
+    assert!(!positive.chunks_known());
+    assert_eq!(
+        positive
+            .compute()
+            .unwrap()
+            .iter()
+            .copied()
+            .collect::<Vec<_>>(),
+        want
+    );
+    // Nothing is built on unknown sizes; compute_chunk_sizes (or persist) makes them known.
+    match positive.sum().compute() {
+        Err(dask::Error::Shape { message, .. }) => assert!(message.contains("compute_chunk_sizes")),
+        other => panic!("{other:?}"),
+    }
+    let known = positive.compute_chunk_sizes().unwrap();
+    assert!(known.chunks_known());
+    assert_eq!(known.shape(), [want.len()]);
+    assert_eq!(known.chunks()[0].iter().sum::<usize>(), want.len());
+    assert!(close(known.sum().compute().unwrap(), want.iter().sum()));
+    let kept = positive.persist().unwrap();
+    assert_eq!(kept.chunks(), known.chunks());
+    assert_eq!((&kept * 2.0).compute().unwrap().len(), want.len());
+    assert!(
+        x.extract(&x.sum_axis(0).gt(0.0)).check().is_err(),
+        "mask of another shape"
+    );
+    // unique: sorted, NaN once at the end.
+    let u = x.unique().compute().unwrap();
+    let mut distinct: Vec<f64> = a.iter().copied().filter(|v| !v.is_nan()).collect();
+    distinct.sort_by(f64::total_cmp);
+    distinct.dedup();
+    assert_eq!(u.len(), distinct.len() + 1);
+    assert!(u[u.len() - 1].is_nan());
+    assert_eq!(
+        u.iter().take(distinct.len()).copied().collect::<Vec<_>>(),
+        distinct
+    );
+    // bincount against counting by hand; bad values are named.
+    let ints = array::random::default_rng(3).integers(0, 9, [1_000], 130);
+    let values = ints.compute().unwrap();
+    let mut want = vec![0_i64; 12];
+    values.iter().for_each(|&v| want[v as usize] += 1);
+    let got = ints.bincount(12).compute().unwrap();
+    assert_eq!(got.iter().copied().collect::<Vec<_>>(), want);
+    assert_eq!(ints.bincount(0).compute().unwrap().len(), 9);
+    let negative = array::from_ndarray(ndarray::arr1(&[1_i64, -2]).into_dyn(), 1).bincount(0);
+    let err = negative.compute().unwrap_err();
+    let why = std::error::Error::source(&err)
+        .map(ToString::to_string)
+        .unwrap_or_default();
+    assert!(why.contains("-2"), "{why}");
+    let empty = array::zeros::<i64>([0], 1);
+    assert_eq!(empty.bincount(3).compute().unwrap().len(), 3);
+    assert_eq!(empty.unique().compute().unwrap().len(), 0);
+}

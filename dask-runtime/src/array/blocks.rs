@@ -223,23 +223,24 @@ impl<T: Element> Array<T> {
     ///
     /// As [`Array::compute`].
     pub fn persist(&self) -> Result<Array<T>, Error> {
-        let layer = self.layer()?;
-        let nodes = self.block_nodes()?;
-        let refs: Vec<&crate::graph::NodeRef> = nodes.iter().collect();
-        let values = crate::executor::execute(&refs, &crate::Options::new())?;
-        let blocks = values
-            .into_iter()
-            .map(|v| {
-                v.downcast::<BlockValue>()
-                    .map(|b| (*b).clone())
-                    .map_err(|_| Error::Internal("an array task's output is not a block".into()))
-            })
-            .collect::<Result<Vec<_>, _>>()?;
+        let layer = self.any_layer()?;
+        let blocks = self.computed_blocks()?;
+        // Chunk sizes unknown until now (`extract`, `unique`) are read off the blocks.
+        let (shape, chunks) = if layer.op.unknown_chunks() {
+            let lengths = blocks
+                .iter()
+                .map(|b| (T::ops().shape)(b).map(|s| s.first().copied().unwrap_or(1)))
+                .collect::<Result<Vec<usize>, _>>()
+                .map_err(|e| Error::Internal(e.to_string()))?;
+            (vec![lengths.iter().sum()], vec![lengths])
+        } else {
+            (layer.shape.clone(), layer.chunks.clone())
+        };
         Ok(Array::from_layer(Arc::new(Layer {
             token: layer.token,
             label: layer.label,
-            shape: layer.shape.clone(),
-            chunks: layer.chunks.clone(),
+            shape,
+            chunks,
             inputs: Vec::new(),
             op: Box::new(Stored(blocks)),
             split_every: layer.split_every,
@@ -252,7 +253,7 @@ impl<T: Element> Array<T> {
     ///
     /// A kept shape error.
     pub fn to_delayed(&self) -> Result<ArrayD<Delayed<ArrayD<T>>>, Error> {
-        let grid = self.layer()?.grid();
+        let grid = self.any_layer()?.grid();
         let delayed: Vec<Delayed<ArrayD<T>>> = self
             .block_nodes()?
             .into_iter()

@@ -135,6 +135,13 @@ pub(crate) trait BlockOp: Send + Sync + 'static {
     fn external(&self) -> Option<&NodeRef> {
         None
     }
+
+    /// Whether the blocks' lengths along the (one) axis are known only once computed
+    /// (`extract`, `unique`: Dask's `nan` chunks). The layer's chunks then hold only
+    /// the number of blocks.
+    fn unknown_chunks(&self) -> bool {
+        false
+    }
 }
 
 /// See [`BlockOp::regional`]. Such an op reads exactly one block of each input, in

@@ -123,6 +123,13 @@ impl<T> Clone for Array<T> {
 impl<T: Element> fmt::Debug for Array<T> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match &self.layer {
+            Ok(l) if l.op.unknown_chunks() => write!(
+                f,
+                "Array<{}>(shape=[unknown], {} blocks of unknown length, name={})",
+                T::NAME,
+                l.chunks.first().map_or(0, Vec::len),
+                l.name()
+            ),
             Ok(l) => write!(
                 f,
                 "Array<{}>(shape={:?}, chunks={:?}, name={})",
@@ -190,14 +197,95 @@ impl<T: Element> Array<T> {
         }
     }
 
+    /// The layer, for building on: an array whose chunk sizes are unknown is an error
+    /// here (nothing can be built on sizes it does not have yet).
     pub(crate) fn layer(&self) -> Result<&Arc<Layer>, ShapeError> {
+        let l = self.layer.as_ref().map_err(Clone::clone)?;
+        if l.op.unknown_chunks() {
+            return Err(ShapeError::new(
+                l.label,
+                "the chunk sizes of this array are unknown until it is computed (Dask's nan \
+                 chunks): call compute_chunk_sizes() or persist() first"
+                    .into(),
+            ));
+        }
+        Ok(l)
+    }
+
+    /// The layer whatever its chunks: for computing it.
+    pub(crate) fn any_layer(&self) -> Result<&Arc<Layer>, ShapeError> {
         self.layer.as_ref().map_err(Clone::clone)
+    }
+
+    /// Whether the chunk sizes are known (false after `extract` or `unique` until
+    /// [`Array::compute_chunk_sizes`]; Dask's `nan` chunks).
+    pub fn chunks_known(&self) -> bool {
+        self.layer.as_ref().is_ok_and(|l| !l.op.unknown_chunks())
+    }
+
+    /// The same array with its chunk sizes known: the blocks are computed to measure
+    /// them (Dask's `compute_chunk_sizes`) and computed again when the result is. Use
+    /// [`Array::persist`] to keep them instead.
+    ///
+    /// ```
+    /// # use dask_runtime as dask;
+    /// use dask::array::arange;
+    /// let x = arange(10).rechunk(4);
+    /// let odd = x.extract(&x.mod_(2.0).eq_elem(1.0));
+    /// assert!(!odd.chunks_known());
+    /// let odd = odd.compute_chunk_sizes().unwrap();
+    /// assert_eq!(odd.chunks(), [vec![2, 2, 1]]);
+    /// assert_eq!(odd.sum().compute().unwrap(), 25.0);
+    /// ```
+    ///
+    /// # Errors
+    ///
+    /// As [`Array::compute`].
+    pub fn compute_chunk_sizes(&self) -> Result<Array<T>, Error> {
+        let layer = self.any_layer()?;
+        if !layer.op.unknown_chunks() {
+            return Ok(self.clone());
+        }
+        let lengths = self
+            .computed_blocks()?
+            .iter()
+            .map(|b| (T::ops().shape)(b).map(|s| s.first().copied().unwrap_or(1)))
+            .collect::<Result<Vec<usize>, _>>()
+            .map_err(|e| Error::Internal(e.to_string()))?;
+        Ok(Array::from_layer(layer_over(
+            layer.label,
+            Tokenizer::new("known").add(&lengths),
+            vec![lengths.iter().sum()],
+            vec![lengths],
+            vec![Arc::clone(layer)],
+            blocks::Same,
+        )))
+    }
+
+    /// Every block, computed.
+    pub(crate) fn computed_blocks(&self) -> Result<Vec<BlockValue>, Error> {
+        let nodes = self.block_nodes()?;
+        let refs: Vec<&NodeRef> = nodes.iter().collect();
+        let values = crate::executor::execute(&refs, &crate::Options::new())?;
+        values
+            .into_iter()
+            .map(|v| {
+                v.downcast::<BlockValue>()
+                    .map(|b| (*b).clone())
+                    .map_err(|_| Error::Internal("an array task's output is not a block".into()))
+            })
+            .collect()
     }
 
     /// The layer, for the accessors that have nothing true to return for a failed
     /// array.
     fn valid(&self) -> &Layer {
         match &self.layer {
+            Ok(l) if l.op.unknown_chunks() => panic!(
+                "the shape and chunks of this `{}` array are unknown until it is computed \
+                 (use `compute_chunk_sizes()` first, or `chunks_known()` to ask)",
+                l.label
+            ),
             Ok(l) => l,
             Err(e) => panic!(
                 "this array failed to build in `{}`: {} (use `check()` or `try_shape()` to \
@@ -395,7 +483,7 @@ impl<T: Element> Array<T> {
 
     /// The task nodes of the array's blocks, planned on their own, row-major.
     pub(crate) fn block_nodes(&self) -> Result<Vec<NodeRef>, Error> {
-        let layer = Arc::clone(self.layer()?);
+        let layer = Arc::clone(self.any_layer()?);
         lower::lower(&[layer])?
             .pop()
             .ok_or_else(|| Error::Internal("no nodes for the array".into()))
@@ -483,12 +571,12 @@ impl<T: Element> Computable for Array<T> {
         }
     }
     fn output_nodes(&self, batch: &mut Batch, out: &mut Vec<NodeRef>) -> Result<(), Error> {
-        let layer = self.layer()?;
+        let layer = self.any_layer()?;
         out.extend_from_slice(batch.part::<ArrayBatch>().nodes(layer)?);
         Ok(())
     }
     fn collect_values(&self, values: &mut Outputs) -> Result<ArrayD<T>, Error> {
-        let layer = self.layer()?;
+        let layer = self.any_layer()?;
         let block = assemble(layer, values, T::ops())?;
         window::owned_array::<T>(block).map_err(|e| Error::Internal(e.to_string()))
     }
@@ -507,6 +595,18 @@ fn assemble(
     for flat in 0..n {
         let (value, _) = values.next_value()?;
         blocks.push((flat, collect_block(value)?));
+    }
+    if layer.op.unknown_chunks() {
+        // 1-d blocks of lengths known only now: laid end to end.
+        let mut at = 0;
+        let mut pieces = Vec::with_capacity(n);
+        for (_, value) in &blocks {
+            let shape = (ops.shape)(value).map_err(|e| Error::Internal(e.to_string()))?;
+            let len = shape.first().copied().unwrap_or(0);
+            pieces.push((value, vec![(0, at, len)]));
+            at += len;
+        }
+        return (ops.assemble)(&[at], &pieces).map_err(|e| Error::Internal(e.to_string()));
     }
     let mut pieces = Vec::with_capacity(n);
     for (flat, value) in &blocks {

@@ -4,6 +4,7 @@
 //! and variances merge exact per-block moments (Chan et al.).
 
 mod custom;
+mod data_sized;
 mod lanes;
 pub(crate) mod numerics;
 mod quantile;
@@ -286,8 +287,9 @@ where
     }
 }
 
-/// Turns the one remaining partial result into a 1-d answer of known length.
-struct FinishVector<T, R>(Arc<R>, PhantomData<fn(T)>);
+/// Turns the one remaining partial result into a 1-d answer: of known length, or
+/// (`unknown`) of a length known once computed (`unique`, `bincount`).
+struct FinishVector<T, R>(Arc<R>, PhantomData<fn(T)>, bool);
 
 impl<T: Element, U: Element, R: Reducer<T, Out = ArrayD<U>>> BlockOp for FinishVector<T, R> {
     fn deps(&self, layer: &Layer, _: &[usize], out: &mut Vec<(usize, Vec<usize>)>) {
@@ -301,13 +303,16 @@ impl<T: Element, U: Element, R: Reducer<T, Out = ArrayD<U>>> BlockOp for FinishV
     ) -> Result<BlockValue, BoxError> {
         let acc = owned::<R::Acc>(inputs.into_iter().next().ok_or("internal: no partial")?)?;
         let out = self.0.finish(acc)?;
-        if out.shape() != layer.shape.as_slice() {
+        if !self.2 && out.shape() != layer.shape.as_slice() {
             return Err(format!("internal: {} elements, not {:?}", out.len(), layer.shape).into());
         }
         Ok(block(out))
     }
     fn blockwise(&self) -> bool {
         true
+    }
+    fn unknown_chunks(&self) -> bool {
+        self.2
     }
 }
 
@@ -414,12 +419,13 @@ impl<T: Element> Array<T> {
         ))
     }
 
-    /// A reduction whose answer is a 1-d array of `len` values (`topk`, `histogram`).
+    /// A reduction whose answer is a 1-d array of `len` values (`topk`, `histogram`),
+    /// or with `len` `None`, of a length known once computed (`unique`).
     fn reduce_to_vector<U, R>(
         &self,
         label: &'static str,
         params: impl Hash,
-        len: usize,
+        len: impl Into<Option<usize>>,
         r: R,
     ) -> Array<U>
     where
@@ -432,13 +438,16 @@ impl<T: Element> Array<T> {
             Ok(m) => m,
             Err(e) => return Array::from_error(e),
         };
+        let len: Option<usize> = len.into();
+        let unknown = len.is_none();
+        let len = len.unwrap_or(0);
         Array::from_op(
             label,
             token.add("finish"),
             vec![len],
             vec![vec![len]],
             vec![merged],
-            FinishVector(r, PhantomData),
+            FinishVector(r, PhantomData, unknown),
         )
     }
 
