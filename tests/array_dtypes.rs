@@ -121,3 +121,45 @@ fn signed_integers_negate_and_take_absolute_values_wrapping() {
         [-1, -1]
     );
 }
+
+#[test]
+fn complex_arrays_add_multiply_reduce_and_round_trip_through_npy() {
+    use dask::array::{Complex32, Complex64};
+    let values: Vec<Complex64> = (0..10)
+        .map(|k| Complex64::new(k as f64, 1.0 - k as f64))
+        .collect();
+    let x = array::from_ndarray(
+        ArrayD::from_shape_vec(ndarray::IxDyn(&[10]), values.clone()).unwrap(),
+        3,
+    );
+    let i = Complex64::new(0.0, 1.0);
+    let y = &(&x * i) + &x.conj();
+    let want: Vec<Complex64> = values.iter().map(|v| v * i + v.conj()).collect();
+    assert_eq!(
+        y.compute().unwrap().iter().copied().collect::<Vec<_>>(),
+        want
+    );
+    let total: Complex64 = values.iter().sum();
+    assert_eq!(x.sum().compute().unwrap(), total);
+    assert_eq!(x.mean().compute().unwrap(), total / 10.0);
+    assert_eq!(x.re().sum().compute().unwrap(), 45.0);
+    assert!((x.norm().compute().unwrap()[[3]] - (9.0_f64 + 4.0).sqrt()).abs() < 1e-15);
+    let e = x.exp().compute().unwrap();
+    assert!((e[[2]] - values[2].exp()).norm() < 1e-12);
+    // Equality only: complex numbers have no order.
+    assert_eq!(
+        x.eq_elem(x.conj()).astype::<i64>().sum().compute().unwrap(),
+        1
+    );
+    // From real arrays, and between the two widths.
+    let r = array::arange(4).astype::<Complex64>().astype::<Complex32>();
+    assert_eq!(r.compute().unwrap()[[3]], Complex32::new(3.0, 0.0));
+    let path = std::env::temp_dir().join(format!("dask-rs-c16-{}.npy", std::process::id()));
+    x.to_npy(&path).unwrap();
+    let back: Array<Complex64> = array::from_npy(&path, 4).unwrap();
+    assert_eq!(
+        back.compute().unwrap().iter().copied().collect::<Vec<_>>(),
+        values
+    );
+    std::fs::remove_file(&path).ok();
+}

@@ -6,6 +6,7 @@ use super::window::{owned_array, view};
 use super::{Array, ChunkSpec};
 use crate::error::BoxError;
 use ndarray::{ArrayD, Axis, IxDyn, Slice, Zip};
+use num_complex::{Complex32, Complex64};
 use std::fmt::Debug;
 
 /// An element type of [`Array`](super::Array): `f64`, `f32`, the integers `i8` to `i64`
@@ -156,6 +157,17 @@ fn select<T: Element>(blocks: &[BlockValue], shape: &[usize]) -> Result<BlockVal
 
 macro_rules! element {
     ($t:ty, $bits:expr, $unary:path, $descr:literal, $read:expr, $write:expr) => {
+        element!(
+            $t,
+            $bits,
+            $unary,
+            $descr,
+            $read,
+            $write,
+            super::elementwise::compare
+        );
+    };
+    ($t:ty, $bits:expr, $unary:path, $descr:literal, $read:expr, $write:expr, $compare:path) => {
         impl Element for $t {
             const NAME: &'static str = stringify!($t);
             const NPY_DESCR: &'static str = $descr;
@@ -189,7 +201,7 @@ macro_rules! element {
                 &OPS
             }
             fn compare(a: Operand<$t>, b: Operand<$t>, op: Comparison) -> Array<bool> {
-                super::elementwise::compare(a, b, op)
+                $compare(a, b, op)
             }
             fn unary(a: &Array<$t>, op: Unary) -> Array<$t> {
                 $unary(a, op)
@@ -312,3 +324,38 @@ element!(
     |bytes: &[u8], _| bytes.first().is_some_and(|&b| b != 0),
     |v: bool, out: &mut Vec<u8>| out.push(u8::from(v))
 );
+
+/// A complex number's `.npy` bytes: the real part, then the imaginary one.
+macro_rules! complex_element {
+    ($t:ident, $f:ty, $descr:literal, $bits:expr) => {
+        element!(
+            $t,
+            $bits,
+            super::complex::complex_unary,
+            $descr,
+            |bytes: &[u8], big_endian: bool| {
+                let half = bytes.len() / 2;
+                let part = |b: &[u8]| {
+                    let raw = b.try_into().unwrap_or([0; size_of::<$f>()]);
+                    if big_endian {
+                        <$f>::from_be_bytes(raw)
+                    } else {
+                        <$f>::from_le_bytes(raw)
+                    }
+                };
+                num_complex::Complex::new(part(&bytes[..half]), part(&bytes[half..]))
+            },
+            |v: $t, out: &mut Vec<u8>| {
+                npy_write_le(v.re.to_le_bytes(), out);
+                npy_write_le(v.im.to_le_bytes(), out);
+            },
+            super::complex::compare
+        );
+    };
+}
+complex_element!(Complex64, f64, "<c16", |v: Complex64| {
+    v.re.to_bits() ^ v.im.to_bits().rotate_left(29)
+});
+complex_element!(Complex32, f32, "<c8", |v: Complex32| {
+    u64::from(v.re.to_bits()) << 32 | u64::from(v.im.to_bits())
+});

@@ -12,6 +12,7 @@ use super::window::view;
 use super::{Array, ChunkSpec, Element, Scalar, ShapeError};
 use crate::error::BoxError;
 use ndarray::IxDyn;
+use num_complex::{Complex32, Complex64};
 use num_traits::Float;
 use std::ops::{Add, Div, Mul, Neg, Not, Rem, Sub};
 use std::sync::Arc;
@@ -58,7 +59,9 @@ macro_rules! scalar_operand {
         }
     )*};
 }
-scalar_operand!(f64, f32, i8, i16, i32, i64, u8, u16, u32, u64, bool);
+scalar_operand!(
+    f64, f32, i8, i16, i32, i64, u8, u16, u32, u64, bool, Complex64, Complex32
+);
 
 impl<T: Element> Operand<T> {
     fn into_array(self) -> Array<T> {
@@ -325,7 +328,7 @@ impl<T: Element> Array<T> {
 
 /// `f(a, b)` elementwise, named `label`: a scalar side is captured in the step (and
 /// named by its bits) rather than broadcast as a 0-d block.
-fn binary<T: Element, U: Element>(
+pub(crate) fn binary<T: Element, U: Element>(
     label: &'static str,
     a: Operand<T>,
     b: Operand<T>,
@@ -375,8 +378,8 @@ pub(crate) fn compare<T: Element + PartialOrd>(
 }
 
 macro_rules! comparisons {
-    ($($method:ident $op:tt $kind:ident),*) => {
-        impl<T: Element + PartialOrd> Array<T> {$(
+    ($bound:path; $($method:ident $op:tt $kind:ident),*) => {
+        impl<T: Element + $bound> Array<T> {$(
             #[doc = concat!("Elementwise `self ", stringify!($op), " other`, a `bool` array.")]
             pub fn $method(&self, other: impl Into<Operand<T>>) -> Array<bool> {
                 T::compare(self.into(), other.into(), Comparison::$kind)
@@ -384,14 +387,8 @@ macro_rules! comparisons {
         )*}
     };
 }
-comparisons!(
-    gt > Gt,
-    ge >= Ge,
-    lt < Lt,
-    le <= Le,
-    eq_elem == Eq,
-    ne_elem != Ne
-);
+comparisons!(PartialOrd; gt > Gt, ge >= Ge, lt < Lt, le <= Le);
+comparisons!(PartialEq; eq_elem == Eq, ne_elem != Ne);
 
 impl Array<bool> {
     /// Elementwise `and`.
@@ -481,9 +478,17 @@ pub(crate) fn bool_unary(_: &Array<bool>, op: Unary) -> Array<bool> {
     Array::failed("unary", format!("{op:?} is not defined on bool"))
 }
 
-macro_rules! float_ufuncs {
-    ($($method:ident $kind:ident),*) => {
-        impl<T: Element + Float> Array<T> {$(
+/// The element types with `sqrt`, `exp`, `ln`, `sin`, `cos` and `tan`: the real and
+/// the complex floating-point types.
+pub trait Analytic: Element {}
+impl Analytic for f64 {}
+impl Analytic for f32 {}
+impl Analytic for Complex64 {}
+impl Analytic for Complex32 {}
+
+macro_rules! ufuncs {
+    ($bound:path; $($method:ident $kind:ident),*) => {
+        impl<T: Element + $bound> Array<T> {$(
             #[doc = concat!("Elementwise `", stringify!($method), "`.")]
             pub fn $method(&self) -> Array<T> {
                 T::unary(self, Unary::$kind)
@@ -491,7 +496,8 @@ macro_rules! float_ufuncs {
         )*}
     };
 }
-float_ufuncs!(sqrt Sqrt, exp Exp, ln Ln, sin Sin, cos Cos, tan Tan, floor Floor, ceil Ceil);
+ufuncs!(Analytic; sqrt Sqrt, exp Exp, ln Ln, sin Sin, cos Cos, tan Tan);
+ufuncs!(Float; floor Floor, ceil Ceil);
 
 impl<T: Element + Float> Array<T> {
     /// Elementwise `self ^ exponent`.
@@ -708,6 +714,7 @@ int_div_rem!(i8, i16, i32, i64, u8, u16, u32, u64);
 // operator), so the user's crate compiles only the one-line trait impls that call it.
 macro_rules! arithmetic {
     ($Trait:ident $method:ident $name:literal $module:ident; $($t:ident => $f:expr),*) => {
+        #[allow(non_snake_case)]
         mod $module {
             use super::*;
             $(pub(super) fn $t(a: Operand<$t>, b: Operand<$t>) -> Array<$t> {
@@ -777,10 +784,10 @@ macro_rules! arithmetic {
         }
     )*};
 }
-arithmetic!(Add add "add" add_ops; f64 => |a, b| a + b, f32 => |a, b| a + b, i8 => i8::wrapping_add, i16 => i16::wrapping_add, i32 => i32::wrapping_add, i64 => i64::wrapping_add, u8 => u8::wrapping_add, u16 => u16::wrapping_add, u32 => u32::wrapping_add, u64 => u64::wrapping_add);
-arithmetic!(Sub sub "sub" sub_ops; f64 => |a, b| a - b, f32 => |a, b| a - b, i8 => i8::wrapping_sub, i16 => i16::wrapping_sub, i32 => i32::wrapping_sub, i64 => i64::wrapping_sub, u8 => u8::wrapping_sub, u16 => u16::wrapping_sub, u32 => u32::wrapping_sub, u64 => u64::wrapping_sub);
-arithmetic!(Mul mul "mul" mul_ops; f64 => |a, b| a * b, f32 => |a, b| a * b, i8 => i8::wrapping_mul, i16 => i16::wrapping_mul, i32 => i32::wrapping_mul, i64 => i64::wrapping_mul, u8 => u8::wrapping_mul, u16 => u16::wrapping_mul, u32 => u32::wrapping_mul, u64 => u64::wrapping_mul);
-arithmetic!(Div div "div" div_ops; f64 => |a, b| a / b, f32 => |a, b| a / b, i8 => int_division::i8::div, i16 => int_division::i16::div, i32 => int_division::i32::div, i64 => int_division::i64::div, u8 => int_division::u8::div, u16 => int_division::u16::div, u32 => int_division::u32::div, u64 => int_division::u64::div);
+arithmetic!(Add add "add" add_ops; f64 => |a, b| a + b, f32 => |a, b| a + b, i8 => i8::wrapping_add, i16 => i16::wrapping_add, i32 => i32::wrapping_add, i64 => i64::wrapping_add, u8 => u8::wrapping_add, u16 => u16::wrapping_add, u32 => u32::wrapping_add, u64 => u64::wrapping_add, Complex64 => |a, b| a + b, Complex32 => |a, b| a + b);
+arithmetic!(Sub sub "sub" sub_ops; f64 => |a, b| a - b, f32 => |a, b| a - b, i8 => i8::wrapping_sub, i16 => i16::wrapping_sub, i32 => i32::wrapping_sub, i64 => i64::wrapping_sub, u8 => u8::wrapping_sub, u16 => u16::wrapping_sub, u32 => u32::wrapping_sub, u64 => u64::wrapping_sub, Complex64 => |a, b| a - b, Complex32 => |a, b| a - b);
+arithmetic!(Mul mul "mul" mul_ops; f64 => |a, b| a * b, f32 => |a, b| a * b, i8 => i8::wrapping_mul, i16 => i16::wrapping_mul, i32 => i32::wrapping_mul, i64 => i64::wrapping_mul, u8 => u8::wrapping_mul, u16 => u16::wrapping_mul, u32 => u32::wrapping_mul, u64 => u64::wrapping_mul, Complex64 => |a, b| a * b, Complex32 => |a, b| a * b);
+arithmetic!(Div div "div" div_ops; f64 => |a, b| a / b, f32 => |a, b| a / b, i8 => int_division::i8::div, i16 => int_division::i16::div, i32 => int_division::i32::div, i64 => int_division::i64::div, u8 => int_division::u8::div, u16 => int_division::u16::div, u32 => int_division::u32::div, u64 => int_division::u64::div, Complex64 => |a, b| a / b, Complex32 => |a, b| a / b);
 arithmetic!(Rem rem "rem" rem_ops; f64 => |a, b| a % b, f32 => |a, b| a % b, i8 => int_division::i8::rem, i16 => int_division::i16::rem, i32 => int_division::i32::rem, i64 => int_division::i64::rem, u8 => int_division::u8::rem, u16 => int_division::u16::rem, u32 => int_division::u32::rem, u64 => int_division::u64::rem);
 
 macro_rules! negation {
@@ -805,4 +812,4 @@ macro_rules! negation {
         }
     )*};
 }
-negation!(f64 => |v: f64| -v, f32 => |v: f32| -v, i8 => i8::wrapping_neg, i16 => i16::wrapping_neg, i32 => i32::wrapping_neg, i64 => i64::wrapping_neg);
+negation!(Complex64 => |v: Complex64| -v, Complex32 => |v: Complex32| -v, f64 => |v: f64| -v, f32 => |v: f32| -v, i8 => i8::wrapping_neg, i16 => i16::wrapping_neg, i32 => i32::wrapping_neg, i64 => i64::wrapping_neg);

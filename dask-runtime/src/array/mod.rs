@@ -54,10 +54,13 @@ mod blocks;
 mod blockwise;
 mod buffers;
 mod chunks;
+mod complex;
 mod create;
 mod dot;
 mod element;
 mod elementwise;
+#[cfg(feature = "fft")]
+pub mod fft;
 mod layer;
 #[cfg(feature = "linalg")]
 pub mod linalg;
@@ -83,9 +86,10 @@ pub use create::{
     arange, arange_with, eye, from_delayed, from_ndarray, full, linspace, ones, zeros,
 };
 pub use element::Element;
-pub use elementwise::{CastTo, FloorDivision, Operand, where_};
+pub use elementwise::{Analytic, CastTo, FloorDivision, Operand, where_};
 pub use ndarray::{NewAxis, s};
 pub use npy::from_npy;
+pub use num_complex::{Complex32, Complex64};
 pub use overlap::{Boundary, Depth};
 pub use reduce::Numeric;
 pub use scalar::Scalar;

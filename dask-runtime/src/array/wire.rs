@@ -72,6 +72,10 @@ macro_rules! element_kinds {
 static KINDS: LazyLock<Vec<Kind>> = LazyLock::new(|| {
     let mut kinds = element_kinds!(f64, f32, i8, i16, i32, i64, u8, u16, u32, u64, bool);
     kinds.extend([
+        array::<num_complex::Complex64>(),
+        array::<num_complex::Complex32>(),
+        plain::<Option<num_complex::Complex64>>(),
+        plain::<Option<num_complex::Complex32>>(),
         plain::<Compensated>(),
         plain::<(f64, Compensated)>(),
         plain::<Moments>(),
