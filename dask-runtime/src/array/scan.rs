@@ -38,7 +38,7 @@ impl Accumulate {
     fn apply<T: Numeric>(self, a: T, b: T) -> T {
         match self {
             // Floats add plainly, as NumPy's cumsum does; integers wrap.
-            Accumulate::Sum => T::sum_finish(T::sum_add(T::sum_add(T::sum_zero(), a), b)),
+            Accumulate::Sum => T::plus(a, b),
             Accumulate::Prod => T::prod(a, b),
         }
     }
@@ -54,12 +54,25 @@ struct LocalScan<T> {
 impl<T: Numeric> BlockOp for LocalScan<T> {
     fn run(&self, _: &Layer, _: &[usize], inputs: Vec<BlockValue>) -> Result<BlockValue, BoxError> {
         let mut values = owned_array::<T>(inputs.into_iter().next().ok_or("no input block")?)?;
-        let how = self.how;
-        for mut lane in values.lanes_mut(Axis(self.axis)) {
-            let mut acc = how.identity::<T>();
-            for v in lane.iter_mut() {
-                acc = how.apply(acc, *v);
-                *v = acc;
+        let (how, axis) = (self.how, Axis(self.axis));
+        if self.axis + 1 == values.ndim() {
+            // Each lane is a row, in memory order.
+            for mut lane in values.lanes_mut(axis) {
+                let mut acc = how.identity::<T>();
+                for v in lane.iter_mut() {
+                    acc = how.apply(acc, *v);
+                    *v = acc;
+                }
+            }
+        } else {
+            // Slab by slab: each slab is added to the one before it, whole rows at a
+            // time (a lane along an outer axis would stride through memory).
+            for k in 1..values.len_of(axis) {
+                let (before, mut rest) = values.view_mut().split_at(axis, k);
+                let previous = before.index_axis(axis, k - 1);
+                Zip::from(rest.index_axis_mut(axis, 0))
+                    .and(&previous)
+                    .for_each(|v, &p| *v = how.apply(p, *v));
             }
         }
         Ok(block(values))

@@ -21,8 +21,8 @@ use crate::error::BoxError;
 use lanes::{fold_lanes, global_index};
 use ndarray::{ArrayD, ArrayViewD, Axis, IxDyn, Slice, Zip};
 use reducers::{
-    ArgR, ArgTopR, BoolR, ExtremeR, HistR, MeanR, MomentsR, ProdR, PtpR, Reducer, SkipNan, Stat,
-    SumR, TopR,
+    ArgR, ArgTopR, BoolR, ExtremeR, HistR, MeanR, MomentsR, NanMeanR, ProdR, PtpR, Reducer,
+    SkipNan, Stat, SumR, TopR,
 };
 use std::hash::Hash;
 use std::marker::PhantomData;
@@ -638,7 +638,7 @@ macro_rules! numeric_reductions {
                     Reduction::Mean => reduce(a, "mean", (), MeanR, axis),
                     Reduction::Var(d) => reduce(a, "var", d.to_bits(), MomentsR(Stat::Var(d)), axis),
                     Reduction::Std(d) => reduce(a, "std", d.to_bits(), MomentsR(Stat::Std(d)), axis),
-                    Reduction::NanMean => reduce(a, "nanmean", (), SkipNan(MeanR), axis),
+                    Reduction::NanMean => reduce(a, "nanmean", (), NanMeanR, axis),
                     Reduction::NanVar(d) => {
                         reduce(a, "nanvar", d.to_bits(), SkipNan(MomentsR(Stat::Var(d))), axis)
                     }

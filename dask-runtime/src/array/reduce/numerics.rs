@@ -22,6 +22,9 @@ pub trait Numeric: Element + PartialOrd + super::Reduce {
     }
     #[doc(hidden)]
     fn sum_finish(acc: Self::Sum) -> Self;
+    /// `a + b` (wrapping for integers), as a running total adds.
+    #[doc(hidden)]
+    fn plus(a: Self, b: Self) -> Self;
     #[doc(hidden)]
     fn prod(a: Self, b: Self) -> Self;
     #[doc(hidden)]
@@ -131,6 +134,7 @@ macro_rules! float_numeric {
             }
             fn sum_finish(acc: Compensated) -> Self { acc.value() as $t }
             fn prod(a: Self, b: Self) -> Self { a * b }
+            fn plus(a: Self, b: Self) -> Self { a + b }
             fn one() -> Self { 1.0 }
             fn difference(a: Self, b: Self) -> Self { a - b }
         }
@@ -159,6 +163,9 @@ macro_rules! int_numeric {
             }
             fn prod(a: $t, b: $t) -> $t {
                 a.wrapping_mul(b)
+            }
+            fn plus(a: $t, b: $t) -> $t {
+                a.wrapping_add(b)
             }
             fn one() -> $t {
                 1

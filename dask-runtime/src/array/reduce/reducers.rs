@@ -109,6 +109,31 @@ pub(crate) fn is_nan<T: PartialEq + Copy>(x: T) -> bool {
     x != x
 }
 
+/// NumPy's `nanmean` in one pass: NaNs count as absent (a sum that adds 0 for them,
+/// and a count without them), with no copy of the values that are kept.
+pub(crate) struct NanMeanR;
+impl<T: Numeric> Reducer<T> for NanMeanR {
+    type Acc = (f64, Compensated);
+    type Out = f64;
+    fn empty(&self) -> Self::Acc {
+        (0.0, Compensated::default())
+    }
+    fn fold<D: Dimension>(&self, v: ArrayView<'_, T, D>) -> Self::Acc {
+        let nans = v.iter().filter(|&&x| is_nan(x)).count();
+        let sum = view_sum(&v, |x| {
+            let f = x.to_f64();
+            if f.is_nan() { 0.0 } else { f }
+        });
+        ((v.len() - nans) as f64, sum)
+    }
+    fn merge(&self, a: Self::Acc, b: Self::Acc) -> Self::Acc {
+        (a.0 + b.0, a.1.merge(b.1))
+    }
+    fn finish(&self, (n, sum): Self::Acc) -> Result<f64, BoxError> {
+        Ok(if n == 0.0 { f64::NAN } else { sum.value() / n })
+    }
+}
+
 /// `R` over the values that are not NaN (NumPy's `nansum`, `nanmean`, ...).
 pub(crate) struct SkipNan<R>(pub(crate) R);
 impl<T: Numeric, R: Reducer<T>> Reducer<T> for SkipNan<R> {
