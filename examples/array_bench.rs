@@ -11,7 +11,8 @@
 //! 4000x4000 matmul; on the same array, NumPy's breadth: `cumsum(0)`, `nanmean` with
 //! 10% NaN, and a 3x3 smoothing stencil through `map_overlap` (each then reduced to one
 //! number, so that no 800 MB result is gathered); with `--features linalg`, `tsqr` of a
-//! 1,000,000 x 100 matrix. Baselines measured in the same
+//! 1,000,000 x 100 matrix; with `--features zarr`, a 4 GB array written to Zarr and read
+//! back into a sum. Baselines measured in the same
 //! run: a hand-written rayon loop that generates and sums the same blocks (the element
 //! keys written out here, each value drawn with the library's per-element sampler
 //! `standard_normal_of`, and checked to give the same mean) and ndarray's
@@ -141,6 +142,18 @@ fn run(case: &str) -> (f64, f64) {
             let (qs, rs) = dask::compute((q.sum(), r.sum())).expect("tsqr");
             qs + rs
         }
+        #[cfg(feature = "zarr")]
+        "zarr_round_trip" => {
+            // 4 GB through Zarr and back: written block by block, read back into a sum.
+            let dir =
+                std::env::temp_dir().join(format!("dask-rs-bench-{}.zarr", std::process::id()));
+            let x = default_rng(6).normal(0.0, 1.0, [50_000, 10_000], [1_000, 5_000]);
+            x.to_zarr_overwrite(&dir).expect("to_zarr");
+            let back: Array<f64> = dask::array::from_zarr(&dir).expect("from_zarr");
+            let total = back.sum().compute().expect("sum");
+            std::fs::remove_dir_all(&dir).expect("clean up");
+            total
+        }
         "stencil" => {
             let smoothed = mission().map_overlap(1, Boundary::Reflect, |b, _| smooth(b));
             smoothed.mean().compute().expect("stencil")
@@ -214,6 +227,8 @@ fn main() {
     let cases = [
         #[cfg(feature = "linalg")]
         "tsqr",
+        #[cfg(feature = "zarr")]
+        "zarr_round_trip",
         "mean",
         "rayon_mean",
         "exact_mean",

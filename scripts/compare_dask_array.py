@@ -14,9 +14,10 @@ see the same machine load; one JSON line with the medians and ratios):
     .venv/bin/python scripts/compare_dask_array.py --against target/release/examples/array_bench
 
 NumPy's breadth (cumsum along axis 0, nanmean with 10% NaN, a 3x3 map_overlap
-stencil, tsqr of a 1,000,000 x 100 matrix), side by side:
+stencil, tsqr of a 1,000,000 x 100 matrix, a 4 GB Zarr round trip; needs
+`pip install zarr` too), side by side:
 
-    cargo build --release --features linalg --example array_bench
+    cargo build --release --features linalg,zarr --example array_bench
     .venv/bin/python scripts/compare_dask_array.py --numpy target/release/examples/array_bench
 
 The block-graph figures (shared blocks: mean and std together, x + x.T, the
@@ -79,6 +80,15 @@ def case(name):
             q, r = da.linalg.tsqr(y)
             qs, rs = dask.compute(q.sum(), r.sum())
             value = float(qs + rs)
+        elif name == "zarr_round_trip":
+            import os
+            import shutil
+            path = f"/tmp/dask-py-bench-{os.getpid()}.zarr"
+            y = da.random.default_rng(6).normal(0, 1, size=(50_000, 10_000), chunks=(1_000, 5_000))
+            # Uncompressed, as dask-rs writes it.
+            y.to_zarr(path, overwrite=True, compressors=None)
+            value = float(da.from_zarr(path).sum().compute())
+            shutil.rmtree(path)
         elif name == "std":
             value = float(x.std().compute())
         elif name == "mean_and_std":
@@ -164,7 +174,7 @@ def numpy_breadth(array_bench):
     import dask
     print(json.dumps({"dask": dask.__version__}), flush=True)
     me = [sys.executable, __file__, "--case"]
-    for name in ["cumsum", "nanmean", "stencil", "tsqr"]:
+    for name in ["cumsum", "nanmean", "stencil", "tsqr", "zarr_round_trip"]:
         side_by_side(name, {
             f"dask_rs_{name}": [array_bench, "--case", name],
             f"dask_{name}": me + [name],

@@ -77,6 +77,8 @@ mod structure;
 mod test;
 mod window;
 mod wire;
+#[cfg(feature = "zarr")]
+mod zarr;
 
 pub use blockwise::{BlockOptions, blockwise, map_blocks};
 pub use chunks::{
@@ -94,6 +96,8 @@ pub use overlap::{Boundary, Depth};
 pub use reduce::Numeric;
 pub use scalar::Scalar;
 pub use structure::{NewShape, SliceArg, concatenate, stack};
+#[cfg(feature = "zarr")]
+pub use zarr::{ZarrElement, from_zarr};
 
 pub(crate) use layer::ShapeError;
 use layer::{BlockOp, BlockValue, Layer, Token, Tokenizer};

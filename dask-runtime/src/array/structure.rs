@@ -443,7 +443,7 @@ fn reshape(
     let unit = (lcm / row_in.max(1)).max(1); // input rows a block must hold a multiple of
     let wanted = d.chunks[0][0].max(1).div_ceil(unit) * unit;
     let mut in_chunks = whole(&d.shape);
-    in_chunks[0] = regular(d.shape[0], wanted);
+    in_chunks[0] = regular_chunks(d.shape[0], wanted);
     let source = rechunk_layer(d, in_chunks.clone(), ops);
     let mut out_chunks = whole(shape);
     out_chunks[0] = in_chunks[0]
@@ -460,8 +460,12 @@ fn reshape(
     ))
 }
 
-/// Blocks of `size` along an axis of length `n`, the last what is left.
-fn regular(n: usize, size: usize) -> Vec<usize> {
+/// Blocks of `size` along an axis of length `n`, the last what is left (one empty
+/// block for an empty axis).
+pub(crate) fn regular_chunks(n: usize, size: usize) -> Vec<usize> {
+    if n == 0 {
+        return vec![0];
+    }
     let size = size.max(1);
     let mut out = vec![size; n / size];
     if !n.is_multiple_of(size) {
@@ -544,7 +548,7 @@ fn matched_chunks(
                 inchunks[left as usize].clone()
             } else {
                 let block: usize = group.clone().map(|a| largest(&inchunks[a])).product();
-                regular(inshape[left as usize], block / inner.max(1))
+                regular_chunks(inshape[left as usize], block / inner.max(1))
             };
             outs[oi as usize] = first.iter().map(|c| c * inner).collect();
             ins[left as usize] = first;
@@ -565,7 +569,7 @@ fn matched_chunks(
                 chunks.clone()
             } else {
                 let size = (largest(chunks) + inner / 2) / inner.max(1) * inner;
-                regular(din, size.max(inner))
+                regular_chunks(din, size.max(inner))
             };
             outs[left as usize] = first.iter().map(|c| c / inner.max(1)).collect();
             ins[ii as usize] = first;

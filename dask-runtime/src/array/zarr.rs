@@ -1,0 +1,257 @@
+//! Zarr storage (Dask's `to_zarr` / `from_zarr`), on the zarrs crate, behind the
+//! `zarr` feature: each block is one Zarr chunk, read or written by its own task, so an
+//! array larger than memory round-trips with only the blocks in flight in memory.
+//!
+//! ```
+//! # use dask_runtime as dask;
+//! use dask::array::{self, random};
+//! let dir = std::env::temp_dir().join(format!("dask-rs-doc-{}.zarr", std::process::id()));
+//! let x = random::default_rng(1).normal(0.0, 1.0, [100, 60], [30, 25]);
+//! x.to_zarr(&dir).unwrap();
+//! let y: array::Array<f64> = array::from_zarr(&dir).unwrap();
+//! assert_eq!(y.chunks(), x.chunks());
+//! assert_eq!(y.compute().unwrap(), x.compute().unwrap());
+//! # std::fs::remove_dir_all(&dir).unwrap();
+//! ```
+
+use super::layer::{BlockOp, BlockValue, Layer, Tokenizer, block};
+use super::window::view;
+use super::{Array, Element, ShapeError};
+use crate::Error;
+use crate::error::BoxError;
+use ndarray::{ArrayD, IxDyn};
+use std::path::Path;
+use std::sync::Arc;
+use zarrs::array::{ArrayBuilder, ArraySubset, DataType, FillValue, data_type};
+use zarrs::filesystem::FilesystemStore;
+
+type ZarrArray = zarrs::array::Array<FilesystemStore>;
+
+/// The element types Zarr stores: each with its Zarr data type.
+pub trait ZarrElement: Element + zarrs::array::Element + zarrs::array::ElementOwned {
+    /// The Zarr data type of this element type.
+    #[doc(hidden)]
+    fn zarr_type() -> DataType;
+}
+
+macro_rules! zarr_element {
+    ($($t:ty => $f:ident),*) => {$(
+        impl ZarrElement for $t {
+            fn zarr_type() -> DataType {
+                data_type::$f()
+            }
+        }
+    )*};
+}
+zarr_element!(f64 => float64, f32 => float32, i8 => int8, i16 => int16, i32 => int32,
+    i64 => int64, u8 => uint8, u16 => uint16, u32 => uint32, u64 => uint64, bool => bool,
+    num_complex::Complex64 => complex128, num_complex::Complex32 => complex64);
+
+/// Zarr's fill value: the element's zero (all bytes 0 for every type here).
+fn zero_fill<T>() -> FillValue {
+    FillValue::from(vec![0_u8; size_of::<T>()])
+}
+
+fn zarr_error(e: impl std::fmt::Display) -> Error {
+    Error::Internal(format!("zarr: {e}"))
+}
+
+/// The subset of a block.
+fn subset(layer_chunks: &[Vec<usize>], idx: &[usize]) -> ArraySubset {
+    let ranges: Vec<std::ops::Range<u64>> = layer_chunks
+        .iter()
+        .zip(idx)
+        .map(|(c, &i)| {
+            let start: usize = c[..i].iter().sum();
+            start as u64..(start + c[i]) as u64
+        })
+        .collect();
+    ArraySubset::new_with_ranges(&ranges)
+}
+
+/// Each block written as its Zarr chunk; the block made is a 0-d marker.
+struct WriteChunks<T> {
+    array: Arc<ZarrArray>,
+    element: std::marker::PhantomData<fn() -> T>,
+}
+
+impl<T: ZarrElement> BlockOp for WriteChunks<T> {
+    fn run(
+        &self,
+        _: &Layer,
+        idx: &[usize],
+        inputs: Vec<BlockValue>,
+    ) -> Result<BlockValue, BoxError> {
+        let values = view::<T>(inputs.first().ok_or("internal: no block to write")?)?;
+        let chunk: Vec<u64> = idx.iter().map(|&i| i as u64).collect();
+        let full: Vec<usize> = self
+            .array
+            .chunk_shape(&chunk)?
+            .iter()
+            .map(|n| n.get() as usize)
+            .collect();
+        if full == values.shape()
+            && let Some(slice) = values.as_slice()
+        {
+            // A whole chunk in row-major order: stored straight from the block.
+            self.array.store_chunk(&chunk, slice)?;
+        } else {
+            // An edge chunk (Zarr stores it whole, padded with the fill value, zero), or
+            // a block in another layout.
+            let mut padded = ArrayD::<T>::default(IxDyn(&full));
+            padded
+                .slice_each_axis_mut(|ax| ndarray::Slice::from(0..values.len_of(ax.axis)))
+                .assign(&values);
+            let data: Vec<T> = padded.into_raw_vec_and_offset().0;
+            self.array.store_chunk(&chunk, data)?;
+        }
+        Ok(block(ArrayD::from_elem(IxDyn(&vec![1; idx.len()]), true)))
+    }
+    fn blockwise(&self) -> bool {
+        true
+    }
+}
+
+/// Each block read from its Zarr chunk.
+struct ReadChunks<T> {
+    array: Arc<ZarrArray>,
+    element: std::marker::PhantomData<fn() -> T>,
+}
+
+impl<T: ZarrElement> BlockOp for ReadChunks<T> {
+    fn deps(&self, _: &Layer, _: &[usize], _: &mut Vec<(usize, Vec<usize>)>) {}
+    fn run(
+        &self,
+        layer: &Layer,
+        idx: &[usize],
+        _: Vec<BlockValue>,
+    ) -> Result<BlockValue, BoxError> {
+        let region = subset(&layer.chunks, idx);
+        let values: Vec<T> = self.array.retrieve_array_subset(&region)?;
+        let shape: Vec<usize> = layer.chunks.iter().zip(idx).map(|(c, &i)| c[i]).collect();
+        Ok(block(ArrayD::from_shape_vec(IxDyn(&shape), values)?))
+    }
+}
+
+impl<T: ZarrElement> Array<T> {
+    /// Writes the array to a Zarr (v3) array at `path` (a directory, made if needed),
+    /// one chunk a block, each written by the task that makes the block: the array is
+    /// never whole in memory. Zarr chunks are regular, so blocks of unequal sizes
+    /// (other than the last of each axis) are rechunked to the first block's size
+    /// first, as Dask asks you to. A Zarr array already at `path` is an error (Dask's
+    /// `overwrite=False`); see [`Array::to_zarr_overwrite`].
+    ///
+    /// # Errors
+    ///
+    /// A kept shape error, a task's failure, or the store's (named `zarr: ...`).
+    pub fn to_zarr(&self, path: impl AsRef<Path>) -> Result<(), Error> {
+        self.write_zarr(path.as_ref(), false)
+    }
+
+    /// [`Array::to_zarr`], replacing a Zarr array already at `path` (every file of the
+    /// store at `path` is erased first: Dask's `overwrite=True`).
+    ///
+    /// # Errors
+    ///
+    /// As [`Array::to_zarr`].
+    pub fn to_zarr_overwrite(&self, path: impl AsRef<Path>) -> Result<(), Error> {
+        self.write_zarr(path.as_ref(), true)
+    }
+
+    fn write_zarr(&self, path: &Path, overwrite: bool) -> Result<(), Error> {
+        let layer = self.layer()?;
+        let regular: Vec<Vec<usize>> = layer
+            .chunks
+            .iter()
+            .zip(&layer.shape)
+            .map(|(c, &n)| {
+                let size = c.first().copied().unwrap_or(n).max(1);
+                super::structure::regular_chunks(n, size)
+            })
+            .collect();
+        let x = self.rechunk_to(regular.clone());
+        let layer = x.layer()?;
+        let store = Arc::new(FilesystemStore::new(path).map_err(zarr_error)?);
+        let exists = path.join("zarr.json").exists() || path.join(".zarray").exists();
+        if exists && !overwrite {
+            return Err(ShapeError::new(
+                "to_zarr",
+                format!(
+                    "{} already holds a Zarr array (use to_zarr_overwrite to replace it)",
+                    path.display()
+                ),
+            )
+            .into());
+        }
+        if exists {
+            use zarrs::storage::WritableStorageTraits;
+            store
+                .erase_prefix(&zarrs::storage::StorePrefix::root())
+                .map_err(zarr_error)?;
+        }
+        let shape: Vec<u64> = layer.shape.iter().map(|&n| n as u64).collect();
+        let chunk: Vec<u64> = regular
+            .iter()
+            .map(|c| c.first().copied().unwrap_or(1).max(1) as u64)
+            .collect();
+        let array = ArrayBuilder::new(shape, chunk, T::zarr_type(), zero_fill::<T>())
+            .build(store, "/")
+            .map_err(zarr_error)?;
+        array.store_metadata().map_err(zarr_error)?;
+        let grid = layer.grid();
+        let writes: Array<bool> = Array::from_op(
+            "to_zarr",
+            Tokenizer::new("to_zarr").add(path).unique(),
+            grid.clone(),
+            grid.iter().map(|&n| vec![1; n]).collect(),
+            vec![Arc::clone(layer)],
+            WriteChunks::<T> {
+                array: Arc::new(array),
+                element: std::marker::PhantomData,
+            },
+        );
+        writes.compute().map(|_| ())
+    }
+}
+
+/// The Zarr array at `path` (v3, or v2 read through zarrs), lazily: each block is one
+/// Zarr chunk, read by its own task (Dask's `from_zarr`). Its data type must be `T`'s.
+///
+/// # Errors
+///
+/// The store's error, or a data type other than `T`'s.
+pub fn from_zarr<T: ZarrElement>(path: impl AsRef<Path>) -> Result<Array<T>, Error> {
+    let store = Arc::new(FilesystemStore::new(path.as_ref()).map_err(zarr_error)?);
+    let array = ZarrArray::open(store, "/").map_err(zarr_error)?;
+    if array.data_type() != &T::zarr_type() {
+        return Err(ShapeError::new(
+            "from_zarr",
+            format!(
+                "the Zarr array holds {}, not {}",
+                array.data_type(),
+                T::NAME
+            ),
+        )
+        .into());
+    }
+    let shape: Vec<usize> = array.shape().iter().map(|&n| n as usize).collect();
+    let first = vec![0_u64; shape.len()];
+    let chunk = array.chunk_shape(&first).map_err(zarr_error)?;
+    let chunks: Vec<Vec<usize>> = shape
+        .iter()
+        .zip(chunk.iter())
+        .map(|(&n, c)| super::structure::regular_chunks(n, c.get() as usize))
+        .collect();
+    let token = Tokenizer::new("from_zarr").add(path.as_ref()).add(T::NAME);
+    Ok(Array::from_op(
+        "from_zarr",
+        token,
+        shape,
+        chunks,
+        Vec::new(),
+        ReadChunks::<T> {
+            array: Arc::new(array),
+            element: std::marker::PhantomData,
+        },
+    ))
+}
