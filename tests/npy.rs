@@ -70,3 +70,33 @@ fn a_file_of_another_type_is_an_error_naming_both() {
     );
     assert!(format!("{err:#}").contains("f8_3x4.npy"), "{err}");
 }
+
+#[test]
+fn written_block_by_block_and_read_lazily_a_strip_at_a_time() {
+    let dir = std::env::temp_dir();
+    let (one, many) = (
+        dir.join(format!("dask-rs-npy-one-{}.npy", std::process::id())),
+        dir.join(format!("dask-rs-npy-many-{}.npy", std::process::id())),
+    );
+    let x = dask::array::random::default_rng(5).normal(0.0, 1.0, [37, 29, 3], [5, 7, 2]);
+    // Blocks written at their places (column blocks make runs within rows) give the
+    // same bytes as the whole array in one block.
+    x.rechunk([37, 29, 3]).to_npy(&one).unwrap();
+    x.to_npy(&many).unwrap();
+    assert_eq!(std::fs::read(&one).unwrap(), std::fs::read(&many).unwrap());
+    let y = dask::array::from_npy::<f64>(&many, [4, 10, 3]).unwrap();
+    assert_eq!(y.compute().unwrap(), x.compute().unwrap());
+    // A reduction streams the file's strips; the sum is the same.
+    let (a, b) = (y.sum().compute().unwrap(), x.sum().compute().unwrap());
+    assert!((a - b).abs() < 1e-9);
+    // The file removed after the lazy open: the compute fails, naming it.
+    std::fs::remove_file(&many).unwrap();
+    let z = dask::array::from_npy::<f64>(&one, 10).unwrap();
+    std::fs::write(&one, b"").unwrap();
+    let err = z.sum().compute().unwrap_err();
+    let why = std::error::Error::source(&err)
+        .map(ToString::to_string)
+        .unwrap_or_default();
+    assert!(why.contains("dask-rs-npy-one"), "{err:?}");
+    std::fs::remove_file(&one).unwrap();
+}

@@ -43,6 +43,60 @@ where
     }
 }
 
+/// Regions made by a function that may fail (a file read).
+struct GenerateFallibly<T, F>(F, PhantomData<fn() -> T>);
+
+impl<T, F> BlockOp for GenerateFallibly<T, F>
+where
+    T: Element,
+    F: Fn(&Region) -> Result<ArrayD<T>, BoxError> + Send + Sync + 'static,
+{
+    fn deps(&self, _: &Layer, _: &[usize], _: &mut Vec<(usize, Vec<usize>)>) {}
+    fn regional(&self) -> Option<&dyn Regional> {
+        Some(self)
+    }
+}
+
+impl<T, F> Regional for GenerateFallibly<T, F>
+where
+    T: Element,
+    F: Fn(&Region) -> Result<ArrayD<T>, BoxError> + Send + Sync + 'static,
+{
+    fn input_region(&self, _: &Layer, _: usize, region: &Region) -> Vec<(usize, usize)> {
+        region.to_vec()
+    }
+    fn run_region(
+        &self,
+        _: &Layer,
+        region: &Region,
+        _: Vec<BlockValue>,
+    ) -> Result<BlockValue, BoxError> {
+        Ok(block((self.0)(region)?))
+    }
+}
+
+/// [`generated`] with a `make` that may fail: its error fails the block's task.
+pub(crate) fn generated_fallibly<T: Element>(
+    label: &'static str,
+    token: Tokenizer,
+    shape: &[usize],
+    chunks: ChunkSpec,
+    make: impl Fn(&Region) -> Result<ArrayD<T>, BoxError> + Send + Sync + 'static,
+) -> Array<T> {
+    let chunks = match chunks.resolve(shape, std::mem::size_of::<T>()) {
+        Ok(c) => c,
+        Err(e) => return Array::from_error(ShapeError::new(label, e.message)),
+    };
+    Array::from_op(
+        label,
+        token.add(T::NAME),
+        shape.to_vec(),
+        chunks,
+        Vec::new(),
+        GenerateFallibly(make, PhantomData),
+    )
+}
+
 /// An array whose every region is `make(offsets and lengths of the region)`; `token`
 /// holds the parameters that decide the values.
 pub(crate) fn generated<T: Element>(
