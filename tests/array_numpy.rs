@@ -578,3 +578,37 @@ fn extract_unique_and_bincount_have_lengths_known_once_computed() {
     assert_eq!(empty.bincount(3).compute().unwrap().len(), 3);
     assert_eq!(empty.unique().compute().unwrap().len(), 0);
 }
+
+mod chunking {
+    use super::*;
+    use proptest::prelude::*;
+
+    fn chunked(a: &ArrayD<f64>, rows: usize, cols: usize) -> Array<f64> {
+        array::from_ndarray(a.clone(), [rows, cols])
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(24))]
+        /// The NumPy-breadth functions give the same values on any chunking.
+        #[test]
+        fn results_do_not_depend_on_the_chunking(
+            rows in 1_usize..9, cols in 1_usize..9, r in 1_usize..5, c in 1_usize..5, seed in 0_u64..1000,
+        ) {
+            let a = array::random::default_rng(seed).integers(0, 6, [rows, cols], [rows, cols]).astype::<f64>().compute().unwrap();
+            let (one, many) = (chunked(&a, rows, cols), chunked(&a, r, c));
+            let same = |f: &dyn Fn(&Array<f64>) -> Array<f64>| f(&one).compute().unwrap() == f(&many).compute().unwrap();
+            prop_assert!(same(&|x| x.cumsum(0)));
+            prop_assert!(same(&|x| x.cumprod(1)));
+            prop_assert!(same(&|x| x.median_axis(1)));
+            prop_assert!(same(&|x| x.percentile_axis(&[10.0, 90.0], 0)));
+            prop_assert!(same(&|x| x.unique()));
+            prop_assert!(same(&|x| x.extract(&x.gt(2.0))));
+            prop_assert!(same(&|x| x.reshape([-1])));
+            prop_assert!(same(&|x| x.take(&[0, rows - 1, 0], 0)));
+            prop_assert!(same(&|x| x.nanmean_axis(1)));
+            prop_assert!(same(&|x| x.t().dot(x)));
+            let counts = |x: &Array<f64>| x.astype::<i64>().bincount(0).compute().unwrap();
+            prop_assert_eq!(counts(&one), counts(&many));
+        }
+    }
+}
