@@ -195,10 +195,30 @@ where
     }
     let letters: Vec<Vec<char>> = inputs.iter().map(|(_, s)| s.chars().collect()).collect();
     let out: Vec<char> = out.chars().collect();
-    match plan("blockwise", &layers, &letters, &out, &options, T::ops()) {
+    let token = Tokenizer::new("blockwise").add(&out);
+    layer("blockwise", token, &layers, &letters, &out, &options, f)
+}
+
+/// The blockwise layer of `f` over `layers` (planned by [`plan`]), its name unique to
+/// the call (closures have no value to hash).
+fn layer<T, U, F>(
+    label: &'static str,
+    token: Tokenizer,
+    layers: &[Arc<Layer>],
+    letters: &[Vec<char>],
+    out: &[char],
+    options: &BlockOptions,
+    f: F,
+) -> Array<U>
+where
+    T: Element,
+    U: Element,
+    F: Fn(&[ArrayViewD<'_, T>], &[usize]) -> ArrayD<U> + Send + Sync + 'static,
+{
+    match plan(label, layers, letters, out, options, T::ops()) {
         Ok((shape, chunks, sources, follows)) => Array::from_op(
-            "blockwise",
-            Tokenizer::new("blockwise").add(&out).unique(),
+            label,
+            token.unique(),
             shape,
             chunks,
             sources,
@@ -465,21 +485,8 @@ where
         };
         options.new_letters.push((c, len));
     }
-    match plan("map_blocks", &layers, &letters, &out, &options, T::ops()) {
-        Ok((shape, chunks, sources, follows)) => Array::from_op(
-            "map_blocks",
-            Tokenizer::new("map_blocks").unique(),
-            shape,
-            chunks,
-            sources,
-            Blockwise {
-                follows,
-                f,
-                types: PhantomData,
-            },
-        ),
-        Err(e) => Array::from_error(e),
-    }
+    let token = Tokenizer::new("map_blocks");
+    layer("map_blocks", token, &layers, &letters, &out, &options, f)
 }
 
 #[cfg(test)]

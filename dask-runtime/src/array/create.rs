@@ -12,38 +12,8 @@ use std::marker::PhantomData;
 use std::sync::Arc;
 
 /// Blocks made from nothing: `make` gets the region (global offsets and lengths) to make.
-struct Generate<T, F>(F, PhantomData<fn() -> T>);
-
-impl<T, F> BlockOp for Generate<T, F>
-where
-    T: Element,
-    F: Fn(&Region) -> ArrayD<T> + Send + Sync + 'static,
-{
-    fn deps(&self, _: &Layer, _: &[usize], _: &mut Vec<(usize, Vec<usize>)>) {}
-    fn regional(&self) -> Option<&dyn Regional> {
-        Some(self)
-    }
-}
-
-impl<T, F> Regional for Generate<T, F>
-where
-    T: Element,
-    F: Fn(&Region) -> ArrayD<T> + Send + Sync + 'static,
-{
-    fn input_region(&self, _: &Layer, _: usize, region: &Region) -> Vec<(usize, usize)> {
-        region.to_vec()
-    }
-    fn run_region(
-        &self,
-        _: &Layer,
-        region: &Region,
-        _: Vec<BlockValue>,
-    ) -> Result<BlockValue, BoxError> {
-        Ok(block((self.0)(region)))
-    }
-}
-
-/// Regions made by a function that may fail (a file read).
+/// Every region made by a function of the region (a generator, a file read), which
+/// may fail.
 struct GenerateFallibly<T, F>(F, PhantomData<fn() -> T>);
 
 impl<T, F> BlockOp for GenerateFallibly<T, F>
@@ -106,18 +76,7 @@ pub(crate) fn generated<T: Element>(
     chunks: ChunkSpec,
     make: impl Fn(&Region) -> ArrayD<T> + Send + Sync + 'static,
 ) -> Array<T> {
-    let chunks = match chunks.resolve(shape, std::mem::size_of::<T>()) {
-        Ok(c) => c,
-        Err(e) => return Array::from_error(ShapeError::new(label, e.message)),
-    };
-    Array::from_op(
-        label,
-        token.add(T::NAME),
-        shape.to_vec(),
-        chunks,
-        Vec::new(),
-        Generate(make, PhantomData),
-    )
+    generated_fallibly(label, token, shape, chunks, move |region| Ok(make(region)))
 }
 
 fn lengths(region: &Region) -> IxDyn {
