@@ -227,11 +227,7 @@ impl<T: Element> Array<T> {
         let blocks = self.computed_blocks()?;
         // Chunk sizes unknown until now (`extract`, `unique`) are read off the blocks.
         let (shape, chunks) = if layer.op.unknown_chunks() {
-            let lengths = blocks
-                .iter()
-                .map(|b| (T::ops().shape)(b).map(|s| s.first().copied().unwrap_or(1)))
-                .collect::<Result<Vec<usize>, _>>()
-                .map_err(|e| Error::Internal(e.to_string()))?;
+            let lengths = super::block_lengths::<T>(&blocks)?;
             (vec![lengths.iter().sum()], vec![lengths])
         } else {
             (layer.shape.clone(), layer.chunks.clone())

@@ -254,12 +254,7 @@ impl<T: Element> Array<T> {
         if !layer.op.unknown_chunks() {
             return Ok(self.clone());
         }
-        let lengths = self
-            .computed_blocks()?
-            .iter()
-            .map(|b| (T::ops().shape)(b).map(|s| s.first().copied().unwrap_or(1)))
-            .collect::<Result<Vec<usize>, _>>()
-            .map_err(|e| Error::Internal(e.to_string()))?;
+        let lengths = block_lengths::<T>(&self.computed_blocks()?)?;
         Ok(Array::from_layer(layer_over(
             layer.label,
             Tokenizer::new("known").add(&lengths),
@@ -270,7 +265,7 @@ impl<T: Element> Array<T> {
         )))
     }
 
-    /// Every block, computed.
+    /// Every block, computed (in the grid's row-major order).
     pub(crate) fn computed_blocks(&self) -> Result<Vec<BlockValue>, Error> {
         let nodes = self.block_nodes()?;
         let refs: Vec<&NodeRef> = nodes.iter().collect();
@@ -635,6 +630,15 @@ fn assemble(
         ));
     }
     (ops.assemble)(&layer.shape, &pieces).map_err(|e| Error::Internal(e.to_string()))
+}
+
+/// The lengths of 1-d blocks whose sizes were unknown until computed.
+pub(crate) fn block_lengths<T: Element>(blocks: &[BlockValue]) -> Result<Vec<usize>, Error> {
+    blocks
+        .iter()
+        .map(|b| (T::ops().shape)(b).map(|s| s.first().copied().unwrap_or(1)))
+        .collect::<Result<Vec<usize>, _>>()
+        .map_err(|e| Error::Internal(e.to_string()))
 }
 
 /// A block task's output as the executor hands it back: the node's `BlockValue`.

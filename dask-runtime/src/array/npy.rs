@@ -126,7 +126,8 @@ pub fn from_npy<T: Element>(
         source,
     };
     let file = std::fs::File::open(path).map_err(|e| io_error(Box::new(e)))?;
-    let file_len = file.metadata().map_err(|e| io_error(Box::new(e)))?.len() as usize;
+    let metadata = file.metadata().map_err(|e| io_error(Box::new(e)))?;
+    let file_len = metadata.len() as usize;
     // The header: at most 64 KiB for version 1, and never near 1 MiB in practice.
     let mut prefix = vec![0_u8; file_len.min(1 << 20)];
     read_at(&file, &mut prefix, 0).map_err(|e| io_error(Box::new(e)))?;
@@ -145,7 +146,7 @@ pub fn from_npy<T: Element>(
     let token = Tokenizer::new("from_npy")
         .add(path)
         .add(file_len)
-        .add(std::fs::metadata(path).and_then(|m| m.modified()).ok());
+        .add(metadata.modified().ok());
     let shape = header.shape.clone();
     let source = Arc::new(NpySource {
         file,

@@ -14,7 +14,7 @@
 //! # std::fs::remove_dir_all(&dir).unwrap();
 //! ```
 
-use super::layer::{BlockOp, BlockValue, Layer, Tokenizer, block};
+use super::layer::{BlockOp, BlockValue, Layer, Region, Tokenizer, block, lengths};
 use super::window::view;
 use super::{Array, Element, ShapeError};
 use crate::Error;
@@ -56,15 +56,11 @@ fn zarr_error(e: impl std::fmt::Display) -> Error {
     Error::Internal(format!("zarr: {e}"))
 }
 
-/// The subset of a block.
-fn subset(layer_chunks: &[Vec<usize>], idx: &[usize]) -> ArraySubset {
-    let ranges: Vec<std::ops::Range<u64>> = layer_chunks
+/// A region as a Zarr subset.
+fn subset(region: &Region) -> ArraySubset {
+    let ranges: Vec<std::ops::Range<u64>> = region
         .iter()
-        .zip(idx)
-        .map(|(c, &i)| {
-            let start: usize = c[..i].iter().sum();
-            start as u64..(start + c[i]) as u64
-        })
+        .map(|&(start, len)| start as u64..(start + len) as u64)
         .collect();
     ArraySubset::new_with_ranges(&ranges)
 }
@@ -126,9 +122,9 @@ impl<T: ZarrElement> BlockOp for ReadChunks<T> {
         idx: &[usize],
         _: Vec<BlockValue>,
     ) -> Result<BlockValue, BoxError> {
-        let region = subset(&layer.chunks, idx);
-        let values: Vec<T> = self.array.retrieve_array_subset(&region)?;
-        let shape: Vec<usize> = layer.chunks.iter().zip(idx).map(|(c, &i)| c[i]).collect();
+        let region = layer.region(idx);
+        let values: Vec<T> = self.array.retrieve_array_subset(&subset(&region))?;
+        let shape = lengths(&region);
         Ok(block(ArrayD::from_shape_vec(IxDyn(&shape), values)?))
     }
 }
