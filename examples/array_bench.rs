@@ -147,7 +147,7 @@ fn run(case: &str) -> (f64, f64) {
             // 4 GB through Zarr and back: written block by block, read back into a sum.
             let dir =
                 std::env::temp_dir().join(format!("dask-rs-bench-{}.zarr", std::process::id()));
-            let x = default_rng(6).normal(0.0, 1.0, [50_000, 10_000], [1_000, 5_000]);
+            let x = default_rng(6).normal(0.0, 1.0, [50_000, 10_000], [1_000, 2_500]);
             x.to_zarr_overwrite(&dir).expect("to_zarr");
             let back: Array<f64> = dask::array::from_zarr(&dir).expect("from_zarr");
             let total = back.sum().compute().expect("sum");
