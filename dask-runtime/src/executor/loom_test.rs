@@ -3,7 +3,7 @@
 //! the right outputs, run every task once, and drop every value made.
 //!
 //! ```text
-//! RUSTFLAGS="--cfg loom" cargo test -p dask-runtime --lib --release loom -- --nocapture
+//! RUSTFLAGS="--cfg loom" cargo test -p dask-runtime --lib loom -- --nocapture
 //! ```
 
 use super::state::RunState;

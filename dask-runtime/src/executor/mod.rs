@@ -128,7 +128,9 @@ fn run_threads(state: &RunState<'_>, pool: &rayon::ThreadPool) {
         order: state.initially_ready(),
         next: AtomicUsize::new(0),
     };
-    let feeders = pool.current_num_threads().clamp(1, leaves.order.len().max(1));
+    let feeders = pool
+        .current_num_threads()
+        .clamp(1, leaves.order.len().max(1));
     pool.scope(|scope| {
         for _ in 0..feeders {
             scope.spawn(|scope| feed(state, &leaves, scope));
@@ -149,7 +151,10 @@ fn feed<'s>(state: &'s RunState<'s>, leaves: &'s Leaves, scope: &rayon::Scope<'s
     if state.stopper.has_stopped() {
         return;
     }
-    let Some(&i) = leaves.order.get(leaves.next.fetch_add(1, Ordering::Relaxed)) else {
+    let Some(&i) = leaves
+        .order
+        .get(leaves.next.fetch_add(1, Ordering::Relaxed))
+    else {
         return;
     };
     scope.spawn(|scope| feed(state, leaves, scope));
