@@ -203,6 +203,65 @@ fn list_items_run_on_several_workers() {
 }
 
 #[test]
+fn nested_task_calls_are_one_node_each() {
+    // As in Dask's delayed: `add(inc(x), inc(inc(y)))` is four tasks.
+    let plan = graph!(|x: i64, y: i64| {
+        let s = add(inc(x), inc(inc(y)));
+        let label = describe(&total(vec![s, 1]));
+        (s, label, add(inc(s), tasks::double(s)))
+    });
+    for sched in schedulers() {
+        assert_eq!(
+            plan.compute_with((1, 10), sched).unwrap(),
+            (14, "15".to_owned(), 15 + 28)
+        );
+    }
+    assert_eq!(
+        plan.node_names(),
+        [
+            "s_inc",
+            "s_inc_2",
+            "s_inc_3",
+            "s",
+            "label_total",
+            "label",
+            "output2_inc",
+            "output2_double",
+            "output.2"
+        ]
+    );
+    assert_eq!(
+        plan.info().functions,
+        [
+            "inc", "inc", "inc", "add", "total", "describe", "inc", "double", "add"
+        ]
+    );
+    // In a `for` body the nested call runs inside the item's task.
+    let list = graph!(|xs: Vec<i64>| {
+        let ys = for x in xs {
+            add(inc(x), tasks::double(inc(x)))
+        };
+        ys
+    });
+    assert_eq!(list.compute(vec![1, 2]).unwrap(), [6, 9]);
+    let err = list.compute(vec![1, i64::MAX]).unwrap_err();
+    assert_eq!(err.task_key(), Some("ys[1]"));
+    // A nested task that fails is named by its own key.
+    let failing = graph!(|x: i64| { add(explode(x), 1) });
+    let err = failing.compute(5).unwrap_err();
+    assert_eq!(
+        (err.task_name(), err.task_key()),
+        (Some("explode"), Some("output_explode"))
+    );
+    assert_eq!(failing.compute(2).unwrap(), 3);
+}
+
+#[delayed]
+fn describe(n: &i64) -> String {
+    n.to_string()
+}
+
+#[test]
 fn errors_and_panics_name_the_binding() {
     let plan = graph!(|text: String| {
         let n = parse(text);

@@ -2,7 +2,7 @@
 //! the schedule, a static `PlanInfo`. User tokens keep their spans, so rustc's type
 //! errors land on the user's code.
 
-use super::analyze::{Analysis, Call, Kind, Mode, Node, Read, Site};
+use super::analyze::{Analysis, Call, Kind, Mode, Node, Read, Site, as_task_call};
 use super::schedule::{Schedule, critical_path_len, is_exact, schedule};
 use proc_macro2::{Span, TokenStream};
 use quote::{format_ident, quote, quote_spanned};
@@ -391,6 +391,22 @@ fn call_code(call: &Call<'_>, node: &Node<'_>, site: Site, hidden: &[String]) ->
             .map(|r| r.mode)
     };
     let args = call.args.iter().map(|arg| {
+        // A task call nested in a `for` body's call runs inside the item's task (top-level
+        // nested calls are nodes of their own, see `nested.rs`).
+        let nested = match arg {
+            Expr::Reference(r) if r.mutability.is_none() => {
+                as_task_call(&r.expr).map(|inner| (inner, true))
+            }
+            other => as_task_call(other).map(|inner| (inner, false)),
+        };
+        if let Some((inner, borrowed)) = nested {
+            let code = call_code(&inner, node, site, hidden);
+            return if borrowed {
+                quote!(&(#code?))
+            } else {
+                quote!((#code?))
+            };
+        }
         if let Expr::Reference(r) = arg
             && r.mutability.is_none()
             && let Expr::Path(p) = &*r.expr

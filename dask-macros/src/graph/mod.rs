@@ -4,6 +4,7 @@ mod analyze;
 mod ast;
 mod expand;
 mod names;
+mod nested;
 mod schedule;
 
 use proc_macro2::TokenStream;
@@ -21,7 +22,8 @@ pub(crate) fn expand(input: TokenStream) -> TokenStream {
 }
 
 fn try_expand(input: TokenStream) -> syn::Result<TokenStream> {
-    let parsed = ast::parse(input)?;
+    let mut parsed = ast::parse(input)?;
+    nested::flatten(&mut parsed);
     let block = parsed.block()?;
     let inputs = parsed.params.iter().flatten().collect();
     let analysis = analyze::analyze(inputs, &block);
