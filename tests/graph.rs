@@ -1,8 +1,9 @@
-//! `graph!` plans used as a user would: through `dask::prelude` only.
+//! `graph!` plans used as a user would: through `dask::prelude` (and `delayed_value`).
 
 mod common;
 
 use common::{add, explode, inc, mean, total};
+use dask::delayed_value;
 use dask::prelude::*;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
@@ -259,6 +260,35 @@ fn nested_task_calls_are_one_node_each() {
 #[delayed]
 fn describe(n: &i64) -> String {
     n.to_string()
+}
+
+#[test]
+fn a_plan_with_inputs_becomes_a_delayed_of_values_or_lazy_values() {
+    let plan = || {
+        graph!(|a: i64, b: i64| {
+            let x = inc(a);
+            add(x, b)
+        })
+    };
+    assert_eq!(plan().into_delayed((1, 10)).compute().unwrap(), 12);
+    // Lazy inputs: the plan's node waits for them, then runs inside the dynamic compute.
+    let lazy = plan().into_delayed((inc(1), delayed_value(10)));
+    let doubled = tasks::double(&lazy);
+    for s in schedulers() {
+        assert_eq!(doubled.compute_with(s).unwrap(), 26);
+    }
+    let pair = delayed_value((5_i64, 5_i64));
+    assert_eq!(plan().into_delayed(pair).compute().unwrap(), 11);
+    // One parameter: the value or a Delayed of it.
+    let one = graph!(|n: i64| { inc(n) });
+    assert_eq!(one.into_delayed(inc(1)).compute().unwrap(), 3);
+    // A failure in an input is the compute's error, named by its task.
+    let failing = plan().into_delayed((explode(7), delayed_value(1)));
+    assert_eq!(failing.compute().unwrap_err().task_name(), Some("explode"));
+    // A failure inside the plan names the plan's node.
+    let inner = graph!(|n: i64| { explode(n) }).into_delayed(9);
+    let err = inner.compute().unwrap_err();
+    assert!(format!("{err:#}").contains("x = 9 is too big"), "{err:#}");
 }
 
 #[test]

@@ -9,6 +9,7 @@ mod test;
 
 use runner::{Runner, Stop};
 
+use crate::delayed::IntoArg;
 use crate::delayed::node;
 use crate::error::panic_message;
 use crate::executor::stop::Stopper;
@@ -327,6 +328,36 @@ impl<O: Send, F: Sync> FnPlan<O, F> {
         run(self.info, &options.into(), |runner| {
             (self.body)(input, runner)
         })
+    }
+}
+
+impl<O, F> FnPlan<O, F> {
+    /// The plan as one node of a dynamic graph, run on `input`: the parameters' values
+    /// as [`FnPlan::compute`] takes them, a `Delayed` of them, or (for several
+    /// parameters) a tuple of `Delayed`s, one a parameter (wrap a plain value in
+    /// [`delayed_value`](crate::delayed_value)). The node waits for the lazy inputs;
+    /// the plan then runs in parallel on the pool of the compute that runs it.
+    ///
+    /// With `plan = graph!(|a: i64, b: i64| { .. })`: `plan.into_delayed((1, 10))`,
+    /// `plan.into_delayed((inc(1), delayed_value(10)))` or
+    /// `plan.into_delayed(pair)` for a `pair: Delayed<(i64, i64)>`.
+    pub fn into_delayed<I>(self, input: impl IntoArg<I>) -> Delayed<O>
+    where
+        I: Clone + Send + Sync + 'static,
+        O: Send + Sync + 'static,
+        F: Fn(I, &Runner) -> Result<O, Stop> + Send + Sync + 'static,
+    {
+        node(
+            "plan",
+            (input.into_arg(), ()),
+            move |(input, ()), inputs| {
+                let input = input.take(inputs)?;
+                let on_pool = rayon::current_thread_index().is_some();
+                let stopper = Stopper::new(&Options::new(), self.info.names.len());
+                let runner = Runner::new(self.info, on_pool, None, stopper);
+                run_body(&runner, |r| (self.body)(input, r)).map_err(Into::into)
+            },
+        )
     }
 }
 
