@@ -122,6 +122,19 @@ fn a_failure_on_one_rank_is_the_same_error_on_every_rank() {
 }
 
 #[test]
+fn computes_back_to_back_keep_messages_that_arrive_early() {
+    // A rank done with one compute starts the next at once; its values for that run
+    // reach ranks still finishing the last one. They were dropped, and the run hung.
+    let one = results(&alone("mpi_delayed", &["--repeat"]));
+    assert_eq!(one.len(), 1, "{one:?}");
+    for n in [2, 3] {
+        let many = results(&mpirun(n, "mpi_delayed", &["--repeat"]));
+        let expected: BTreeMap<String, usize> = one.keys().map(|line| (line.clone(), n)).collect();
+        assert_eq!(many, expected);
+    }
+}
+
+#[test]
 fn an_output_that_cannot_cross_is_computed_on_every_rank() {
     let one = alone("mpi_delayed", &["--plain-output"]);
     assert!(one.contains("result described 16 parts"), "{one}");
