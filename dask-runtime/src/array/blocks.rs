@@ -13,6 +13,32 @@ use crate::{Delayed, Error};
 use ndarray::{ArrayD, ArrayViewD, IxDyn};
 use std::sync::Arc;
 
+/// Runs `op` once a block of `layer` for what it writes (`to_npy`, `to_zarr`): each
+/// block is made by the task that writes it, so the array is never whole in memory.
+/// `op` returns [`written`] for its block.
+pub(crate) fn write_blocks(
+    label: &'static str,
+    path: &std::path::Path,
+    layer: Arc<Layer>,
+    op: impl BlockOp,
+) -> Result<(), Error> {
+    let grid = layer.grid();
+    let writes: Array<bool> = Array::from_op(
+        label,
+        Tokenizer::new(label).add(path).unique(),
+        grid.clone(),
+        grid.iter().map(|&n| vec![1; n]).collect(),
+        vec![layer],
+        op,
+    );
+    writes.compute().map(|_| ())
+}
+
+/// What a [`write_blocks`] task makes: a marker, one `true` for its block.
+pub(crate) fn written(idx: &[usize]) -> BlockValue {
+    block(ArrayD::from_elem(IxDyn(&vec![1; idx.len()]), true))
+}
+
 /// The input's block as it is: a renamed array, or one with another `split_every`.
 pub(crate) struct Same;
 

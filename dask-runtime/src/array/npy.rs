@@ -3,7 +3,7 @@
 //! element types arrays hold.
 
 use super::create::generated_fallibly;
-use super::layer::{BlockOp, BlockValue, Layer, Region, Tokenizer, block};
+use super::layer::{BlockOp, BlockValue, Layer, Region, Tokenizer};
 use super::window::view;
 use super::{Array, ChunkSpec, Element};
 use crate::{BoxError, Error};
@@ -47,22 +47,18 @@ impl<T: Element> Array<T> {
         let elements: usize = layer.shape.iter().product();
         file.set_len((header.len() + elements * size_of::<T>()) as u64)
             .map_err(io_error)?;
-        let grid = layer.grid();
         let sink = Arc::new(NpySink {
             file,
             path: path.display().to_string(),
             data_start: header.len(),
             shape: layer.shape.clone(),
         });
-        let writes: Array<bool> = Array::from_op(
+        super::blocks::write_blocks(
             "to_npy",
-            Tokenizer::new("to_npy").add(path).unique(),
-            grid.clone(),
-            grid.iter().map(|&n| vec![1; n]).collect(),
-            vec![layer],
+            path,
+            layer,
             WriteBlocks::<T>(sink, std::marker::PhantomData),
-        );
-        writes.compute().map(|_| ())
+        )
     }
 }
 
@@ -99,7 +95,7 @@ impl<T: Element> BlockOp for WriteBlocks<T> {
                 .map_err(|e| format!("{}: {e}", sink.path))?;
             at += len;
         }
-        Ok(block(ArrayD::from_elem(IxDyn(&vec![1; idx.len()]), true)))
+        Ok(super::blocks::written(idx))
     }
     fn blockwise(&self) -> bool {
         true

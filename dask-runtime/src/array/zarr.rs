@@ -157,7 +157,7 @@ impl<T: ZarrElement> BlockOp for WriteChunks<T> {
             let data: Vec<T> = padded.into_raw_vec_and_offset().0;
             self.array.store_chunk(&chunk, data)?;
         }
-        Ok(block(ArrayD::from_elem(IxDyn(&vec![1; idx.len()]), true)))
+        Ok(super::blocks::written(idx))
     }
     fn blockwise(&self) -> bool {
         true
@@ -255,19 +255,15 @@ impl<T: ZarrElement> Array<T> {
             .build(store, "/")
             .map_err(zarr_error)?;
         array.store_metadata().map_err(zarr_error)?;
-        let grid = layer.grid();
-        let writes: Array<bool> = Array::from_op(
+        super::blocks::write_blocks(
             "to_zarr",
-            Tokenizer::new("to_zarr").add(path).unique(),
-            grid.clone(),
-            grid.iter().map(|&n| vec![1; n]).collect(),
-            vec![Arc::clone(layer)],
+            path,
+            Arc::clone(layer),
             WriteChunks::<T> {
                 array: Arc::new(array),
                 element: std::marker::PhantomData,
             },
-        );
-        writes.compute().map(|_| ())
+        )
     }
 }
 

@@ -177,6 +177,18 @@ fn run_body<O>(runner: &Runner, body: impl FnOnce(&Runner) -> Result<O, Stop>) -
     }
 }
 
+/// A plan run as the task of a dynamic graph's node (`into_delayed`): in parallel on
+/// the pool of the compute running the node, or on its thread under `Sync`.
+fn run_in_task<O>(
+    info: &'static PlanInfo,
+    body: impl FnOnce(&Runner) -> Result<O, Stop>,
+) -> Result<O, crate::BoxError> {
+    let on_pool = rayon::current_thread_index().is_some();
+    let stopper = Stopper::new(&Options::new(), info.names.len());
+    let runner = Runner::new(info, on_pool, None, stopper);
+    run_body(&runner, body).map_err(Into::into)
+}
+
 /// A plan without inputs: `graph! { ... }`.
 pub struct BlockPlan<O, F> {
     info: &'static PlanInfo,
@@ -256,12 +268,7 @@ where
         O: Sync + 'static,
         F: Send + 'static,
     {
-        node("plan", (), move |(), _| {
-            let on_pool = rayon::current_thread_index().is_some();
-            let stopper = Stopper::new(&Options::new(), self.info.names.len());
-            let runner = Runner::new(self.info, on_pool, None, stopper);
-            run_body(&runner, &self.body).map_err(Into::into)
-        })
+        node("plan", (), move |(), _| run_in_task(self.info, &self.body))
     }
 }
 
@@ -352,10 +359,7 @@ impl<O, F> FnPlan<O, F> {
             (input.into_arg(), ()),
             move |(input, ()), inputs| {
                 let input = input.take(inputs)?;
-                let on_pool = rayon::current_thread_index().is_some();
-                let stopper = Stopper::new(&Options::new(), self.info.names.len());
-                let runner = Runner::new(self.info, on_pool, None, stopper);
-                run_body(&runner, |r| (self.body)(input, r)).map_err(Into::into)
+                run_in_task(self.info, |r| (self.body)(input, r))
             },
         )
     }
