@@ -228,15 +228,18 @@ impl Link<'_> {
     ) {
         let mut said_done = false;
         let mut idle = Duration::from_micros(20);
-        let early: Vec<(i32, Vec<u8>)> = {
+        // This run's messages that came early; a later run's stay kept.
+        let mut early = Vec::new();
+        {
             let mut kept = EARLY.lock().unwrap_or_else(PoisonError::into_inner);
-            let (now, later) = std::mem::take(&mut *kept)
-                .into_iter()
-                .filter(|(_, bytes)| parse(bytes).is_some_and(|m| m.1 >= self.run))
-                .partition(|(_, bytes)| parse(bytes).is_some_and(|m| m.1 == self.run));
-            *kept = later;
-            now
-        };
+            for (from, bytes) in std::mem::take(&mut *kept) {
+                match parse(&bytes).map(|m| m.1) {
+                    Some(run) if run == self.run => early.push((from, bytes)),
+                    Some(run) if run > self.run => kept.push((from, bytes)),
+                    _ => {}
+                }
+            }
+        }
         for (from, bytes) in early {
             self.handle(state, from, &bytes, spawn);
         }
