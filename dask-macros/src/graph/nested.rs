@@ -11,6 +11,7 @@ use super::analyze::as_task_call;
 use super::ast::GraphInput;
 use proc_macro2::{Ident, TokenStream, TokenTree};
 use std::collections::HashSet;
+use syn::ext::IdentExt;
 use syn::spanned::Spanned;
 use syn::{Expr, Pat, Stmt};
 
@@ -20,7 +21,7 @@ pub(crate) fn flatten(input: &mut GraphInput) {
         idents(quote::quote!(#stmt), &mut taken);
     }
     for p in input.params.iter().flatten() {
-        taken.insert(p.ident.to_string());
+        taken.insert(p.ident.unraw().to_string());
     }
     let last = input.stmts.len().saturating_sub(1);
     let mut out = Vec::with_capacity(input.stmts.len());
@@ -28,9 +29,9 @@ pub(crate) fn flatten(input: &mut GraphInput) {
         match &mut stmt {
             Stmt::Local(local) => {
                 let base = match &local.pat {
-                    Pat::Ident(p) => Some(p.ident.to_string()),
+                    Pat::Ident(p) => Some(p.ident.unraw().to_string()),
                     Pat::Type(t) => match &*t.pat {
-                        Pat::Ident(p) => Some(p.ident.to_string()),
+                        Pat::Ident(p) => Some(p.ident.unraw().to_string()),
                         _ => None,
                     },
                     _ => None,
@@ -74,7 +75,7 @@ fn lift_args(expr: &mut Expr, base: &str, taken: &mut HashSet<String>, out: &mut
             .path
             .segments
             .last()
-            .map_or_else(|| "call".to_owned(), |s| s.ident.to_string());
+            .map_or_else(|| "call".to_owned(), |s| s.ident.unraw().to_string());
         lift_args(slot, base, taken, out);
         let ident = fresh(&format!("{base}_{function}"), taken, slot.span());
         let nested = std::mem::replace(slot, syn::parse_quote!(#ident));
@@ -83,8 +84,8 @@ fn lift_args(expr: &mut Expr, base: &str, taken: &mut HashSet<String>, out: &mut
 }
 
 /// `name`, or `name_2`, `name_3`, ...: the first not written anywhere in the block.
+/// Names are compared without `r#` (`r#y_inc` is `y_inc`).
 fn fresh(name: &str, taken: &mut HashSet<String>, span: proc_macro2::Span) -> Ident {
-    let name = name.trim_start_matches("r#");
     let mut candidate = name.to_owned();
     let mut n = 1;
     while taken.contains(&candidate) {
@@ -100,7 +101,7 @@ fn idents(tokens: TokenStream, into: &mut HashSet<String>) {
     for tree in tokens {
         match tree {
             TokenTree::Ident(i) => {
-                into.insert(i.to_string());
+                into.insert(i.unraw().to_string());
             }
             TokenTree::Group(g) => idents(g.stream(), into),
             _ => {}
@@ -145,6 +146,21 @@ mod tests {
         assert_eq!(
             flattened("let a = inc(1); add(inc(a), 1)"),
             flattened("let a = inc(1); let output_inc = inc(a); add(output_inc, 1)")
+        );
+    }
+
+    #[test]
+    fn raw_identifiers_make_plain_names() {
+        // `r#type` and `r#match` give `type_match`; a user's `r#type_match` is taken.
+        assert_eq!(
+            flattened("let r#type = add(r#match(1), 2); r#type"),
+            flattened("let type_match = r#match(1); let r#type = add(type_match, 2); r#type")
+        );
+        assert_eq!(
+            flattened("let r#y_inc = inc(1); let y = add(inc(r#y_inc), 2); y"),
+            flattened(
+                "let r#y_inc = inc(1); let y_inc_2 = inc(r#y_inc); let y = add(y_inc_2, 2); y"
+            )
         );
     }
 
