@@ -6,13 +6,21 @@
 //! cargo build --release --features mpi --example mpi_array_mean
 //! mpirun -n 2 target/release/examples/mpi_array_mean
 //! ```
+//!
+//! `--small` uses a 2,000 x 2,000 array in 500 x 500 blocks (still 16 blocks to place),
+//! so the tests can run it in a debug build.
 
 use dask::array::random;
 use std::time::Instant;
 
 fn main() -> Result<(), dask::Error> {
     let world = dask::mpi::init()?;
-    let x = random::default_rng(42).normal(0.0, 1.0, [10_000, 10_000], [1_000, 1_000]);
+    let (side, chunk) = if std::env::args().any(|a| a == "--small") {
+        (2_000, 500)
+    } else {
+        (10_000, 1_000)
+    };
+    let x = random::default_rng(42).normal(0.0, 1.0, [side, side], [chunk, chunk]);
 
     let start = Instant::now();
     let mean = x.mean().compute()?;

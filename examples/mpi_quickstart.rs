@@ -64,11 +64,17 @@ fn main() -> Result<(), dask::Error> {
     );
 
     let start = Instant::now();
-    let x = random::default_rng(42).normal(0.0, 1.0, [10_000, 10_000], [1_000, 1_000]);
+    // `--small`: 2,000 x 2,000 in 500 x 500 blocks, for the tests' debug build.
+    let (side, chunk) = if std::env::args().any(|a| a == "--small") {
+        (2_000, 500)
+    } else {
+        (10_000, 1_000)
+    };
+    let x = random::default_rng(42).normal(0.0, 1.0, [side, side], [chunk, chunk]);
     let mean = x.mean().compute()?;
     println!("result mean {mean:.15e}");
     println!(
-        "rank {me}: the mean of 10^8 normals took {:.2} s",
+        "rank {me}: the mean of {side} x {side} normals took {:.2} s",
         start.elapsed().as_secs_f64()
     );
     Ok(())

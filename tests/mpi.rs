@@ -3,10 +3,10 @@
 //! one rank is the same error on every rank.
 //!
 //! Needs OpenMPI (`apt-get install -y --no-install-recommends libopenmpi-dev
-//! openmpi-bin libclang-dev pkg-config`) and the `mpi` feature; in release, so the
-//! examples' arrays take seconds, after building the examples it runs:
-//! `cargo build --release --features mpi --examples && cargo test --release --features
-//! mpi --test mpi`.
+//! openmpi-bin libclang-dev pkg-config`) and the `mpi` feature. The array examples run
+//! with `--small`, so a debug build is enough; after building the examples it runs:
+//! `cargo build --features mpi --examples && cargo test --features mpi --test mpi`
+//! (add `--release` to both for the optimised build).
 
 use std::collections::BTreeMap;
 use std::path::PathBuf;
@@ -82,12 +82,12 @@ fn assert_same_on_every_rank(name: &str, args: &[&str], ranks: &[usize]) {
 
 #[test]
 fn the_missions_examples_give_the_same_results_on_one_two_and_three_ranks() {
-    assert_same_on_every_rank("mpi_quickstart", &[], &[2, 3]);
+    assert_same_on_every_rank("mpi_quickstart", &["--small"], &[2, 3]);
 }
 
 #[test]
 fn the_array_graph_gives_the_same_results_on_every_rank() {
-    assert_same_on_every_rank("mpi_array_mean", &[], &[2, 3]);
+    assert_same_on_every_rank("mpi_array_mean", &["--small"], &[2, 3]);
 }
 
 #[test]
