@@ -45,7 +45,7 @@ impl Callback for Seen {
 }
 
 #[test]
-fn callbacks_see_every_plan_node_once_on_every_scheduler() {
+fn callbacks_see_every_plan_node_and_stage_item_once_on_every_scheduler() {
     let _serial = serial();
     let plan = graph! {
         let x = inc(1);
@@ -65,7 +65,12 @@ fn callbacks_see_every_plan_node_once_on_every_scheduler() {
         let map = seen.0.lock().unwrap();
         let mut keys: Vec<&String> = map.keys().collect();
         keys.sort();
-        assert_eq!(keys, ["x", "xs", "y", "z"], "{s:?}");
+        // The stage `xs` has an event of its own and one an item.
+        let items: Vec<String> = (0..10).map(|i| format!("xs[{i}]")).collect();
+        let mut expected: Vec<&str> = vec!["x", "xs", "y", "z"];
+        expected.extend(items.iter().map(String::as_str));
+        expected.sort_unstable();
+        assert_eq!(keys, expected, "{s:?}");
         assert!(map.values().all(|&c| c == (1, 1)), "{s:?}: {map:?}");
         assert_eq!(*seen.1.lock().unwrap(), 4);
     }

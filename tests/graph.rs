@@ -134,6 +134,46 @@ fn captured_values_are_cloned_each_run() {
 }
 
 #[test]
+fn a_captured_delayed_is_a_dynamic_input_computed_once_a_run() {
+    let runs = Arc::new(AtomicUsize::new(0));
+    let counter = Arc::clone(&runs);
+    // A lazy value built by the dynamic API, read by four task calls of the plan (by
+    // value, by `&`, in a `for` body and nested there): computed once a run.
+    let base = delayed_value(10_i64).map(move |v| {
+        counter.fetch_add(1, Ordering::SeqCst);
+        v + 1
+    });
+    let plan = graph!(|xs: Vec<i64>| {
+        let a = inc(base);
+        let label = describe(&base);
+        let ys = for x in xs {
+            add(x, inc(base))
+        };
+        (a, label, ys)
+    });
+    for (i, sched) in schedulers().into_iter().enumerate() {
+        assert_eq!(
+            plan.compute_with(vec![1, 2], sched).unwrap(),
+            (12, "11".to_owned(), vec![13, 14])
+        );
+        assert_eq!(runs.load(Ordering::SeqCst), i + 1, "once a run");
+    }
+    // The plan as a node of a dynamic graph: the captured value is computed there too.
+    let node = plan.into_delayed(vec![5]);
+    assert_eq!(node.compute().unwrap(), (12, "11".to_owned(), vec![17]));
+
+    // Its failure is the plan's, named by the captured graph's task.
+    let broken = inc(delayed_value(2)).map(|v: i64| -> i64 { panic!("no value {v}") });
+    let plan = graph! {
+        let y = add(broken, 1);
+        y
+    };
+    let err = plan.compute().unwrap_err();
+    assert!(err.to_string().contains("no value 3"), "{err}");
+    assert_eq!(err.task_name(), Some("map"));
+}
+
+#[test]
 fn plans_with_inputs_run_again_with_new_inputs() {
     let plan = graph!(|a: i64, data: &[f64]| {
         let x = inc(a);
@@ -174,6 +214,117 @@ fn lists_inside_a_plan() {
         assert_eq!(plan.compute_with((1..=4).collect(), s).unwrap(), (14, 54));
     }
     assert_eq!(plan.info().functions, ["inc", "for", "total", "total"]);
+}
+
+/// The item's number, after `ms` milliseconds, noting when it finished.
+#[delayed]
+fn arrive(i: usize, ms: u64, log: Arc<Mutex<Vec<String>>>) -> usize {
+    std::thread::sleep(std::time::Duration::from_millis(ms));
+    log.lock().unwrap().push(format!("read {i}"));
+    i
+}
+
+#[delayed]
+fn note(i: usize, log: Arc<Mutex<Vec<String>>>) -> Result<usize, String> {
+    if i == 7 {
+        return Err(format!("item {i} is corrupt"));
+    }
+    log.lock().unwrap().push(format!("parsed {i}"));
+    Ok(i * 10)
+}
+
+#[test]
+fn a_stage_over_a_stage_has_no_barrier() {
+    // Items arrive staggered (the last after 300 ms): each is parsed as soon as it is
+    // read, before the last one arrives, on every scheduler.
+    let plan = graph!(|n: usize, step: u64, log: Arc<Mutex<Vec<String>>>| {
+        let read = for i in 0..n {
+            arrive(i, step * i as u64, log)
+        };
+        let parsed = for r in read {
+            note(r, log)
+        };
+        let sum = for p in parsed {
+            { p + 1 }
+        };
+        sum
+    });
+    assert_eq!(plan.node_names(), ["read", "parsed", "sum"]);
+    for sched in schedulers() {
+        let log = Arc::new(Mutex::new(Vec::new()));
+        let out = plan
+            .compute_with((4, 50, Arc::clone(&log)), sched.clone())
+            .unwrap();
+        assert_eq!(out, [1, 11, 21, 31]);
+        let log = log.lock().unwrap();
+        let at = |line: &str| log.iter().position(|l| l == line).unwrap();
+        assert!(at("parsed 0") < at("read 3"), "{sched:?}: {log:?}");
+        assert_eq!(log.len(), 8);
+    }
+    // A failing item is named by its stage and index; the items after it stop.
+    let err = plan
+        .compute_with((9, 1, Arc::new(Mutex::new(Vec::new()))), Scheduler::Sync)
+        .unwrap_err();
+    assert_eq!(err.task_key(), Some("parsed[7]"));
+    let source = std::error::Error::source(&err).map(ToString::to_string);
+    assert_eq!(source.as_deref(), Some("item 7 is corrupt"));
+
+    // A list read by another node too stays whole (a barrier), and is still right.
+    let shared = graph!(|n: usize| {
+        let xs = for i in 0..n {
+            { i * 2 }
+        };
+        let ys = for x in xs {
+            { x + 1 }
+        };
+        let m = { xs.len() };
+        (ys, m)
+    });
+    assert_eq!(shared.compute(3).unwrap(), (vec![1, 3, 5], 3));
+
+    // Stage 1's pattern does not hide a captured name from stage 2's body.
+    let r = 100_usize;
+    let scoped = graph!(|n: usize| {
+        let xs = for r in 0..n {
+            { r }
+        };
+        let ys = for x in xs {
+            { x + r }
+        };
+        ys
+    });
+    assert_eq!(scoped.compute(2).unwrap(), [100, 101]);
+}
+
+#[test]
+fn the_profiler_and_progress_see_each_item_of_a_stage() {
+    use dask::diagnostics::Profiler;
+    let plan = graph!(|n: i64| {
+        let ys = for i in 0..n {
+            inc(i)
+        };
+        let zs = for y in ys {
+            tasks::double(y)
+        };
+        total(zs)
+    });
+    let profiler = Profiler::new();
+    let options = Options::from(Scheduler::Threads(2)).callbacks(&[Arc::new(profiler.clone())]);
+    assert_eq!(
+        plan.compute_with(5, options).unwrap(),
+        2 * (1 + 2 + 3 + 4 + 5)
+    );
+    // Five items of each stage and the total.
+    assert_eq!(profiler.tasks(), 11);
+    let trace = profiler.chrome_trace();
+    for key in ["ys[0]", "ys[4]", "zs[0]", "zs[4]", "output"] {
+        assert!(trace.contains(&format!("\"{key}\"")), "{key} in {trace}");
+    }
+    let summary = profiler.summary();
+    assert!(summary.contains("double"), "{summary}");
+    // The critical path goes through the stages as nodes.
+    let (_, path) = profiler.critical_path().unwrap();
+    assert_eq!(path, ["ys", "zs", "output"]);
 }
 
 #[test]
@@ -452,6 +603,25 @@ fn a_graph_that_is_not_series_parallel_still_computes() {
         assert_eq!(plan.compute_with(s).unwrap(), (13, 22));
     }
     assert!(!plan.info().exact, "d waits for a, which it does not need");
+
+    // Chained stages in a table plan: the N shape again, its edges made of stages that
+    // read plan values in their bodies.
+    let staged = graph!(|n: i64| {
+        let a = inc(n);
+        let b = inc(10);
+        let xs = for i in 0..n {
+            add(i, a)
+        };
+        let ys = for x in xs {
+            add(x, b)
+        };
+        let d = tasks::double(b);
+        (ys, d)
+    });
+    assert!(!staged.info().exact);
+    for s in schedulers() {
+        assert_eq!(staged.compute_with(3, s).unwrap(), (vec![15, 16, 17], 22));
+    }
 }
 
 #[test]

@@ -35,6 +35,10 @@ pub enum TaskKey {
     Node(&'static str, u64),
     /// A node of a `graph!` plan: its binding's key.
     Plan(&'static str),
+    /// Item `i` of a `for` stage of a `graph!` plan (`parsed[3]`). Its event carries
+    /// the stage's node index; the stage itself also has an event of its own, from its
+    /// first item's start to its last item's end.
+    PlanItem(&'static str, usize),
 }
 
 impl fmt::Display for TaskKey {
@@ -42,6 +46,7 @@ impl fmt::Display for TaskKey {
         match self {
             TaskKey::Node(name, id) => f.write_str(&crate::graph::key_from(name, *id)),
             TaskKey::Plan(key) => f.write_str(key),
+            TaskKey::PlanItem(key, i) => write!(f, "{key}[{i}]"),
         }
     }
 }

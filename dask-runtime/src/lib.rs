@@ -79,6 +79,7 @@ pub use plan::Plan;
 pub mod plumbing {
     pub use crate::delayed::{Arg, ArgRef, PureArg, PureArgs, distributed_node, node, pure_node};
     pub use crate::graph::{Args, Inputs};
+    pub use crate::plan::captured::{Captured, PrepareLazy, PrepareValue, Prepared};
     pub use crate::plan::runner::{Runner, Stop};
     pub use crate::plan::{BlockPlan, FnPlan, PlanInfo};
 

@@ -372,6 +372,62 @@ impl<'a> Analysis<'a> {
             .collect()
     }
 
+    /// For each node, the `for` stage that takes its list item by item, if any: a
+    /// `for` stage whose list is exactly the binding of another `for` stage that nothing
+    /// else reads (`let b = for x in a { .. }`). The two run as one pipeline: each item
+    /// goes through both tasks, with no barrier between the stages. An annotated list
+    /// (`let a: Vec<T> = ..`) stays whole.
+    pub(crate) fn next_stage(&self) -> Vec<Option<usize>> {
+        let n_inputs = self.inputs.len();
+        let mut next = vec![None; self.nodes.len()];
+        for (k, node) in self.nodes.iter().enumerate() {
+            let Kind::List { iter, .. } = &node.kind else {
+                continue;
+            };
+            let Expr::Path(path) = iter else { continue };
+            let Some(ident) = path.path.get_ident() else {
+                continue;
+            };
+            let Some(read) = node
+                .reads
+                .iter()
+                .find(|r| r.site == Site::Main && r.ident == *ident)
+            else {
+                continue;
+            };
+            if read.mode != Mode::Move || read.value < n_inputs {
+                continue;
+            }
+            let source = read.value - n_inputs;
+            let whole_list = self.nodes[source].ty.is_some();
+            if matches!(self.nodes[source].kind, Kind::List { .. }) && !whole_list {
+                next[source] = Some(k);
+            }
+        }
+        next
+    }
+
+    /// The dependencies the schedule must honour once stages are chained: a stage that
+    /// ends a chain runs the whole chain, so it needs what every stage of it reads.
+    pub(crate) fn chained_deps(&self, next: &[Option<usize>]) -> Vec<Vec<usize>> {
+        let mut deps = self.node_deps();
+        for k in 0..deps.len() {
+            let mut stage = k;
+            while let Some(after) = next[stage] {
+                stage = after;
+            }
+            if stage != k {
+                let extra = deps[k].clone();
+                for d in extra {
+                    if !deps[stage].contains(&d) {
+                        deps[stage].push(d);
+                    }
+                }
+            }
+        }
+        deps
+    }
+
     /// The nodes a run must produce: the outputs, and bindings nobody reads (a `let`
     /// runs whether or not its value is used).
     pub(crate) fn targets(&self) -> BTreeSet<usize> {
@@ -429,6 +485,62 @@ mod tests {
                 );
                 assert!(is_exact(&a.node_deps(), &s));
                 assert_eq!(critical_path_len(&a.node_deps()), 2);
+            },
+        );
+    }
+
+    #[test]
+    fn a_stage_over_an_unshared_stage_chains_to_it() {
+        analysed(
+            parse_quote!(|paths: Vec<String>| {
+                let raw = for p in paths {
+                    read(p)
+                };
+                let parsed = for r in raw {
+                    parse(r)
+                };
+                let cfg = load(1);
+                let keep = for x in parsed {
+                    check(x, &cfg)
+                };
+                let shared = for k in keep {
+                    { k + 1 }
+                };
+                let count = { shared.len() };
+                let again = for s in shared {
+                    { s * 2 }
+                };
+                let typed: Vec<i64> = for a in again {
+                    { a }
+                };
+                let last = for t in typed {
+                    { t }
+                };
+                (count, last)
+            }),
+            |a| {
+                let next = a.next_stage();
+                // raw -> parsed -> keep -> shared; `shared` is read twice and stays
+                // whole; `again` chains into the annotated `typed`, which stays whole.
+                assert_eq!(
+                    next,
+                    [
+                        Some(1),
+                        Some(3),
+                        None,
+                        Some(4),
+                        None,
+                        None,
+                        Some(7),
+                        None,
+                        None
+                    ]
+                );
+                // The end of the chain (`shared`) waits for what `cfg` and the earlier
+                // stages read.
+                let deps = a.chained_deps(&next);
+                assert_eq!(deps[4], vec![3, 0, 1, 2]);
+                assert_eq!(deps[1], a.node_deps()[1]);
             },
         );
     }

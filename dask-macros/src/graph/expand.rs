@@ -21,12 +21,15 @@ fn runner() -> Ident {
 
 pub(crate) fn expand(a: &Analysis<'_>) -> TokenStream {
     let deps = a.node_deps();
-    let plan = schedule(&deps, &a.targets(), &BTreeSet::new());
-    let info = plan_info(a, &deps, &plan);
-    let body = if is_exact(&deps, &plan) {
-        schedule_code(a, &plan)
+    let stages = Stages::new(a);
+    let chained = a.chained_deps(&stages.next);
+    let plan = schedule(&chained, &a.targets(), &BTreeSet::new());
+    let exact = is_exact(&chained, &plan);
+    let info = plan_info(a, &deps, exact);
+    let body = if exact {
+        schedule_code(a, &stages, &plan)
     } else {
-        table_code(a)
+        table_code(a, &stages)
     };
     let runner = runner();
     let n_inputs = a.inputs.len();
@@ -62,7 +65,9 @@ pub(crate) fn expand(a: &Analysis<'_>) -> TokenStream {
 
     let stop = quote!(::dask::__private::Stop);
     let result = quote!(::core::result::Result<_, #stop>);
+    let prepare = prepare_captured(a);
     let closure_body = quote! {
+        #prepare
         #body
         #(#unused)*
         ::core::result::Result::Ok(#output)
@@ -106,17 +111,51 @@ pub(crate) fn expand(a: &Analysis<'_>) -> TokenStream {
     }
 }
 
-fn schedule_code(a: &Analysis<'_>, s: &Schedule) -> TokenStream {
+/// How the plan's `for` stages chain (see [`Analysis::next_stage`]).
+struct Stages {
+    /// The stage that takes node `k`'s list item by item.
+    next: Vec<Option<usize>>,
+    /// The stage whose list node `k` takes item by item.
+    previous: Vec<Option<usize>>,
+}
+
+impl Stages {
+    fn new(a: &Analysis<'_>) -> Self {
+        let next = a.next_stage();
+        let mut previous = vec![None; next.len()];
+        for (k, after) in next.iter().enumerate() {
+            if let Some(after) = after {
+                previous[*after] = Some(k);
+            }
+        }
+        Stages { next, previous }
+    }
+
+    /// The stages the node at the end of a chain runs, first first.
+    fn chain(&self, last: usize) -> Vec<usize> {
+        let mut chain = vec![last];
+        while let Some(before) = self.previous[chain[chain.len() - 1]] {
+            chain.push(before);
+        }
+        chain.reverse();
+        chain
+    }
+}
+
+fn schedule_code(a: &Analysis<'_>, stages: &Stages, s: &Schedule) -> TokenStream {
     match s {
-        Schedule::Run(n) => node_code(a, *n, Backend::Locals),
-        Schedule::Seq(steps) => steps.iter().map(|step| schedule_code(a, step)).collect(),
+        Schedule::Run(n) => node_code(a, stages, *n, Backend::Locals),
+        Schedule::Seq(steps) => steps
+            .iter()
+            .map(|step| schedule_code(a, stages, step))
+            .collect(),
         Schedule::Par(branches) => {
             let n_inputs = a.inputs.len();
             let runner = runner();
             let closures: Vec<TokenStream> = branches
                 .iter()
                 .map(|(exports, branch)| {
-                    let code = schedule_code(a, branch);
+                    let code = schedule_code(a, stages, branch);
                     let exported = exports.iter().map(|&n| local(n + n_inputs));
                     quote! {
                         || -> ::core::result::Result<_, ::dask::__private::Stop> {
@@ -146,7 +185,7 @@ fn schedule_code(a: &Analysis<'_>, s: &Schedule) -> TokenStream {
 /// The table backend: a `OnceLock` a node, a function that runs node `i` (reading its
 /// inputs from the slots), and `Runner::table` to run them all; then the values the
 /// plan returns or leaves unused, taken out of their slots.
-fn table_code(a: &Analysis<'_>) -> TokenStream {
+fn table_code(a: &Analysis<'_>, stages: &Stages) -> TokenStream {
     let n_inputs = a.inputs.len();
     let runner = runner();
     let slots = Ident::new("__slots", Span::mixed_site());
@@ -156,7 +195,16 @@ fn table_code(a: &Analysis<'_>) -> TokenStream {
     let arms = (0..a.nodes.len()).map(|k| {
         let index = syn::Index::from(k);
         let v = local(k + n_inputs);
-        let refs = a.nodes[k].deps.iter().map(|&d| {
+        // The end of a chain of stages reads what every stage of it reads.
+        let mut reads: Vec<usize> = Vec::new();
+        for stage in stages.chain(k) {
+            for &d in &a.nodes[stage].deps {
+                if !reads.contains(&d) {
+                    reads.push(d);
+                }
+            }
+        }
+        let refs = reads.iter().map(|&d| {
             let r = reference(d);
             if d < n_inputs {
                 let l = local(d);
@@ -166,7 +214,7 @@ fn table_code(a: &Analysis<'_>) -> TokenStream {
                 quote!(let #r = #slots.#slot.get().ok_or(::dask::__private::Stop)?;)
             }
         });
-        let code = node_code(a, k, Backend::Table);
+        let code = node_code(a, stages, k, Backend::Table);
         quote! {
             #k => {
                 #(#refs)*
@@ -241,7 +289,7 @@ enum Backend {
     Table,
 }
 
-fn node_code(a: &Analysis<'_>, n: usize, backend: Backend) -> TokenStream {
+fn node_code(a: &Analysis<'_>, stages: &Stages, n: usize, backend: Backend) -> TokenStream {
     let node = &a.nodes[n];
     let v = local(n + a.inputs.len());
     let runner = runner();
@@ -276,40 +324,74 @@ fn node_code(a: &Analysis<'_>, n: usize, backend: Backend) -> TokenStream {
                 })
             })
         }
-        Kind::List {
-            pat,
-            iter,
-            body,
-            call,
-        } => {
-            let prelude_iter = prelude(&node.reads, Site::Main, backend);
-            let prelude_body = prelude(&node.reads, Site::ListBody, backend);
-            let hidden = super::names::pattern_names(pat);
-            let item = match call {
-                Some(call) => call_code(call, node, Site::ListBody, &hidden),
-                None => quote! {
-                    #[allow(unused_braces)]
-                    let value = #body;
-                    ::core::result::Result::Ok(value)
-                },
-            };
-            let map = or_stop(quote! {
-                #runner.map(#n, #function, #key, #iter, |#pat| -> #boxed {
-                    #prelude_body
-                    #item
-                })
-            });
-            quote! {
-                {
-                    #prelude_iter
-                    #map
-                }
-            }
-        }
+        // A stage whose list the next stage takes item by item: run by that stage.
+        Kind::List { .. } if stages.next[n].is_some() => quote!(()),
+        Kind::List { .. } => stages_code(a, &stages.chain(n), backend),
     };
     quote! {
         let #v #annotation = #run;
         #send_check
+    }
+}
+
+/// A chain of `for` stages as one `Runner::map`: each item goes through every stage,
+/// one task a stage (`Runner::item`), so an item's next task starts as soon as its own
+/// previous one is done.
+fn stages_code(a: &Analysis<'_>, chain: &[usize], backend: Backend) -> TokenStream {
+    let runner = runner();
+    let (index, item) = (
+        Ident::new("__i", Span::mixed_site()),
+        Ident::new("__item", Span::mixed_site()),
+    );
+    let boxed = quote!(::core::result::Result<_, ::dask::BoxError>);
+    let mut steps = Vec::new();
+    let mut head = None;
+    for &stage in chain {
+        let node = &a.nodes[stage];
+        let Kind::List {
+            pat,
+            iter,
+            body,
+            call,
+        } = &node.kind
+        else {
+            continue;
+        };
+        if head.is_none() {
+            head = Some((prelude(&node.reads, Site::Main, backend), *iter));
+        }
+        let prelude_body = prelude(&node.reads, Site::ListBody, backend);
+        let hidden = super::names::pattern_names(pat);
+        let code = match call {
+            Some(call) => call_code(call, node, Site::ListBody, &hidden),
+            None => quote! {
+                #[allow(unused_braces)]
+                let value = #body;
+                ::core::result::Result::Ok(value)
+            },
+        };
+        let run = or_stop(quote! {
+            #runner.item(#stage, #index, #item, |#pat| -> #boxed {
+                #prelude_body
+                #code
+            })
+        });
+        steps.push(quote!(let #item = #run;));
+    }
+    let Some((prelude_iter, iter)) = head else {
+        return quote!();
+    };
+    let map = or_stop(quote! {
+        #runner.map(&[#(#chain),*], #iter, |#index: usize, #item| {
+            #(#steps)*
+            ::core::result::Result::<_, ::dask::__private::Stop>::Ok(#item)
+        })
+    });
+    quote! {
+        {
+            #prelude_iter
+            #map
+        }
     }
 }
 
@@ -371,9 +453,123 @@ fn prelude(reads: &[Read], site: Site, backend: Backend) -> TokenStream {
         .collect()
 }
 
+/// What a task call's argument is, for the code that passes it.
+enum Arg<'e> {
+    /// A task call nested in a `for` body's call (or `&` of one): runs inside the
+    /// item's task (top-level nested calls are nodes of their own, see `nested.rs`).
+    Nested(Call<'e>, bool),
+    /// `&name` of a plan value the node borrows: the prelude's local is the reference.
+    Borrowed(&'e Ident),
+    /// A variable the plan captured, passed whole or (`true`) as `&name`.
+    Captured(&'e Ident, bool),
+    /// Anything else, passed as written.
+    Other,
+}
+
+fn classify<'e>(arg: &'e Expr, node: &Node<'_>, site: Site, hidden: &[String]) -> Arg<'e> {
+    let mode_of = |ident: &Ident| {
+        node.reads
+            .iter()
+            .find(|r| r.site == site && r.ident == *ident)
+            .map(|r| r.mode)
+    };
+    let plain = |expr: &'e Expr| match expr {
+        Expr::Path(p) if p.qself.is_none() => p.path.get_ident(),
+        _ => None,
+    };
+    let captured = |ident: &Ident| mode_of(ident).is_none() && !hidden.contains(&ident.to_string());
+    match arg {
+        Expr::Reference(r) if r.mutability.is_none() => {
+            if let Some(inner) = as_task_call(&r.expr) {
+                return Arg::Nested(inner, true);
+            }
+            match plain(&r.expr) {
+                Some(ident) if mode_of(ident) == Some(Mode::Borrow) => Arg::Borrowed(ident),
+                Some(ident) if captured(ident) => Arg::Captured(ident, true),
+                _ => Arg::Other,
+            }
+        }
+        other => {
+            if let Some(inner) = as_task_call(other) {
+                return Arg::Nested(inner, false);
+            }
+            match plain(other) {
+                Some(ident) if captured(ident) => Arg::Captured(ident, false),
+                _ => Arg::Other,
+            }
+        }
+    }
+}
+
+/// The local holding captured variable `ident`, prepared for the run.
+fn prepared(ident: &Ident) -> Ident {
+    let name = ident.to_string();
+    format_ident!(
+        "__cap_{}",
+        name.trim_start_matches("r#"),
+        span = Span::mixed_site()
+    )
+}
+
+/// The variables the plan captured and passes to task calls, each once, in order.
+fn captured_args<'e>(a: &'e Analysis<'_>) -> Vec<&'e Ident> {
+    fn walk<'e>(
+        call: &Call<'e>,
+        node: &Node<'_>,
+        site: Site,
+        hidden: &[String],
+        out: &mut Vec<&'e Ident>,
+    ) {
+        for arg in &call.args {
+            match classify(arg, node, site, hidden) {
+                Arg::Nested(inner, _) => walk(&inner, node, site, hidden, out),
+                Arg::Captured(ident, _) if !out.contains(&ident) => out.push(ident),
+                _ => {}
+            }
+        }
+    }
+    let mut out = Vec::new();
+    for node in &a.nodes {
+        match &node.kind {
+            Kind::Call(call) => walk(call, node, Site::Main, &[], &mut out),
+            Kind::List {
+                pat,
+                call: Some(call),
+                ..
+            } => {
+                let hidden = super::names::pattern_names(pat);
+                walk(call, node, Site::ListBody, &hidden, &mut out);
+            }
+            _ => {}
+        }
+    }
+    out
+}
+
+/// Before the plan's first task: each captured variable its task calls read, lent, or
+/// computed when it is a `Delayed` (a dynamic input of the plan).
+fn prepare_captured(a: &Analysis<'_>) -> TokenStream {
+    let runner = runner();
+    captured_args(a)
+        .into_iter()
+        .map(|ident| {
+            let local = prepared(ident);
+            let value = or_stop(quote_spanned! {ident.span()=>
+                {
+                    #[allow(unused_imports)]
+                    use ::dask::__private::{PrepareLazy as _, PrepareValue as _};
+                    (&::dask::__private::Captured(&#ident)).__dask_prepare(#runner)
+                }
+            });
+            quote!(let #local = #value;)
+        })
+        .collect()
+}
+
 /// `path::__dask_task(args)`: the task body of a `#[delayed]` function, given plain
 /// values. A `&name` argument of a borrowed value passes the borrow; a captured
-/// variable passed whole is cloned (a plan runs many times).
+/// variable passed whole is cloned (a plan runs many times), a captured `Delayed`
+/// passes its value (see `prepare_captured`).
 fn call_code(call: &Call<'_>, node: &Node<'_>, site: Site, hidden: &[String]) -> TokenStream {
     let mut path = call.path.path.clone();
     let task_segment = match path.segments.last_mut() {
@@ -384,51 +580,33 @@ fn call_code(call: &Call<'_>, node: &Node<'_>, site: Site, hidden: &[String]) ->
         None => return quote!(),
     };
     path.segments.push(task_segment);
-    let mode_of = |ident: &Ident| {
-        node.reads
-            .iter()
-            .find(|r| r.site == site && r.ident == *ident)
-            .map(|r| r.mode)
-    };
-    let args = call.args.iter().map(|arg| {
-        // A task call nested in a `for` body's call runs inside the item's task (top-level
-        // nested calls are nodes of their own, see `nested.rs`).
-        let nested = match arg {
-            Expr::Reference(r) if r.mutability.is_none() => {
-                as_task_call(&r.expr).map(|inner| (inner, true))
+    let args = call
+        .args
+        .iter()
+        .map(|arg| match classify(arg, node, site, hidden) {
+            Arg::Nested(inner, borrowed) => {
+                let code = call_code(&inner, node, site, hidden);
+                if borrowed {
+                    quote!(&(#code?))
+                } else {
+                    quote!((#code?))
+                }
             }
-            other => as_task_call(other).map(|inner| (inner, false)),
-        };
-        if let Some((inner, borrowed)) = nested {
-            let code = call_code(&inner, node, site, hidden);
-            return if borrowed {
-                quote!(&(#code?))
-            } else {
-                quote!((#code?))
-            };
-        }
-        if let Expr::Reference(r) = arg
-            && r.mutability.is_none()
-            && let Expr::Path(p) = &*r.expr
-            && let Some(ident) = p.path.get_ident()
-            && mode_of(ident) == Some(Mode::Borrow)
-        {
-            return quote!(#ident);
-        }
-        if let Expr::Path(p) = arg
-            && p.qself.is_none()
-            && let Some(ident) = p.path.get_ident()
-            && mode_of(ident).is_none()
-            && !hidden.contains(&ident.to_string())
-        {
-            return quote_spanned!(ident.span()=> ::core::clone::Clone::clone(&#ident));
-        }
-        quote!(#arg)
-    });
+            Arg::Borrowed(ident) => quote!(#ident),
+            Arg::Captured(ident, true) => {
+                let local = prepared(ident);
+                quote_spanned!(ident.span()=> &*#local)
+            }
+            Arg::Captured(ident, false) => {
+                let local = prepared(ident);
+                quote_spanned!(ident.span()=> ::core::clone::Clone::clone(&*#local))
+            }
+            Arg::Other => quote!(#arg),
+        });
     quote!(#path(#(#args),*))
 }
 
-fn plan_info(a: &Analysis<'_>, deps: &[Vec<usize>], plan: &Schedule) -> TokenStream {
+fn plan_info(a: &Analysis<'_>, deps: &[Vec<usize>], exact: bool) -> TokenStream {
     let n_inputs = a.inputs.len();
     let names = a.nodes.iter().map(|n| &n.key);
     let functions = a.nodes.iter().map(|n| &n.function);
@@ -441,7 +619,6 @@ fn plan_info(a: &Analysis<'_>, deps: &[Vec<usize>], plan: &Schedule) -> TokenStr
         .map(|&v| v - n_inputs)
         .collect();
     let critical = critical_path_len(deps);
-    let exact = is_exact(deps, plan);
     let dot = dot(a, deps);
     quote! {
         ::dask::__private::PlanInfo {

@@ -38,39 +38,92 @@ struct Inner {
     runs: Mutex<Vec<Run>>,
 }
 
-/// Three slots a task: worker + 1 (0 until it finished), start (ns from the run's
-/// start), duration (ns). Each task writes only its own slots, without a lock; the run's
-/// end orders every write before any read.
-type Slots = Arc<Vec<AtomicU64>>;
+/// What one run recorded. Three slots a task: worker + 1 (0 until it finished), start
+/// (ns from the run's start), duration (ns); each task writes only its own slots,
+/// without a lock, and the run's end orders every write before any read. The items of
+/// a plan's `for` stages, whose number is known only while the run goes, are a list.
+#[derive(Debug)]
+struct Record {
+    started: Instant,
+    slots: Vec<AtomicU64>,
+    items: Mutex<Vec<Span>>,
+}
+
+/// A recorded task: its index in the run's tasks, the item for a plan's `for` stage,
+/// its worker, start and duration.
+#[derive(Clone, Copy, Debug)]
+struct Span {
+    index: usize,
+    item: Option<usize>,
+    worker: usize,
+    start: Instant,
+    duration: Duration,
+}
 
 #[derive(Debug)]
 struct Run {
     info: RunInfo,
-    slots: Slots,
+    record: Arc<Record>,
 }
 
 impl Run {
-    /// (task index, worker, start, duration) of each finished task.
-    fn spans(&self) -> impl Iterator<Item = (usize, usize, Instant, Duration)> + '_ {
-        (0..self.slots.len() / 3).filter_map(|i| {
-            let worker = self.slots[3 * i].load(Ordering::Relaxed);
-            (worker > 0).then(|| {
-                (
-                    i,
-                    worker as usize - 1,
-                    self.info.started
-                        + Duration::from_nanos(self.slots[3 * i + 1].load(Ordering::Relaxed)),
-                    Duration::from_nanos(self.slots[3 * i + 2].load(Ordering::Relaxed)),
-                )
+    /// Every finished task of the slots, with the stage's own span for stages.
+    fn node_spans(&self) -> impl Iterator<Item = Span> + '_ {
+        let slots = &self.record.slots;
+        (0..slots.len() / 3).filter_map(move |i| {
+            let worker = slots[3 * i].load(Ordering::Relaxed);
+            (worker > 0).then(|| Span {
+                index: i,
+                item: None,
+                worker: worker as usize - 1,
+                start: self.info.started
+                    + Duration::from_nanos(slots[3 * i + 1].load(Ordering::Relaxed)),
+                duration: Duration::from_nanos(slots[3 * i + 2].load(Ordering::Relaxed)),
             })
         })
+    }
+
+    /// Every finished task, a `for` stage's items in place of the stage.
+    fn spans(&self) -> Vec<Span> {
+        let items = self
+            .record
+            .items
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .clone();
+        let staged: std::collections::BTreeSet<usize> = items.iter().map(|s| s.index).collect();
+        let mut spans: Vec<Span> = self
+            .node_spans()
+            .filter(|s| !staged.contains(&s.index))
+            .collect();
+        spans.extend(items);
+        spans
+    }
+
+    /// Each task's duration (a stage's from its first item's start to its last's end).
+    fn durations(&self) -> Vec<Duration> {
+        let mut durations = vec![Duration::ZERO; self.info.tasks.len()];
+        for span in self.node_spans() {
+            durations[span.index] = span.duration;
+        }
+        durations
+    }
+}
+
+impl Span {
+    /// The task's key: the node's, or `stage[i]` for an item.
+    fn key(&self, node: &crate::hooks::TaskKey) -> String {
+        match (self.item, node) {
+            (Some(i), crate::hooks::TaskKey::Plan(key)) => format!("{key}[{i}]"),
+            _ => node.to_string(),
+        }
     }
 }
 
 thread_local! {
     /// The run this thread last recorded into: (profiler id, run, slots). Runs overlap
     /// (several computes at once), so a task's own run id picks its slots.
-    static CACHE: std::cell::RefCell<Option<(u64, RunId, Slots)>> = const { std::cell::RefCell::new(None) };
+    static CACHE: std::cell::RefCell<Option<(u64, RunId, Arc<Record>)>> = const { std::cell::RefCell::new(None) };
 }
 
 impl Default for Profiler {
@@ -106,7 +159,7 @@ impl Profiler {
 
     /// The number of tasks recorded.
     pub fn tasks(&self) -> usize {
-        self.runs().iter().map(|r| r.spans().count()).sum()
+        self.runs().iter().map(|r| r.spans().len()).sum()
     }
 
     /// Forgets what was recorded.
@@ -125,18 +178,18 @@ impl Profiler {
         let mut events = Vec::new();
         let mut workers = std::collections::BTreeSet::new();
         for run in self.runs().iter() {
-            for (index, worker, start, duration) in run.spans() {
-                let task = &run.info.tasks[index];
-                workers.insert(worker);
+            for span in run.spans() {
+                let task = &run.info.tasks[span.index];
+                workers.insert(span.worker);
                 events.push(serde_json::json!({
                     "name": task.name,
                     "cat": "task",
                     "ph": "X",
-                    "ts": micros(start),
-                    "dur": duration.as_secs_f64() * 1e6,
+                    "ts": micros(span.start),
+                    "dur": span.duration.as_secs_f64() * 1e6,
                     "pid": 0,
-                    "tid": worker,
-                    "args": { "key": task.key.to_string() },
+                    "tid": span.worker,
+                    "args": { "key": span.key(&task.key) },
                 }));
             }
         }
@@ -167,28 +220,34 @@ impl Profiler {
     pub fn summary(&self) -> String {
         let mut out = String::new();
         for (r, run) in self.runs().iter().enumerate() {
-            let Some(first) = run.spans().map(|s| s.2).min() else {
+            let spans = run.spans();
+            let Some(first) = spans.iter().map(|s| s.start).min() else {
                 continue;
             };
-            let last = run.spans().map(|s| s.2 + s.3).max().unwrap_or(first);
+            let last = spans
+                .iter()
+                .map(|s| s.start + s.duration)
+                .max()
+                .unwrap_or(first);
             let wall = last.saturating_duration_since(first);
             let _ = writeln!(
                 out,
                 "run {r}: {} tasks in {:.3} ms on {} workers",
-                run.spans().count(),
+                spans.len(),
                 wall.as_secs_f64() * 1e3,
                 run.info.workers
             );
             let mut per_function: BTreeMap<&str, (usize, Duration)> = BTreeMap::new();
             let mut per_worker: BTreeMap<usize, Duration> = BTreeMap::new();
-            let mut durations = vec![Duration::ZERO; run.info.tasks.len()];
-            for (index, worker, _, d) in run.spans() {
-                let e = per_function.entry(run.info.tasks[index].name).or_default();
+            for span in &spans {
+                let e = per_function
+                    .entry(run.info.tasks[span.index].name)
+                    .or_default();
                 e.0 += 1;
-                e.1 += d;
-                *per_worker.entry(worker).or_default() += d;
-                durations[index] = d;
+                e.1 += span.duration;
+                *per_worker.entry(span.worker).or_default() += span.duration;
             }
+            let durations = run.durations();
             let _ = writeln!(out, "  time per function:");
             for (name, (count, total)) in &per_function {
                 let _ = writeln!(
@@ -223,11 +282,7 @@ impl Profiler {
     pub fn critical_path(&self) -> Option<(Duration, Vec<String>)> {
         let runs = self.runs();
         let run = runs.last()?;
-        let mut durations = vec![Duration::ZERO; run.info.tasks.len()];
-        for (index, _, _, d) in run.spans() {
-            durations[index] = d;
-        }
-        let (length, path) = critical_path(&run.info, &durations);
+        let (length, path) = critical_path(&run.info, &run.durations());
         Some((
             length,
             path.iter()
@@ -264,11 +319,13 @@ impl Callback for Profiler {
         self.runs().push(Run {
             info: run.clone(),
             // Collected straight into a Vec (no copy into the Arc).
-            slots: Arc::new(
-                (0..3 * run.tasks.len())
+            record: Arc::new(Record {
+                started: run.started,
+                slots: (0..3 * run.tasks.len())
                     .map(|_| AtomicU64::new(0))
                     .collect(),
-            ),
+                items: Mutex::new(Vec::new()),
+            }),
         });
     }
 
@@ -282,9 +339,27 @@ impl Callback for Profiler {
                 let Some(run) = runs.iter().rev().find(|r| r.info.id == task.run) else {
                     return;
                 };
-                *cache = Some((me, task.run, Arc::clone(&run.slots)));
+                *cache = Some((me, task.run, Arc::clone(&run.record)));
             }
-            let Some((_, _, slots)) = &*cache else { return };
+            let Some((_, _, record)) = &*cache else {
+                return;
+            };
+            if let crate::hooks::TaskKey::PlanItem(_, item) = task.key {
+                let span = Span {
+                    index: task.index,
+                    item: Some(item),
+                    worker: task.worker,
+                    start: record.started + task.start,
+                    duration: task.duration.unwrap_or_default(),
+                };
+                record
+                    .items
+                    .lock()
+                    .unwrap_or_else(PoisonError::into_inner)
+                    .push(span);
+                return;
+            }
+            let slots = &record.slots;
             let i = 3 * task.index;
             if i + 2 < slots.len() {
                 slots[i + 1].store(task.start.as_nanos() as u64, Ordering::Relaxed);

@@ -61,6 +61,10 @@ impl Callback for ProgressBar {
         if !task.ok {
             return;
         }
+        // The bar counts a plan's `for` stage once (its own event), not once an item.
+        if matches!(task.key, crate::hooks::TaskKey::PlanItem(..)) {
+            return;
+        }
         if let Some(bar) = self.bars().get(&task.run) {
             bar.inc(1);
         }

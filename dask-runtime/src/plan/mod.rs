@@ -3,6 +3,7 @@
 //! can run at once, and a [`PlanInfo`] describing the graph. At run time nothing is
 //! hashed, boxed or walked: the generated code just runs.
 
+pub(crate) mod captured;
 pub(crate) mod runner;
 #[cfg(test)]
 mod test;
@@ -148,11 +149,13 @@ fn run<O: Send>(
         }
     };
     let observed = observe(info, workers(&scheduler), &options.callbacks)?;
+    let nested = options.clone().scheduler(scheduler);
     let runner = Runner::new(
         info,
         parallel,
         observed,
         Stopper::new(options, info.names.len()),
+        nested,
     );
     let body = || run_body(&runner, body);
     let result = runner.watching_deadline(|| match &pool {
@@ -185,7 +188,12 @@ fn run_in_task<O>(
 ) -> Result<O, crate::BoxError> {
     let on_pool = rayon::current_thread_index().is_some();
     let stopper = Stopper::new(&Options::new(), info.names.len());
-    let runner = Runner::new(info, on_pool, None, stopper);
+    let scheduler = if on_pool {
+        Scheduler::Threads(rayon::current_num_threads())
+    } else {
+        Scheduler::Sync
+    };
+    let runner = Runner::new(info, on_pool, None, stopper, scheduler.into());
     run_body(&runner, body).map_err(Into::into)
 }
 
@@ -234,7 +242,7 @@ where
     }
 
     /// Runs the plan as `options` say: a [`Scheduler`], or [`Options`] with callbacks
-    /// (each node is a task: a list binding is one task, whatever its length), a
+    /// (each node is a task, and so is each item of a `for` stage: `ys[3]`), a
     /// cancel token or a deadline.
     ///
     /// # Errors

@@ -3,13 +3,14 @@
 //! no graph here: only the error bookkeeping and the choice between rayon and the
 //! calling thread.
 
-use crate::Error;
 use crate::error::{BoxError, panic_message, task_outcome};
 use crate::executor::stop::{self, RunStop, Stopper};
 use crate::hooks::{Observed, TaskEvent, TaskKey};
+use crate::{Error, Options};
 use rayon::prelude::*;
 use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::sync::atomic::Ordering;
+use std::time::Instant;
 
 /// Returned by a task of a plan once the run has failed; the error itself is kept by
 /// the [`Runner`] and returned by the plan's `compute`.
@@ -22,6 +23,10 @@ pub struct Runner {
     stopper: RunStop,
     observed: Option<Observed>,
     info: &'static super::PlanInfo,
+    /// How a captured `Delayed` is computed: the run's scheduler, callbacks, token
+    /// and what is left of its deadline.
+    nested: Options,
+    started: Instant,
 }
 
 impl std::fmt::Debug for Runner {
@@ -34,18 +39,40 @@ impl std::fmt::Debug for Runner {
 }
 
 impl Runner {
+    /// A runner for one run of the plan `info`; `nested` says how captured `Delayed`s
+    /// are computed (its scheduler must be the run's).
     pub(crate) fn new(
         info: &'static super::PlanInfo,
         parallel: bool,
         observed: Option<Observed>,
         stopper: Stopper,
+        nested: Options,
     ) -> Self {
         Runner {
             parallel,
             stopper: RunStop::new(stopper),
             observed,
             info,
+            nested,
+            started: Instant::now(),
         }
+    }
+
+    /// Computes a `Delayed` the plan captured, before its tasks start: a compute of its
+    /// own on the run's scheduler, told the run's callbacks and token, and given what is
+    /// left of the run's deadline. Its failure is the run's.
+    pub(crate) fn compute_captured<T: Send + Sync + 'static>(
+        &self,
+        value: &crate::Delayed<T>,
+    ) -> Result<T, Stop> {
+        if self.should_stop() {
+            return Err(Stop);
+        }
+        let mut options = self.nested.clone();
+        if let Some(deadline) = options.deadline {
+            options.deadline = Some(deadline.saturating_sub(self.started.elapsed()));
+        }
+        value.compute_with(options).map_err(|e| self.fail(e))
     }
 
     /// Runs the whole plan with `run`, stopped at the deadline if it has one.
@@ -189,55 +216,84 @@ impl Runner {
         Ok(value)
     }
 
-    /// Runs `f` on every item of `items`, each a task (in parallel when the run is),
-    /// and collects the results in order. Task keys are `key[index]`. A panic while
-    /// iterating `items` fails the run like a panicking task.
-    pub fn map<I, T, F>(
-        &self,
-        index: usize,
-        name: &'static str,
-        key: &'static str,
-        items: I,
-        f: F,
-    ) -> Result<Vec<T>, Stop>
+    /// Runs the `for` stages `stages` (node indices; each stage iterates over the
+    /// previous one's list, which nothing else reads) over `items`: `f` takes each item
+    /// through every stage, one task an item a stage (see [`Runner::item`]), items in
+    /// parallel when the run is. So an item's next stage starts as soon as its own
+    /// previous task is done, with no barrier between the stages. Each stage also has an
+    /// event of its own, over all its items. A panic while iterating `items` fails the
+    /// run as the first stage's.
+    pub fn map<I, T, F>(&self, stages: &[usize], items: I, f: F) -> Result<Vec<T>, Stop>
     where
         I: IntoIterator,
         I::Item: Send,
         T: Send,
-        F: Fn(I::Item) -> Result<T, BoxError> + Send + Sync,
+        F: Fn(usize, I::Item) -> Result<T, Stop> + Send + Sync,
     {
         if self.should_stop() {
             return Err(Stop);
         }
-        let event = self.observe(index, key)?;
+        let mut events = Vec::with_capacity(stages.len());
+        for &stage in stages {
+            match self.observe(stage, self.info.names[stage]) {
+                Ok(event) => events.push(event),
+                Err(stop) => {
+                    events.into_iter().for_each(|e| self.finished(e, false));
+                    return Err(stop);
+                }
+            }
+        }
         let items = match catch_unwind(AssertUnwindSafe(|| items.into_iter().collect::<Vec<_>>())) {
             Ok(items) => items,
             Err(payload) => {
-                self.finished(event, false);
+                events.into_iter().for_each(|e| self.finished(e, false));
+                let first = stages.first().copied().unwrap_or(0);
                 return Err(self.fail(Error::TaskPanicked {
-                    name,
-                    key: key.to_owned(),
+                    name: self.info.functions[first],
+                    key: self.info.names[first].to_owned(),
                     message: format!("while iterating its items: {}", panic_message(&*payload)),
                     attempts: 1,
                     payload: crate::error::kept_payload(payload),
                 }));
             }
         };
-        let one = |(item_index, item): (usize, I::Item)| -> Result<T, Stop> {
-            if self.should_stop() {
-                return Err(Stop);
-            }
-            let outcome = self.guarded(index, || f(item));
-            task_outcome(outcome, name, 1, || format!("{key}[{item_index}]"))
-                .map_err(|e| self.fail_task(e))
-        };
+        let one = |(i, item): (usize, I::Item)| f(i, item);
         let result: Result<Vec<T>, Stop> = if self.parallel {
             items.into_par_iter().enumerate().map(one).collect()
         } else {
             items.into_iter().enumerate().map(one).collect()
         };
-        self.finished(event, result.is_ok());
+        let ok = result.is_ok();
+        events.into_iter().for_each(|e| self.finished(e, ok));
         result
+    }
+
+    /// Runs item `i` of the `for` stage `stage` as a task: `f` on the item `x`. Skipped
+    /// once the run has stopped; callbacks see it as `stage[i]`
+    /// ([`TaskKey::PlanItem`]); a panic or an `Err` fails the run, named `stage[i]`.
+    #[inline]
+    pub fn item<X, T>(
+        &self,
+        stage: usize,
+        i: usize,
+        x: X,
+        f: impl FnOnce(X) -> Result<T, BoxError>,
+    ) -> Result<T, Stop> {
+        if self.should_stop() {
+            return Err(Stop);
+        }
+        let (name, key) = (self.info.functions[stage], self.info.names[stage]);
+        let event = match &self.observed {
+            None => None,
+            Some(observed) => Some(
+                observed
+                    .task_start(stage, TaskKey::PlanItem(key, i), 1)
+                    .map_err(|e| self.fail(e))?,
+            ),
+        };
+        let outcome = self.guarded(stage, || f(x));
+        self.finished(event, matches!(outcome, Ok(Ok(_))));
+        task_outcome(outcome, name, 1, || format!("{key}[{i}]")).map_err(|e| self.fail_task(e))
     }
 
     /// Runs nodes `0..dependencies.len()` with `run`, each once its dependencies have

@@ -71,20 +71,32 @@ fn a_panic_in_a_list_item_names_its_index() {
         exact: true,
         dot: "digraph {}",
     };
-    let runner = |parallel| Runner::new(&INFO, parallel, None, Stopper::new(&Options::new(), 1));
+    let runner = |parallel| {
+        Runner::new(
+            &INFO,
+            parallel,
+            None,
+            Stopper::new(&Options::new(), 1),
+            Options::new(),
+        )
+    };
     let r = runner(true);
-    let out = r.map(0, "f", "ys", 0..100, |i: i32| {
-        if i == 37 {
-            panic!("item {i}");
-        }
-        Ok(i)
+    let out = r.map(&[0], 0..100, |i, x: i32| {
+        r.item(0, i, x, |x| {
+            if x == 37 {
+                panic!("item {x}");
+            }
+            Ok(x)
+        })
     });
     assert_eq!(out, Err(Stop));
     let err = r.finish(out).unwrap_err();
     assert_eq!(err.task_key(), Some("ys[37]"));
     assert!(matches!(err, Error::TaskPanicked { ref message, .. } if message == "item 37"));
     let r = runner(false);
-    let squares = r.map(0, "f", "ys", vec![1, 2, 3], |i: i32| Ok(i * i));
+    let squares = r.map(&[0], vec![1, 2, 3], |i, x: i32| {
+        r.item(0, i, x, |x| Ok(x * x))
+    });
     assert_eq!(r.finish(squares).unwrap(), [1, 4, 9]);
 }
 
