@@ -107,11 +107,11 @@ fn summary(s: Stats) -> String {
     format!("{} values, mean {:.6}, std {:.6}", s.n, s.mean(), s.std())
 }
 
-/// A whole file's statistics in one task: what a `graph!` `for` stage runs per item.
+/// A file's text with its path, for a `graph!` stage whose next stage needs both.
 #[delayed]
-fn file_stats(path: PathBuf) -> Result<Stats, Box<dyn std::error::Error + Send + Sync>> {
+fn read_file(path: PathBuf) -> std::io::Result<(PathBuf, String)> {
     let text = std::fs::read_to_string(&path)?;
-    Ok(stats_of(&parse_text(&path, &text)?))
+    Ok((path, text))
 }
 
 #[delayed]
@@ -189,9 +189,17 @@ fn write_files(dir: &Path, damaged: bool) -> std::io::Result<Vec<PathBuf>> {
 
 fn main() -> Result<(), Box<dyn std::error::Error + Send + Sync>> {
     let dir = std::env::temp_dir().join(format!("dask-pipeline-{}", std::process::id()));
+    // Three stages, each item going on as soon as its own file is through the last
+    // (no barrier between the stages: each reads only the one before).
     let plan = graph!(|paths: Vec<PathBuf>| {
-        let parts = for p in paths {
-            file_stats(p)
+        let texts = for p in paths {
+            read_file(p)
+        };
+        let values = for (path, text) in texts {
+            parse(path, text)
+        };
+        let parts = for v in values {
+            stats(&v)
         };
         let total = merge_all(parts);
         summary(total)
@@ -213,6 +221,7 @@ fn main() -> Result<(), Box<dyn std::error::Error + Send + Sync>> {
         format!("{err:#}").contains("part-07.csv: line 779"),
         "{err:#}"
     );
+    assert_eq!(err.task_key(), Some("values[7]"));
     let err = by_hand(&paths).expect_err("part-07 is damaged");
     println!("  rayon:      {err}");
 

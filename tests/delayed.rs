@@ -128,6 +128,40 @@ fn borrowed_inputs_are_never_cloned() {
     assert_eq!(clones.load(Ordering::SeqCst), 0);
 }
 
+/// A value without `Clone`, as a big buffer or a handle would be.
+#[derive(Debug)]
+struct Big(Vec<u8>);
+
+#[delayed]
+fn size(b: &Big) -> usize {
+    b.0.len()
+}
+
+#[delayed]
+fn make_big(n: usize) -> Big {
+    Big(vec![7; n])
+}
+
+#[test]
+fn a_borrowed_parameter_needs_no_clone() {
+    // A plain value, lent to the task from the node (computed twice: still no copy).
+    let plain = size(Big(vec![0; 3]));
+    assert_eq!(plain.compute().unwrap(), 3);
+    assert_eq!(plain.compute().unwrap(), 3);
+    // A lazy one read by several tasks.
+    let big = make_big(5);
+    let sizes: Vec<Delayed<usize>> = (0..4).map(|_| size(&big)).collect();
+    assert_eq!(dask::compute(sizes).unwrap(), [5; 4]);
+    // In a plan, a binding only ever borrowed is never cloned either.
+    let plan = graph!(|n: usize| {
+        let b = make_big(n);
+        let s = size(&b);
+        let t = size(&b);
+        add(s as i64, t as i64)
+    });
+    assert_eq!(plan.compute(6).unwrap(), 12);
+}
+
 #[test]
 fn generic_functions_take_their_type_by_turbofish_when_given_a_delayed() {
     assert_eq!(ident(5_u8).compute().unwrap(), 5);

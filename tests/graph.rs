@@ -388,6 +388,25 @@ fn nested_task_calls_are_one_node_each() {
             "inc", "inc", "inc", "add", "total", "describe", "inc", "double", "add"
         ]
     );
+    // Inside any expression too: `inc(a) + 1` is the task and then the sum.
+    let operands = graph!(|a: i64| {
+        let z = inc(a) * 10 + 1;
+        let w = [tasks::double(z), 0][0].max(inc(z));
+        (z, w, -inc(w))
+    });
+    assert_eq!(operands.compute(1).unwrap(), (21, 42, -43));
+    assert_eq!(
+        operands.node_names(),
+        [
+            "z_inc",
+            "z",
+            "w_double",
+            "w_inc",
+            "w",
+            "output2_inc",
+            "output.2"
+        ]
+    );
     // In a `for` body the nested call runs inside the item's task.
     let list = graph!(|xs: Vec<i64>| {
         let ys = for x in xs {

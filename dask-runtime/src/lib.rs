@@ -77,11 +77,31 @@ pub use plan::Plan;
 /// it changes without notice.
 #[doc(hidden)]
 pub mod plumbing {
-    pub use crate::delayed::{Arg, ArgRef, PureArg, PureArgs, distributed_node, node, pure_node};
+    pub use crate::delayed::{
+        Arg, ArgRef, BorrowedParam, PureArg, PureArgs, distributed_node, node, pure_node,
+    };
     pub use crate::graph::{Args, Inputs};
     pub use crate::plan::captured::{Captured, PrepareLazy, PrepareValue, Prepared};
     pub use crate::plan::runner::{Runner, Stop};
     pub use crate::plan::{BlockPlan, FnPlan, PlanInfo};
+
+    /// A plan value read by several nodes: each reader gets a clone.
+    #[diagnostic::on_unimplemented(
+        message = "`{Self}` is read by several nodes of this plan, so each gets a clone, but it is not `Clone`",
+        label = "this reader gets a clone",
+        note = "derive or implement `Clone` for it, or pass it to tasks as `&name` (a task parameter `&T` borrows the value: no clone)"
+    )]
+    pub trait SharedValue: Sized {
+        /// The clone a reader gets.
+        fn clone_for_reader(&self) -> Self;
+    }
+
+    impl<T: Clone> SharedValue for T {
+        #[inline]
+        fn clone_for_reader(&self) -> Self {
+            self.clone()
+        }
+    }
 
     /// Checks, at the user's binding, that a plan node's value can cross threads.
     #[inline(always)]

@@ -6,7 +6,7 @@
 //! ==>
 //! pub struct add {}                                  // hidden; type namespace only
 //! impl add { pub fn eager(x: i64, y: &T) -> R { body } }
-//! pub fn add(x: impl IntoArg<i64>, y: impl IntoArg<<T as ToOwned>::Owned>) -> Delayed<R> {
+//! pub fn add(x: impl IntoArg<i64>, y: impl IntoArg<<T as BorrowedParam>::Owned>) -> Delayed<R> {
 //!     node("add", (x.into_arg(), (y.into_arg(), ())), |(x, (y, ())), inputs| {
 //!         Ok(add::eager(x.take(inputs)?, Borrow::borrow(&*y.borrow(inputs)?)))
 //!     })
@@ -57,8 +57,11 @@ pub(crate) fn expand(f: &DelayedFn<'_>, options: super::Options) -> TokenStream 
         let arg_ty = arg_type(p);
         // A pure call is known by a hash of its arguments.
         let hashed = pure.then(|| quote_spanned!(p.ty.span()=> + ::dask::__private::PureArg));
+        // A task that takes a value owns a copy each run; one that borrows it does not.
+        let clone = matches!(p.passing, Passing::Owned)
+            .then(|| quote_spanned!(p.ty.span()=> ::core::clone::Clone +));
         quote_spanned! {p.ty.span()=>
-            #arg_ty: ::core::clone::Clone + ::core::marker::Send + ::core::marker::Sync + 'static
+            #arg_ty: #clone ::core::marker::Send + ::core::marker::Sync + 'static
                 #hashed
         }
     });
@@ -220,7 +223,7 @@ fn arg_type(p: &Param<'_>) -> TokenStream {
             let ty = p.ty;
             quote!(#ty)
         }
-        Passing::Borrowed(inner) => quote!(<#inner as ::std::borrow::ToOwned>::Owned),
+        Passing::Borrowed(inner) => quote!(<#inner as ::dask::__private::BorrowedParam>::Owned),
     }
 }
 

@@ -433,16 +433,26 @@ fn prelude(reads: &[Read], site: Site, backend: Backend) -> TokenStream {
                     quote!(&#l)
                 }
                 (Backend::Locals, Mode::Clone) => {
-                    let l = local(r.value);
-                    quote_spanned!(ident.span()=> ::core::clone::Clone::clone(&#l))
+                    // Every token at the reader's place (one hygiene, so rustc does not
+                    // widen the span to the macro): a missing `Clone` points there.
+                    let at = Span::mixed_site().located_at(ident.span());
+                    let l = Ident::new(&local(r.value).to_string(), at);
+                    quote_spanned!(at=> ::dask::__private::SharedValue::clone_for_reader(&#l))
                 }
                 (Backend::Table, Mode::Borrow) => {
                     let l = reference(r.value);
                     quote!(#l)
                 }
-                (Backend::Table, Mode::Move | Mode::Clone) => {
-                    let l = reference(r.value);
-                    quote_spanned!(ident.span()=> ::core::clone::Clone::clone(#l))
+                (Backend::Table, Mode::Clone) => {
+                    let at = Span::mixed_site().located_at(ident.span());
+                    let l = Ident::new(&reference(r.value).to_string(), at);
+                    quote_spanned!(at=> ::dask::__private::SharedValue::clone_for_reader(#l))
+                }
+                // A table plan keeps each value in a slot: even its only reader clones it.
+                (Backend::Table, Mode::Move) => {
+                    let at = Span::mixed_site().located_at(ident.span());
+                    let l = Ident::new(&reference(r.value).to_string(), at);
+                    quote_spanned!(at=> ::core::clone::Clone::clone(#l))
                 }
             };
             quote! {

@@ -1,8 +1,9 @@
 //! Nested task calls as bindings of their own, before the analysis: `let y = f(g(x), 2);`
 //! is read as `let y_g = g(x); let y = f(y_g, 2);`, so each call is one node, as in
 //! Dask's `delayed` (`f(g(x))` there is two tasks). The same holds for the output
-//! (`f(g(x))` as the block's last line, or inside an output tuple) and for `&g(x)`
-//! arguments, which the outer call then borrows. Calls are recognised as everywhere in
+//! (`f(g(x))` as the block's last line, or inside an output tuple), for `&g(x)`
+//! arguments, which the outer call then borrows, and for task calls among the operands
+//! of any other expression (`inc(a) + 1`). Calls are recognised as everywhere in
 //! `graph!`: a call of a lowercase path is a task; an ordinary function goes in a block
 //! (`f({ max(a, b) })`). `for` bodies are not rewritten: there a nested call runs inside
 //! the item's task (`expand::call_code`).
@@ -37,22 +38,91 @@ pub(crate) fn flatten(input: &mut GraphInput) {
                     _ => None,
                 };
                 if let (Some(base), Some(init)) = (base, local.init.as_mut()) {
-                    lift_args(&mut init.expr, &base, &mut taken, &mut out);
+                    lift_within(&mut init.expr, &base, &mut taken, &mut out);
                 }
             }
             Stmt::Expr(expr, None) if i == last => match expr {
                 Expr::Tuple(t) => {
                     for (k, element) in t.elems.iter_mut().enumerate() {
-                        lift_args(element, &format!("output{k}"), &mut taken, &mut out);
+                        lift_within(element, &format!("output{k}"), &mut taken, &mut out);
                     }
                 }
-                other => lift_args(other, "output", &mut taken, &mut out),
+                other => lift_within(other, "output", &mut taken, &mut out),
             },
             _ => {}
         }
         out.push(stmt);
     }
     input.stmts = out;
+}
+
+/// The task calls of a binding's expression, each bound first to a fresh name: the
+/// arguments of a task call (see [`lift_args`]), or the calls inside any other
+/// expression (`inc(a) + 1`, `x.max(inc(y))`, `Some(inc(a))`) as in Dask's `delayed`.
+/// Blocks, closures, loops, `if`/`match` and macros are not entered: what they hold
+/// runs as written, and may use names bound inside them.
+fn lift_within(expr: &mut Expr, base: &str, taken: &mut HashSet<String>, out: &mut Vec<Stmt>) {
+    if as_task_call(expr).is_some() {
+        lift_args(expr, base, taken, out);
+    } else {
+        lift_inside(expr, base, taken, out);
+    }
+}
+
+/// Binds every task call among the operands of `expr` (not `expr` itself).
+fn lift_inside(expr: &mut Expr, base: &str, taken: &mut HashSet<String>, out: &mut Vec<Stmt>) {
+    let mut lift = |e: &mut Expr| lift_operand(e, base, taken, out);
+    match expr {
+        Expr::Binary(b) => {
+            lift(&mut b.left);
+            lift(&mut b.right);
+        }
+        Expr::Unary(u) => lift(&mut u.expr),
+        Expr::MethodCall(m) => {
+            lift(&mut m.receiver);
+            m.args.iter_mut().for_each(lift);
+        }
+        Expr::Call(c) => c.args.iter_mut().for_each(lift),
+        Expr::Paren(p) => lift(&mut p.expr),
+        Expr::Tuple(t) => t.elems.iter_mut().for_each(lift),
+        Expr::Array(a) => a.elems.iter_mut().for_each(lift),
+        Expr::Cast(c) => lift(&mut c.expr),
+        Expr::Field(f) => lift(&mut f.base),
+        Expr::Index(i) => {
+            lift(&mut i.expr);
+            lift(&mut i.index);
+        }
+        Expr::Reference(r) => lift(&mut r.expr),
+        Expr::Struct(s) => s.fields.iter_mut().for_each(|f| lift(&mut f.expr)),
+        Expr::Range(r) => {
+            if let Some(start) = &mut r.start {
+                lift(start);
+            }
+            if let Some(end) = &mut r.end {
+                lift(end);
+            }
+        }
+        _ => {}
+    }
+}
+
+/// An operand: a task call there becomes a binding of its own (its own nested calls
+/// first); anything else is searched for task calls in turn.
+fn lift_operand(slot: &mut Expr, base: &str, taken: &mut HashSet<String>, out: &mut Vec<Stmt>) {
+    let Some(call) = as_task_call(slot) else {
+        lift_inside(slot, base, taken, out);
+        return;
+    };
+    let function = call
+        .path
+        .path
+        .segments
+        .last()
+        .map_or_else(|| "call".to_owned(), |s| s.ident.unraw().to_string());
+    lift_args(slot, base, taken, out);
+    let ident = fresh(&format!("{base}_{function}"), taken, slot.span());
+    let nested = std::mem::replace(slot, syn::parse_quote!(#ident));
+    out.push(syn::parse_quote!(let #ident = #nested;));
 }
 
 /// If `expr` is a task call, binds each argument that is itself a task call (or `&` of
@@ -150,6 +220,28 @@ mod tests {
     }
 
     #[test]
+    fn task_calls_inside_expressions_become_bindings() {
+        assert_eq!(
+            flattened("let z = inc(a) + 1; z"),
+            flattened("let z_inc = inc(a); let z = z_inc + 1; z")
+        );
+        assert_eq!(
+            flattened("let s = x.max(inc(add(y, double(y)))); s"),
+            flattened(
+                "let s_double = double(y); let s_add = add(y, s_double); let s_inc = inc(s_add); \
+                 let s = x.max(s_inc); s"
+            )
+        );
+        assert_eq!(
+            flattened("let a = inc(1); (Some(inc(a)), -inc(a) as f64)"),
+            flattened(
+                "let a = inc(1); let output0_inc = inc(a); let output1_inc = inc(a); \
+                 (Some(output0_inc), -output1_inc as f64)"
+            )
+        );
+    }
+
+    #[test]
     fn raw_identifiers_make_plain_names() {
         // `r#type` and `r#match` give `type_match`; a user's `r#type_match` is taken.
         assert_eq!(
@@ -170,7 +262,11 @@ mod tests {
             "let y = add(Some(1), { max(a, b) }); y",
             "let v = Vec::new(); v",
             "let zs = for i in xs { inc(inc(i)) }; zs",
-            "let s = x.max(inc(y)); s",
+            "let s = { x.max(inc(y)) }; s",
+            "let s = if a > 0 { inc(a) } else { 0 }; s",
+            "let s = match a { Some(v) => inc(v), None => 0 }; s",
+            "let s = xs.iter().map(|v| inc(*v)).count(); s",
+            "let s = format!(\"{}\", inc(a)); s",
         ] {
             let input = super::super::ast::parse(TokenStream::from_str(block).unwrap()).unwrap();
             let stmts = &input.stmts;

@@ -108,6 +108,38 @@ impl<T> Deref for ArgRef<'_, T> {
     }
 }
 
+/// The value a borrowed task parameter `x: &T` is kept as: `T` itself for a sized
+/// type (no `Clone` needed: the task borrows it from the node), `String` for `str`,
+/// `Vec<T>` for `[T]`, and `PathBuf`, `OsString`, `CString` for `Path`, `OsStr`, `CStr`.
+pub trait BorrowedParam {
+    /// What the node keeps, lent to the task as `&T`.
+    type Owned: std::borrow::Borrow<Self>;
+}
+
+impl<T> BorrowedParam for T {
+    type Owned = T;
+}
+
+impl BorrowedParam for str {
+    type Owned = String;
+}
+
+impl<T> BorrowedParam for [T] {
+    type Owned = Vec<T>;
+}
+
+impl BorrowedParam for std::path::Path {
+    type Owned = std::path::PathBuf;
+}
+
+impl BorrowedParam for std::ffi::OsStr {
+    type Owned = std::ffi::OsString;
+}
+
+impl BorrowedParam for std::ffi::CStr {
+    type Owned = std::ffi::CString;
+}
+
 /// What a `#[delayed]` function accepts for a parameter of type `T`: a plain `T`, a
 /// `Delayed<T>` (or a reference to one), and for `Vec<T>` a `Vec<Delayed<T>>`.
 ///
@@ -140,7 +172,10 @@ pub trait IntoArg<T> {
     fn into_arg(self) -> Arg<T>;
 }
 
-impl<T: Clone + Send + Sync + 'static> IntoArg<T> for T {
+// No `Clone` here: a value a task borrows (`x: &T`) is lent from the node, never copied;
+// a task that takes it by value needs `Clone` (see `Arg::take`), which `#[delayed]`
+// checks on the parameter's type.
+impl<T: Send + Sync + 'static> IntoArg<T> for T {
     fn into_arg(self) -> Arg<T> {
         Arg::value(self)
     }

@@ -8,7 +8,7 @@ mod stream;
 #[cfg(test)]
 mod test;
 
-pub use arg::{Arg, ArgRef, IntoArg};
+pub use arg::{Arg, ArgRef, BorrowedParam, IntoArg};
 #[cfg(feature = "mpi")]
 pub(crate) use collection::compute_by;
 pub(crate) use collection::{Batch, BatchPart, Outputs};

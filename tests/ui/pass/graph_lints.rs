@@ -33,4 +33,14 @@ fn main() {
     });
     let data = [1.0, 3.0];
     assert_eq!(plan.compute((3, &data[..])).unwrap(), (6, "15-2".to_owned()));
+
+    // A captured `Delayed` as a task argument, and stages chained item by item.
+    let base = inc(10);
+    let staged = graph!(|n: i64| {
+        let ys = for i in 0..n { inc(i) };
+        let zs = for y in ys { inc(y) };
+        let t = total(zs);
+        inc(base) + t
+    });
+    assert_eq!(staged.compute(3).unwrap(), 12 + 9);
 }
