@@ -1,17 +1,31 @@
-"""Writes data/zarr/v2_arange, the Zarr v2 fixture tests/zarr.rs reads:
-np.arange(60.0).reshape(6, 10) in chunks of (4, 3), by zarr-python.
+"""Writes the Zarr fixtures tests/zarr.rs reads, by zarr-python, each
+np.arange(60.0).reshape(6, 10) in chunks of (4, 3):
+
+- data/zarr/v2_arange: Zarr v2, uncompressed;
+- data/zarr/v3_zstd_arange: Zarr v3 with zarr-python's default codecs (zstd);
+- data/zarr/v2_zstd_arange: Zarr v2 with zarr-python 3's default compressor (zstd);
+- data/zarr/v2_blosc_arange: Zarr v2 with zarr-python 2's default (blosc, lz4, shuffle).
 
     python3 -m venv .venv && .venv/bin/pip install zarr
     .venv/bin/python scripts/make_zarr_fixture.py
 """
 import shutil
 
+import numcodecs
 import numpy as np
 import zarr
 
-path = "data/zarr/v2_arange"
-shutil.rmtree(path, ignore_errors=True)
-z = zarr.create_array(store=path, shape=(6, 10), chunks=(4, 3), dtype="f8",
-                      zarr_format=2, compressors=None, fill_value=0.0)
-z[:] = np.arange(60.0).reshape(6, 10)
-print(zarr.__version__, path)
+values = np.arange(60.0).reshape(6, 10)
+cases = {
+    "data/zarr/v2_arange": dict(zarr_format=2, compressors=None),
+    "data/zarr/v3_zstd_arange": dict(zarr_format=3),
+    "data/zarr/v2_zstd_arange": dict(zarr_format=2),
+    "data/zarr/v2_blosc_arange": dict(
+        zarr_format=2, compressors=numcodecs.Blosc(cname="lz4", clevel=5, shuffle=1)),
+}
+for path, options in cases.items():
+    shutil.rmtree(path, ignore_errors=True)
+    z = zarr.create_array(store=path, shape=(6, 10), chunks=(4, 3), dtype="f8",
+                          fill_value=0.0, **options)
+    z[:] = values
+    print(zarr.__version__, path, z.metadata.to_dict().get("codecs", z.metadata.to_dict().get("compressor")))

@@ -73,9 +73,126 @@ fn every_element_type_round_trips_and_types_are_checked() {
 fn a_zarr_v2_array_from_zarr_python_reads() {
     // data/zarr/v2_arange: zarr-python's `zarr.create_array(..., zarr_format=2)` of
     // np.arange(60.0).reshape(6, 10) in chunks (4, 3) (scripts/make_zarr_fixture.py).
-    let path = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("data/zarr/v2_arange");
-    let x: Array<f64> = array::from_zarr(&path).unwrap();
+    let x = fixture("v2_arange").unwrap();
     assert_eq!(x.chunks(), [vec![4, 2], vec![3, 3, 3, 1]]);
-    let want = ArrayD::from_shape_fn(ndarray::IxDyn(&[6, 10]), |i| (i[0] * 10 + i[1]) as f64);
-    assert_eq!(x.compute().unwrap(), want);
+    assert_eq!(x.compute().unwrap(), arange_6_10());
+}
+
+/// A fixture of `scripts/make_zarr_fixture.py`: arange(60.0) as 6 x 10 in (4, 3) chunks.
+fn fixture(name: &str) -> Result<Array<f64>, dask::Error> {
+    array::from_zarr(
+        PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+            .join("data/zarr")
+            .join(name),
+    )
+}
+
+fn arange_6_10() -> ArrayD<f64> {
+    ArrayD::from_shape_fn(ndarray::IxDyn(&[6, 10]), |i| (i[0] * 10 + i[1]) as f64)
+}
+
+/// The bytes of every chunk file under `dir` (everything but the metadata).
+fn chunk_bytes(dir: &std::path::Path) -> u64 {
+    let mut total = 0;
+    let mut stack = vec![dir.to_path_buf()];
+    while let Some(d) = stack.pop() {
+        for entry in std::fs::read_dir(&d).unwrap() {
+            let entry = entry.unwrap();
+            let path = entry.path();
+            if path.is_dir() {
+                stack.push(path);
+            } else if path.file_name().is_some_and(|n| n != "zarr.json") {
+                total += entry.metadata().unwrap().len();
+            }
+        }
+    }
+    total
+}
+
+#[test]
+fn gzip_compresses_chunks_and_reads_back() {
+    use dask::array::{Compression, ZarrOptions};
+    let dir = scratch("gzip");
+    // Zeros and ones in 64-bit integers: compressible. (A chunk all of the fill value,
+    // zero, is not stored at all, with or without a codec.)
+    let x = random::default_rng(5).integers(0, 2, [300, 200], [100, 50]);
+    let raw = scratch("raw");
+    x.to_zarr(&raw).unwrap();
+    x.to_zarr_with(&dir, ZarrOptions::new().compression(Compression::Gzip(6)))
+        .unwrap();
+    let meta = std::fs::read_to_string(dir.join("zarr.json")).unwrap();
+    assert!(meta.contains("\"gzip\""), "{meta}");
+    assert!(
+        chunk_bytes(&dir) * 5 < chunk_bytes(&raw),
+        "gzip {} bytes against {} raw",
+        chunk_bytes(&dir),
+        chunk_bytes(&raw)
+    );
+    let y: Array<i64> = array::from_zarr(&dir).unwrap();
+    assert_eq!(y.compute().unwrap(), x.compute().unwrap());
+    // Overwriting with another codec through the options.
+    let z = random::default_rng(6).normal(0.0, 1.0, [30, 20], [10, 10]);
+    assert!(z.to_zarr_with(&dir, ZarrOptions::new()).is_err());
+    z.to_zarr_with(
+        &dir,
+        ZarrOptions::new()
+            .overwrite(true)
+            .compression(Compression::Gzip(1)),
+    )
+    .unwrap();
+    let back: Array<f64> = array::from_zarr(&dir).unwrap();
+    assert_eq!(back.compute().unwrap(), z.compute().unwrap());
+    // A level gzip does not have is a shape error, before anything is written.
+    let err = z
+        .to_zarr_with(
+            scratch("bad-level"),
+            ZarrOptions::new().compression(Compression::Gzip(12)),
+        )
+        .unwrap_err();
+    assert!(matches!(err, dask::Error::Shape { .. }), "{err:?}");
+    assert!(err.to_string().contains("gzip level 12"), "{err}");
+    std::fs::remove_dir_all(&dir).unwrap();
+    std::fs::remove_dir_all(&raw).unwrap();
+}
+
+#[cfg(not(feature = "zarr-c-codecs"))]
+#[test]
+fn zarr_pythons_default_codecs_without_the_c_codecs_are_a_clear_error() {
+    for name in ["v3_zstd_arange", "v2_zstd_arange", "v2_blosc_arange"] {
+        let err = fixture(name).and_then(|x| x.compute()).unwrap_err();
+        let text = format!("{err:#}");
+        assert!(matches!(err, dask::Error::Io { .. }), "{name}: {err:?}");
+        assert!(text.contains(name), "names the store: {text}");
+        assert!(
+            text.contains("is not supported") && text.contains("`zarr-c-codecs` feature"),
+            "{name}: {text}"
+        );
+    }
+}
+
+#[cfg(feature = "zarr-c-codecs")]
+#[test]
+fn zarr_pythons_default_codecs_read_and_zstd_writes() {
+    use dask::array::{Compression, ZarrOptions};
+    for name in ["v3_zstd_arange", "v2_zstd_arange", "v2_blosc_arange"] {
+        let x = fixture(name).unwrap();
+        assert_eq!(x.chunks(), [vec![4, 2], vec![3, 3, 3, 1]], "{name}");
+        assert_eq!(x.compute().unwrap(), arange_6_10(), "{name}");
+    }
+    let dir = scratch("zstd");
+    let x = random::default_rng(7).normal(0.0, 1.0, [120, 80], [50, 30]);
+    x.to_zarr_with(&dir, ZarrOptions::new().compression(Compression::Zstd(3)))
+        .unwrap();
+    let meta = std::fs::read_to_string(dir.join("zarr.json")).unwrap();
+    assert!(meta.contains("\"zstd\""), "{meta}");
+    let y: Array<f64> = array::from_zarr(&dir).unwrap();
+    assert_eq!(y.compute().unwrap(), x.compute().unwrap());
+    let err = x
+        .to_zarr_with(
+            scratch("zstd-bad"),
+            ZarrOptions::new().compression(Compression::Zstd(40)),
+        )
+        .unwrap_err();
+    assert!(err.to_string().contains("zstd level 40"), "{err}");
+    std::fs::remove_dir_all(&dir).unwrap();
 }

@@ -97,7 +97,7 @@ pub use reduce::Numeric;
 pub use scalar::Scalar;
 pub use structure::{NewShape, SliceArg, concatenate, stack};
 #[cfg(feature = "zarr")]
-pub use zarr::{ZarrElement, from_zarr};
+pub use zarr::{Compression, ZarrElement, ZarrOptions, from_zarr};
 
 pub(crate) use layer::ShapeError;
 use layer::{BlockOp, BlockValue, Layer, Token, Tokenizer};

@@ -58,8 +58,22 @@ fn zero_fill<T>() -> FillValue {
     FillValue::from(vec![0_u8; size_of::<T>()])
 }
 
-fn zarr_error(e: impl std::fmt::Display) -> Error {
-    Error::Internal(format!("zarr: {e}"))
+/// The store's error at `path`, as an I/O error naming it; a codec this build lacks
+/// says which feature brings it.
+fn zarr_error<E: std::fmt::Display>(path: &Path) -> impl Fn(E) -> Error + '_ {
+    move |e| {
+        let mut message = format!("zarr: {e}");
+        if message.contains("is not supported")
+            && ["zstd", "blosc"].iter().any(|c| message.contains(c))
+            && cfg!(not(feature = "zarr-c-codecs"))
+        {
+            message.push_str(" (build with the `zarr-c-codecs` feature for zstd and blosc)");
+        }
+        Error::Io {
+            path: path.display().to_string(),
+            source: message.into(),
+        }
+    }
 }
 
 /// A region as a Zarr subset.
@@ -185,6 +199,90 @@ impl<T: ZarrElement> BlockOp for ReadChunks<T> {
     }
 }
 
+/// How [`Array::to_zarr_with`] compresses each chunk: Zarr's bytes-to-bytes codec.
+/// Reading needs no option: [`from_zarr`] decodes whatever codecs the array's metadata
+/// names, if they are built in (gzip always; zstd and blosc with the `zarr-c-codecs`
+/// feature).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum Compression {
+    /// Chunks stored as their raw bytes (the default).
+    #[default]
+    None,
+    /// gzip at a level from 0 to 9 (pure Rust: flate2 on miniz_oxide).
+    Gzip(u32),
+    /// zstd at a level from -7 to 22 (zarr-python's default codec for Zarr v3; the
+    /// `zarr-c-codecs` feature).
+    #[cfg(feature = "zarr-c-codecs")]
+    Zstd(i32),
+}
+
+/// How [`Array::to_zarr_with`] writes: whether it replaces an array already there
+/// (Dask's `overwrite=`), and the chunks' [`Compression`].
+///
+/// ```
+/// # use dask_runtime as dask;
+/// use dask::array::{self, random, Compression, ZarrOptions};
+/// let dir = std::env::temp_dir().join(format!("dask-rs-gzip-{}.zarr", std::process::id()));
+/// let x = random::default_rng(1).integers(0, 4, [200, 50], [50, 50]);
+/// x.to_zarr_with(&dir, ZarrOptions::new().compression(Compression::Gzip(6))).unwrap();
+/// let y: array::Array<i64> = array::from_zarr(&dir).unwrap();
+/// assert_eq!(y.compute().unwrap(), x.compute().unwrap());
+/// # std::fs::remove_dir_all(&dir).unwrap();
+/// ```
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+#[must_use]
+pub struct ZarrOptions {
+    overwrite: bool,
+    compression: Compression,
+}
+
+impl ZarrOptions {
+    /// Refuse to replace an array, store chunks uncompressed.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Replace a Zarr array already at the path (every file of its store is erased).
+    pub fn overwrite(mut self, overwrite: bool) -> Self {
+        self.overwrite = overwrite;
+        self
+    }
+
+    /// Compress each chunk with `compression`.
+    pub fn compression(mut self, compression: Compression) -> Self {
+        self.compression = compression;
+        self
+    }
+}
+
+/// The codec chain's compressor for `compression`.
+fn compressor(
+    compression: Compression,
+) -> Result<Vec<Arc<dyn zarrs::array::BytesToBytesCodecTraits>>, Error> {
+    use zarrs::array::codec;
+    Ok(match compression {
+        Compression::None => Vec::new(),
+        Compression::Gzip(level) => {
+            let gzip = codec::GzipCodec::new(level).map_err(|e| -> Error {
+                ShapeError::new("to_zarr", format!("gzip level {level}: {e}")).into()
+            })?;
+            vec![Arc::new(gzip)]
+        }
+        #[cfg(feature = "zarr-c-codecs")]
+        Compression::Zstd(level) => {
+            if !(-7..=22).contains(&level) {
+                return Err(ShapeError::new(
+                    "to_zarr",
+                    format!("zstd level {level} is outside -7..=22"),
+                )
+                .into());
+            }
+            vec![Arc::new(codec::ZstdCodec::new(level, false))]
+        }
+    })
+}
+
 impl<T: ZarrElement> Array<T> {
     /// Writes the array to a Zarr (v3) array at `path` (a directory, made if needed),
     /// one chunk a block, each written by the task that makes the block: the array is
@@ -201,7 +299,7 @@ impl<T: ZarrElement> Array<T> {
     ///
     /// A kept shape error, a task's failure, or the store's (named `zarr: ...`).
     pub fn to_zarr(&self, path: impl AsRef<Path>) -> Result<(), Error> {
-        self.write_zarr(path.as_ref(), false)
+        self.to_zarr_with(path, ZarrOptions::new())
     }
 
     /// [`Array::to_zarr`], replacing a Zarr array already at `path` (every file of the
@@ -211,10 +309,19 @@ impl<T: ZarrElement> Array<T> {
     ///
     /// As [`Array::to_zarr`].
     pub fn to_zarr_overwrite(&self, path: impl AsRef<Path>) -> Result<(), Error> {
-        self.write_zarr(path.as_ref(), true)
+        self.to_zarr_with(path, ZarrOptions::new().overwrite(true))
     }
 
-    fn write_zarr(&self, path: &Path, overwrite: bool) -> Result<(), Error> {
+    /// [`Array::to_zarr`] as `options` say: replacing an array already there, and
+    /// compressing each chunk (Dask's `to_zarr(..., overwrite=, compressor=)`).
+    ///
+    /// # Errors
+    ///
+    /// As [`Array::to_zarr`]; a compression level out of its codec's range is a
+    /// [`Error::Shape`].
+    pub fn to_zarr_with(&self, path: impl AsRef<Path>, options: ZarrOptions) -> Result<(), Error> {
+        let (path, overwrite) = (path.as_ref(), options.overwrite);
+        let codecs = compressor(options.compression)?;
         let layer = self.layer()?;
         let regular: Vec<Vec<usize>> = layer
             .chunks
@@ -228,7 +335,7 @@ impl<T: ZarrElement> Array<T> {
         let x = self.rechunk_to(regular.clone());
         let layer = x.layer()?;
         let store = Arc::new(UnsyncedStore(
-            FilesystemStore::new(path).map_err(zarr_error)?,
+            FilesystemStore::new(path).map_err(zarr_error(path))?,
         ));
         let exists = path.join("zarr.json").exists() || path.join(".zarray").exists();
         if exists && !overwrite {
@@ -244,7 +351,7 @@ impl<T: ZarrElement> Array<T> {
         if exists {
             store
                 .erase_prefix(&StorePrefix::root())
-                .map_err(zarr_error)?;
+                .map_err(zarr_error(path))?;
         }
         let shape: Vec<u64> = layer.shape.iter().map(|&n| n as u64).collect();
         let chunk: Vec<u64> = regular
@@ -252,9 +359,10 @@ impl<T: ZarrElement> Array<T> {
             .map(|c| c.first().copied().unwrap_or(1).max(1) as u64)
             .collect();
         let array = ArrayBuilder::new(shape, chunk, T::zarr_type(), zero_fill::<T>())
+            .bytes_to_bytes_codecs(codecs)
             .build(store, "/")
-            .map_err(zarr_error)?;
-        array.store_metadata().map_err(zarr_error)?;
+            .map_err(zarr_error(path))?;
+        array.store_metadata().map_err(zarr_error(path))?;
         super::blocks::write_blocks(
             "to_zarr",
             path,
@@ -274,8 +382,9 @@ impl<T: ZarrElement> Array<T> {
 ///
 /// The store's error, or a data type other than `T`'s.
 pub fn from_zarr<T: ZarrElement>(path: impl AsRef<Path>) -> Result<Array<T>, Error> {
-    let store = Arc::new(FilesystemStore::new(path.as_ref()).map_err(zarr_error)?);
-    let array = ZarrArray::open(store, "/").map_err(zarr_error)?;
+    let path = path.as_ref();
+    let store = Arc::new(FilesystemStore::new(path).map_err(zarr_error(path))?);
+    let array = ZarrArray::open(store, "/").map_err(zarr_error(path))?;
     if array.data_type() != &T::zarr_type() {
         return Err(ShapeError::new(
             "from_zarr",
@@ -289,13 +398,13 @@ pub fn from_zarr<T: ZarrElement>(path: impl AsRef<Path>) -> Result<Array<T>, Err
     }
     let shape: Vec<usize> = array.shape().iter().map(|&n| n as usize).collect();
     let first = vec![0_u64; shape.len()];
-    let chunk = array.chunk_shape(&first).map_err(zarr_error)?;
+    let chunk = array.chunk_shape(&first).map_err(zarr_error(path))?;
     let chunks: Vec<Vec<usize>> = shape
         .iter()
         .zip(chunk.iter())
         .map(|(&n, c)| super::structure::regular_chunks(n, c.get() as usize))
         .collect();
-    let token = Tokenizer::new("from_zarr").add(path.as_ref()).add(T::NAME);
+    let token = Tokenizer::new("from_zarr").add(path).add(T::NAME);
     Ok(Array::from_op(
         "from_zarr",
         token,
