@@ -577,6 +577,52 @@ fn extract_unique_and_bincount_have_lengths_known_once_computed() {
     let empty = array::zeros::<i64>([0], 1);
     assert_eq!(empty.bincount(3).compute().unwrap().len(), 3);
     assert_eq!(empty.unique().compute().unwrap().len(), 0);
+
+    // Weighted: the weights of each value summed, on chunks unlike the values'.
+    let weights = array::random::default_rng(4)
+        .normal(0.0, 1.0, [1_000], 170)
+        .compute()
+        .unwrap();
+    let w = array::from_ndarray(weights.clone(), 333);
+    let mut want = vec![0.0; 12];
+    values
+        .iter()
+        .zip(weights.iter())
+        .for_each(|(&v, &wt)| want[v as usize] += wt);
+    let got = ints.bincount_weighted(&w, 12).compute().unwrap();
+    assert_eq!(got.len(), 12);
+    for (g, w) in got.iter().zip(&want) {
+        assert!(close(*g, *w), "{g} against {w}");
+    }
+    assert_eq!(ints.bincount_weighted(&w, 0).compute().unwrap().len(), 9);
+    // Float values that are whole numbers count; others are named.
+    let floats = array::from_ndarray(ndarray::arr1(&[2.0, 0.0, 2.0]).into_dyn(), 2);
+    let ones = array::ones::<f64>([3], 3);
+    let sums = floats.bincount_weighted(&ones, 0).compute().unwrap();
+    assert_eq!(sums.as_slice().unwrap(), [1.0, 0.0, 2.0]);
+    let err = array::from_ndarray(ndarray::arr1(&[0.5]).into_dyn(), 1)
+        .bincount_weighted(&array::ones::<f64>([1], 1), 0)
+        .compute()
+        .unwrap_err();
+    let why = std::error::Error::source(&err)
+        .map(ToString::to_string)
+        .unwrap_or_default();
+    assert!(why.contains("0.5"), "{why}");
+    // Weights of another shape are a shape error.
+    let err = ints
+        .bincount_weighted(&array::ones::<f64>([999], 100), 0)
+        .compute()
+        .unwrap_err();
+    assert!(matches!(err, dask::Error::Shape { .. }), "{err:?}");
+    assert_eq!(
+        empty
+            .bincount_weighted(&array::zeros::<f64>([0], 1), 2)
+            .compute()
+            .unwrap()
+            .as_slice()
+            .unwrap(),
+        [0.0, 0.0]
+    );
 }
 
 mod chunking {

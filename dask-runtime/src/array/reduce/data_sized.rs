@@ -9,6 +9,7 @@ use crate::array::window::view;
 use crate::array::{Element, Numeric, new_layer};
 use crate::error::BoxError;
 use ndarray::{ArrayD, ArrayView, Dimension, IxDyn};
+use num_complex::Complex64;
 use std::marker::PhantomData;
 use std::sync::Arc;
 
@@ -136,13 +137,7 @@ impl<T: Numeric> Reducer<T> for BincountR {
     fn fold<D: Dimension>(&self, v: ArrayView<'_, T, D>) -> Counts {
         let mut counts: Vec<i64> = Vec::new();
         for &x in v.iter() {
-            let f = x.to_f64();
-            if !(f >= 0.0 && f.fract() == 0.0 && f < (1_u64 << 40) as f64) {
-                return Err(format!(
-                    "bincount counts non-negative integers below 2^40; got {x:?}"
-                ));
-            }
-            let i = f as usize;
+            let i = bin(x.to_f64(), &x)?;
             if i >= counts.len() {
                 counts.resize(i + 1, 0);
             }
@@ -164,6 +159,60 @@ impl<T: Numeric> Reducer<T> for BincountR {
             counts.resize(self.minlength, 0);
         }
         Ok(ArrayD::from_shape_vec(IxDyn(&[counts.len()]), counts)?)
+    }
+}
+
+/// The bin of value `f` (shown as `shown` in the error): a non-negative whole number.
+fn bin(f: f64, shown: &dyn std::fmt::Debug) -> Result<usize, String> {
+    if f >= 0.0 && f.fract() == 0.0 && f < (1_u64 << 40) as f64 {
+        Ok(f as usize)
+    } else {
+        Err(format!(
+            "bincount counts non-negative integers below 2^40; got {shown:?}"
+        ))
+    }
+}
+
+/// Sums of the weights of each non-negative integer (NumPy's `bincount(x, weights)`),
+/// over pairs (value, weight) packed as complex numbers.
+struct WeightedBincountR {
+    minlength: usize,
+}
+
+/// Weight sums so far, or the first value that cannot be counted.
+type Sums = Result<Vec<f64>, String>;
+
+impl Reducer<Complex64> for WeightedBincountR {
+    type Acc = Sums;
+    type Out = ArrayD<f64>;
+    fn empty(&self) -> Sums {
+        Ok(Vec::new())
+    }
+    fn fold<D: Dimension>(&self, v: ArrayView<'_, Complex64, D>) -> Sums {
+        let mut sums: Vec<f64> = Vec::new();
+        for pair in v.iter() {
+            let i = bin(pair.re, &pair.re)?;
+            if i >= sums.len() {
+                sums.resize(i + 1, 0.0);
+            }
+            sums[i] += pair.im;
+        }
+        Ok(sums)
+    }
+    fn merge(&self, a: Sums, b: Sums) -> Sums {
+        let (mut a, b) = (a?, b?);
+        if a.len() < b.len() {
+            a.resize(b.len(), 0.0);
+        }
+        a.iter_mut().zip(b).for_each(|(x, y)| *x += y);
+        Ok(a)
+    }
+    fn finish(&self, sums: Sums) -> Result<ArrayD<f64>, BoxError> {
+        let mut sums = sums?;
+        if sums.len() < self.minlength {
+            sums.resize(self.minlength, 0.0);
+        }
+        Ok(ArrayD::from_shape_vec(IxDyn(&[sums.len()]), sums)?)
     }
 }
 
@@ -193,5 +242,46 @@ impl<T: Numeric> Array<T> {
     /// ```
     pub fn bincount(&self, minlength: usize) -> Array<i64> {
         self.reduce_to_vector("bincount", minlength, None, BincountR { minlength })
+    }
+
+    /// The sum of the weights of each of `0, 1, ..., max` (NumPy's `bincount(x,
+    /// weights=w, minlength=)`): `weights` has this array's shape, and bin `i` adds the
+    /// weight of every element equal to `i`. As [`Array::bincount`] otherwise.
+    ///
+    /// ```
+    /// # use dask_runtime as dask;
+    /// use dask::array::from_ndarray;
+    /// let x = from_ndarray(ndarray::arr1(&[0_i64, 3, 1, 3]), 3);
+    /// let w = from_ndarray(ndarray::arr1(&[0.5, 1.0, 2.0, 0.25]), 2);
+    /// let sums = x.bincount_weighted(&w, 0).compute().unwrap();
+    /// assert_eq!(sums.as_slice().unwrap(), [0.5, 2.0, 0.0, 1.25]);
+    /// ```
+    pub fn bincount_weighted(&self, weights: &Array<f64>, minlength: usize) -> Array<f64> {
+        let (x, w) = match (self.layer(), weights.layer()) {
+            (Ok(x), Ok(w)) => (x, w),
+            (Err(e), _) | (_, Err(e)) => return Array::from_error(e),
+        };
+        if x.shape != w.shape {
+            return Array::failed(
+                "bincount_weighted",
+                format!(
+                    "weights of shape {:?} for an array of shape {:?}",
+                    w.shape, x.shape
+                ),
+            );
+        }
+        let pairs = crate::array::elementwise::zip_with(
+            "bincount_pairs",
+            Tokenizer::new("bincount_pairs").add(T::NAME),
+            self.into(),
+            weights.into(),
+            |v: T, w: f64| Complex64::new(v.to_f64(), w),
+        );
+        pairs.reduce_to_vector(
+            "bincount_weighted",
+            minlength,
+            None,
+            WeightedBincountR { minlength },
+        )
     }
 }
