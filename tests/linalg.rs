@@ -181,6 +181,55 @@ fn lstsq_solve_inv_and_cholesky() {
 }
 
 #[test]
+fn blocked_cholesky_matches_one_tile_on_ragged_tiles() {
+    let rng = random::default_rng(9);
+    let n = 45;
+    let m = rng.normal(0.0, 1.0, [n, n], [n, n]);
+    let spd = (&m.t().dot(&m) + &array::eye(n, n).mapv(move |v| v * n as f64))
+        .persist()
+        .unwrap();
+    let whole = dense(&linalg::cholesky(&spd, true));
+    // Tiles of 10, 10, 10, 10, 5; then ragged 7, 20, 1, 17; then one tile a row.
+    for rows in [vec![10, 10, 10, 10, 5], vec![7, 20, 1, 17], vec![1; n]] {
+        let a = spd.rechunk(vec![rows.clone(), vec![n]]);
+        let l = linalg::cholesky(&a, true);
+        assert_eq!(l.chunks(), [rows.clone(), rows.clone()], "square tiles of the rows");
+        let got = dense(&l);
+        let diff = (&got - &whole).iter().fold(0.0_f64, |m, v| m.max(v.abs()));
+        assert!(diff < 1e-10, "{rows:?}: {diff}");
+        assert!((0..n).all(|i| (i + 1..n).all(|j| got[[i, j]] == 0.0)));
+        let u = dense(&linalg::cholesky(&a, false));
+        assert_eq!(u, got.t());
+    }
+    // Each tile of each step is a task of its own: 5 x 5 tiles, so 10 tiles below the
+    // diagonal, each solved by a panel task (steps with one reader are fused at
+    // compute time, so other counts vary).
+    let tiles = spd.rechunk(vec![vec![9; 5], vec![n]]);
+    let profiler = dask::diagnostics::Profiler::new();
+    let options = dask::Options::new().callbacks(&[std::sync::Arc::new(profiler.clone())]);
+    linalg::cholesky(&tiles, true).compute_with(options).unwrap();
+    let summary = profiler.summary();
+    let count = |name: &str| {
+        summary
+            .lines()
+            .find(|l| l.trim_start().starts_with(&format!("{name} ")))
+            .and_then(|l| l.split_whitespace().nth(1))
+            .and_then(|c| c.parse::<usize>().ok())
+    };
+    assert_eq!(count("cholesky-panel"), Some(10), "{summary}");
+    assert!(count("cholesky-update").is_some_and(|c| c >= 10), "{summary}");
+    // Not positive definite in a late tile: the error names it, whatever the tiling.
+    let mut bad = dense(&spd);
+    bad[[44, 44]] = -1e6;
+    let bad = array::from_ndarray(bad.into_dyn(), 10);
+    let err = linalg::cholesky(&bad, true).compute().unwrap_err();
+    let why = std::error::Error::source(&err)
+        .map(ToString::to_string)
+        .unwrap_or_default();
+    assert!(why.contains("positive definite"), "{why}");
+}
+
+#[test]
 fn norms_match_numpy() {
     let v = ndarray::arr1(&[3.0, -4.0, 0.0, 1.0]);
     let x = array::from_ndarray(v.clone().into_dyn(), 3);

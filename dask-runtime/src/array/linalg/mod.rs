@@ -8,10 +8,11 @@
 //!   TSQR; [`svd_compressed`]: the first `k` singular triplets of any blocked matrix by
 //!   randomized projection with power iterations (Halko, Martinsson and Tropp).
 //! - [`lstsq`]: least squares through TSQR, as Dask's.
-//! - [`solve`], [`inv`], [`cholesky`]: the matrix gathered into one block and
-//!   factored there (LU with partial pivoting; Cholesky): Dask blocks these, pivoting
-//!   only inside diagonal blocks; a square system that fits in memory is what they
-//!   are used on.
+//! - [`cholesky`]: blocked, the tile algorithm (each tile step a task), as Dask's.
+//! - [`solve`], [`inv`]: the matrix gathered into one block and factored there (LU
+//!   with partial pivoting). Dask blocks its LU, pivoting only inside diagonal
+//!   blocks, which can fail where partial pivoting does not; a square system that
+//!   fits in memory is what they are used on.
 //! - [`norm`]: vector and matrix norms from reductions (and the SVD for 2-norms).
 //!
 //! ```
@@ -24,6 +25,7 @@
 //! assert!(err < 1e-10);
 //! ```
 
+mod cholesky;
 mod dense;
 mod tsqr;
 
@@ -32,7 +34,7 @@ use crate::array::layer::Tokenizer;
 use crate::error::BoxError;
 use dense::{dyn2, from_faer, gathered, matrix_layer, to_faer};
 use faer::linalg::solvers::{DenseSolveCore, Solve};
-use ndarray::{Array1, Array2, ArrayD, ArrayView2, IxDyn};
+use ndarray::{Array1, ArrayD, ArrayView2, IxDyn};
 
 /// The token of a dense step (its inputs are added by the layer).
 fn token(label: &str) -> Tokenizer {
@@ -381,6 +383,11 @@ pub fn inv(a: &Array<f64>) -> Array<f64> {
 /// when `lower`, else `U = L^T` with `a = U^T U` (Dask's default, `lower=False`). A
 /// matrix that is not positive definite is an error.
 ///
+/// Blocked, as Dask's: the matrix in square tiles of its row chunks, each tile step a
+/// task (the diagonal tile factored, the tiles below it solved, the trailing tiles
+/// updated), so no task holds more than three tiles and the result keeps the tiles
+/// as its chunks. Only the lower triangle of `a` is read.
+///
 /// ```
 /// # use dask_runtime as dask;
 /// use dask::array::{from_ndarray, linalg};
@@ -389,31 +396,10 @@ pub fn inv(a: &Array<f64>) -> Array<f64> {
 /// assert_eq!(l, ndarray::arr2(&[[2.0, 0.0], [1.0, 2.0]]).into_dyn());
 /// ```
 pub fn cholesky(a: &Array<f64>, lower: bool) -> Array<f64> {
-    let n = match square("cholesky", a) {
-        Ok(n) => n,
-        Err(e) => return Array::from_error(e),
-    };
-    gathered(
-        "cholesky",
-        token("cholesky").add(lower),
-        &[a],
-        vec![vec![n, n]],
-        move |v| {
-            let llt = to_faer(&v[0])
-                .llt(faer::Side::Lower)
-                .map_err(|_| "the matrix is not positive definite")?;
-            let l: Array2<f64> = from_faer(llt.L());
-            let out = if lower {
-                l
-            } else {
-                l.reversed_axes().as_standard_layout().into_owned()
-            };
-            Ok(vec![dyn2(out)])
-        },
-    )
-    .into_iter()
-    .next()
-    .unwrap_or_else(|| Array::failed("cholesky", "internal".into()))
+    if let Err(e) = square("cholesky", a) {
+        return Array::from_error(e);
+    }
+    cholesky::cholesky(a, lower).unwrap_or_else(Array::from_error)
 }
 
 /// Which norm [`norm`] computes (NumPy's `ord`).

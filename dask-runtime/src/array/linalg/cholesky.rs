@@ -1,0 +1,163 @@
+//! Blocked Cholesky (the right-looking tile algorithm, as Dask's `cholesky` on square
+//! chunks): with the matrix in `t x t` square tiles, step `k` factors the diagonal tile
+//! (`L_kk L_kk^T = A_kk`), solves the tiles below it (`L_ik = A_ik L_kk^-T`), and
+//! updates the trailing tiles (`A_ij -= L_ik L_jk^T`, `i >= j > k`). Every tile
+//! operation is a task: the panel's tiles, and the trailing update's, run at once; no
+//! task holds more than three tiles.
+
+use super::dense::{Step, from_faer, matrix, single, to_faer};
+use crate::array::layer::{BlockValue, Layer, Tokenizer, block};
+use crate::array::{Array, Element, ShapeError, new_layer};
+use crate::error::BoxError;
+use ndarray::{Array2, ArrayD, IxDyn};
+use std::sync::Arc;
+
+/// `L` of the tile `a` (`a = L L^T`), or an error if `a` is not positive definite.
+fn factor_tile(a: &ndarray::ArrayView2<'_, f64>) -> Result<Array2<f64>, BoxError> {
+    let llt = to_faer(a)
+        .llt(faer::Side::Lower)
+        .map_err(|_| "the matrix is not positive definite")?;
+    Ok(from_faer(llt.L()))
+}
+
+/// `A_ik L_kk^-T`: the transpose of the solution `X` of `L_kk X = A_ik^T`.
+fn solve_panel(a: &ndarray::ArrayView2<'_, f64>, l: &ndarray::ArrayView2<'_, f64>) -> Array2<f64> {
+    let mut rhs = to_faer(&a.t());
+    faer::linalg::triangular_solve::solve_lower_triangular_in_place(
+        to_faer(l).as_ref(),
+        rhs.as_mut(),
+        faer::Par::Seq,
+    );
+    from_faer(rhs.as_ref()).reversed_axes()
+}
+
+/// The Cholesky factor of the square matrix `a` (`lower`: `L`; else `U = L^T`), in
+/// tiles of `a`'s row chunks on both axes.
+pub(crate) fn cholesky(a: &Array<f64>, lower: bool) -> Result<Array<f64>, ShapeError> {
+    let layer = super::dense::matrix_layer("cholesky", a)?;
+    let n = layer.shape[0];
+    let tiles = layer.chunks[0].clone();
+    let t = tiles.len();
+    let input =
+        crate::array::blocks::rechunk_layer(&layer, vec![tiles.clone(), tiles.clone()], f64::ops());
+    let token = Tokenizer::new("cholesky");
+    let mut current = input;
+    for k in 0..t {
+        // L_kk.
+        let diag = single(
+            "cholesky-diag",
+            token.clone().add(("diag", k)),
+            vec![Arc::clone(&current)],
+            vec![(0, vec![k, k])],
+            |values: Vec<BlockValue>| Ok(block(factor_tile(&matrix(&values, 0)?)?.into_dyn())),
+        );
+        // L_ik for i > k (the blocks above are empty, never read).
+        let panel = new_layer(
+            "cholesky-panel",
+            token.clone().add(("panel", k)),
+            vec![t],
+            vec![vec![1; t]],
+            vec![Arc::clone(&current), Arc::clone(&diag)],
+            Step {
+                deps: move |_: &Layer, idx: &[usize]| {
+                    if idx[0] > k {
+                        vec![(0, vec![idx[0], k]), (1, vec![0])]
+                    } else {
+                        Vec::new()
+                    }
+                },
+                run: move |_: &Layer, idx: &[usize], values: Vec<BlockValue>| {
+                    if idx[0] <= k {
+                        return Ok(block(ArrayD::<f64>::zeros(IxDyn(&[0, 0]))));
+                    }
+                    let (a, l) = (matrix(&values, 0)?, matrix(&values, 1)?);
+                    Ok(block(solve_panel(&a, &l).into_dyn()))
+                },
+            },
+            4,
+        );
+        // Every tile after step k: column k from the panel, the trailing tiles updated,
+        // the rest as they were.
+        current = new_layer(
+            "cholesky-update",
+            token.clone().add(("update", k)),
+            vec![n, n],
+            vec![tiles.clone(), tiles.clone()],
+            vec![current, diag, panel],
+            Step {
+                deps: move |_: &Layer, idx: &[usize]| {
+                    let (i, j) = (idx[0], idx[1]);
+                    if i == k && j == k {
+                        vec![(1, vec![0])]
+                    } else if i > k && j == k {
+                        vec![(2, vec![i])]
+                    } else if i >= j && j > k {
+                        vec![(0, vec![i, j]), (2, vec![i]), (2, vec![j])]
+                    } else {
+                        vec![(0, vec![i, j])]
+                    }
+                },
+                run: move |_: &Layer, idx: &[usize], values: Vec<BlockValue>| {
+                    let (i, j) = (idx[0], idx[1]);
+                    if i >= j && j > k {
+                        let (a, li, lj) = (
+                            matrix(&values, 0)?,
+                            matrix(&values, 1)?,
+                            matrix(&values, 2)?,
+                        );
+                        let updated = &a - &li.dot(&lj.t());
+                        return Ok(block(updated.into_dyn()));
+                    }
+                    values
+                        .into_iter()
+                        .next()
+                        .ok_or_else(|| "internal: a tile without its input".into())
+                },
+            },
+            4,
+        );
+    }
+    // The factor: the lower tiles (transposed into place for U), zeros elsewhere.
+    Ok(Array::from_op(
+        "cholesky",
+        token.add(("factor", lower)),
+        vec![n, n],
+        vec![tiles.clone(), tiles],
+        vec![current],
+        Step {
+            deps: move |_: &Layer, idx: &[usize]| {
+                let (i, j) = (idx[0], idx[1]);
+                match (lower, i >= j, i <= j) {
+                    (true, true, _) => vec![(0, vec![i, j])],
+                    (false, _, true) => vec![(0, vec![j, i])],
+                    _ => Vec::new(),
+                }
+            },
+            run: move |layer: &Layer,
+                       idx: &[usize],
+                       values: Vec<BlockValue>|
+                  -> Result<BlockValue, BoxError> {
+                let (i, j) = (idx[0], idx[1]);
+                let shape = crate::array::layer::lengths(&layer.region(idx));
+                if values.is_empty() {
+                    return Ok(block(ArrayD::<f64>::zeros(IxDyn(&shape))));
+                }
+                let tile = matrix(&values, 0)?;
+                // A diagonal tile keeps only its own lower triangle.
+                let mut out: Array2<f64> = if lower {
+                    tile.to_owned()
+                } else {
+                    tile.t().to_owned()
+                };
+                if i == j {
+                    for ((r, c), v) in out.indexed_iter_mut() {
+                        if (lower && c > r) || (!lower && r > c) {
+                            *v = 0.0;
+                        }
+                    }
+                }
+                Ok(block(out.as_standard_layout().into_owned().into_dyn()))
+            },
+        },
+    ))
+}
