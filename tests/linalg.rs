@@ -193,7 +193,11 @@ fn blocked_cholesky_matches_one_tile_on_ragged_tiles() {
     for rows in [vec![10, 10, 10, 10, 5], vec![7, 20, 1, 17], vec![1; n]] {
         let a = spd.rechunk(vec![rows.clone(), vec![n]]);
         let l = linalg::cholesky(&a, true);
-        assert_eq!(l.chunks(), [rows.clone(), rows.clone()], "square tiles of the rows");
+        assert_eq!(
+            l.chunks(),
+            [rows.clone(), rows.clone()],
+            "square tiles of the rows"
+        );
         let got = dense(&l);
         let diff = (&got - &whole).iter().fold(0.0_f64, |m, v| m.max(v.abs()));
         assert!(diff < 1e-10, "{rows:?}: {diff}");
@@ -207,7 +211,9 @@ fn blocked_cholesky_matches_one_tile_on_ragged_tiles() {
     let tiles = spd.rechunk(vec![vec![9; 5], vec![n]]);
     let profiler = dask::diagnostics::Profiler::new();
     let options = dask::Options::new().callbacks(&[std::sync::Arc::new(profiler.clone())]);
-    linalg::cholesky(&tiles, true).compute_with(options).unwrap();
+    linalg::cholesky(&tiles, true)
+        .compute_with(options)
+        .unwrap();
     let summary = profiler.summary();
     let count = |name: &str| {
         summary
@@ -217,7 +223,10 @@ fn blocked_cholesky_matches_one_tile_on_ragged_tiles() {
             .and_then(|c| c.parse::<usize>().ok())
     };
     assert_eq!(count("cholesky-panel"), Some(10), "{summary}");
-    assert!(count("cholesky-update").is_some_and(|c| c >= 10), "{summary}");
+    assert!(
+        count("cholesky-update").is_some_and(|c| c >= 10),
+        "{summary}"
+    );
     // Not positive definite in a late tile: the error names it, whatever the tiling.
     let mut bad = dense(&spd);
     bad[[44, 44]] = -1e6;

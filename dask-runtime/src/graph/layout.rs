@@ -3,9 +3,88 @@
 //! inputs of one consumer next to each other, so that running in index order frees
 //! intermediates soon: the idea behind `dask.order`). No recursion: a chain of a million
 //! nodes is walked with an explicit stack.
+//!
+//! The walk remembers which nodes it has seen in the nodes themselves: each carries a
+//! mark, its walk's epoch and its index. One walk at a time may mark (a flag taken
+//! for the walk); a walk that starts while another marks keeps a hash map instead.
+//! A mark is trusted only if the index it names holds that very node, so a mark left
+//! by a walk 2^32 epochs ago cannot be mistaken for this walk's.
 
 use super::node::{NodeDyn, NodeRef};
 use rustc_hash::FxHashMap;
+use std::sync::atomic::{AtomicBool, AtomicU32, Ordering};
+
+/// Whether a walk is marking nodes now.
+static MARKING: AtomicBool = AtomicBool::new(false);
+/// The last marking walk's epoch (0 is never used: a fresh node's mark is 0).
+static EPOCH: AtomicU32 = AtomicU32::new(0);
+
+/// How a walk finds the index it gave a node.
+enum Seen {
+    /// In the nodes' marks, under this epoch; the flag is given back when dropped.
+    Marks(u32),
+    /// In a map by address (another walk is marking).
+    Map(FxHashMap<*const (), u32>),
+}
+
+impl Seen {
+    fn new() -> Seen {
+        if MARKING
+            .compare_exchange(false, true, Ordering::Acquire, Ordering::Relaxed)
+            .is_ok()
+        {
+            let mut epoch = EPOCH.fetch_add(1, Ordering::Relaxed).wrapping_add(1);
+            if epoch == 0 {
+                epoch = EPOCH.fetch_add(1, Ordering::Relaxed).wrapping_add(1);
+            }
+            Seen::Marks(epoch)
+        } else {
+            Seen::Map(FxHashMap::default())
+        }
+    }
+
+    /// The index given to `node` (or [`STARTED`]), if this walk has seen it.
+    #[inline]
+    fn get(&self, node: &NodeRef, nodes: &[&dyn NodeDyn]) -> Option<u32> {
+        match self {
+            Seen::Marks(epoch) => {
+                let mark = node.mark().load(Ordering::Relaxed);
+                if (mark >> 32) as u32 != *epoch {
+                    return None;
+                }
+                let index = mark as u32;
+                let own = index == STARTED
+                    || nodes.get(index as usize).is_some_and(|n| {
+                        std::ptr::addr_eq(*n as *const dyn NodeDyn, &**node as *const dyn NodeDyn)
+                    });
+                own.then_some(index)
+            }
+            Seen::Map(map) => map.get(&address(node)).copied(),
+        }
+    }
+
+    #[inline]
+    fn set(&mut self, node: &NodeRef, index: u32) {
+        match self {
+            Seen::Marks(epoch) => node.mark().store(
+                (u64::from(*epoch) << 32) | u64::from(index),
+                Ordering::Relaxed,
+            ),
+            Seen::Map(map) => {
+                map.insert(address(node), index);
+            }
+        }
+    }
+}
+
+impl Drop for Seen {
+    fn drop(&mut self) {
+        if let Seen::Marks(_) = self {
+            // Release: the next marking walk sees every mark this one wrote.
+            MARKING.store(false, Ordering::Release);
+        }
+    }
+}
 
 /// The graph of one run, in compressed-row form.
 pub(crate) struct Layout<'g> {
@@ -22,7 +101,7 @@ const STARTED: u32 = u32::MAX;
 
 impl<'g> Layout<'g> {
     pub(crate) fn new(outputs: &[&'g NodeRef]) -> Result<Layout<'g>, String> {
-        let mut index: FxHashMap<*const (), u32> = FxHashMap::default();
+        let mut seen = Seen::new();
         let mut nodes: Vec<&'g dyn NodeDyn> = Vec::new();
         let mut dep_start = vec![0_u32];
         let mut deps: Vec<u32> = Vec::new();
@@ -34,18 +113,17 @@ impl<'g> Layout<'g> {
             stack.push((out, false));
         }
         while let Some((node, expanded)) = stack.pop() {
-            let key = address(node);
             if !expanded {
-                if index.contains_key(&key) {
+                if seen.get(node, &nodes).is_some() {
                     continue;
                 }
-                index.insert(key, STARTED);
+                seen.set(node, STARTED);
                 stack.push((node, true));
                 children.clear();
                 node.visit_deps(&mut |d| children.push(d));
                 // Reversed, so the first argument is walked (and numbered) first.
                 for &child in children.iter().rev() {
-                    if !index.contains_key(&address(child)) {
+                    if seen.get(child, &nodes).is_none() {
                         stack.push((child, false));
                     }
                 }
@@ -56,26 +134,30 @@ impl<'g> Layout<'g> {
                 .filter(|&i| i < STARTED)
                 .ok_or("a graph of more than 4 billion tasks")?;
             let mut missing = false;
-            node.visit_deps(&mut |d| match index.get(&address(d)) {
-                Some(&i) if i != STARTED => deps.push(i),
+            node.visit_deps(&mut |d| match seen.get(d, &nodes) {
+                Some(i) if i != STARTED => deps.push(i),
                 _ => missing = true,
             });
             if missing {
                 return Err(format!("dependency of {} not laid out first", node.name()));
             }
-            index.insert(key, id);
             nodes.push(&**node);
+            seen.set(node, id);
             dep_start.push(len_u32(deps.len())?);
         }
 
         let outputs = outputs
             .iter()
-            .map(|o| index[&address(o)])
-            .collect::<Vec<_>>();
+            .map(|o| {
+                seen.get(o, &nodes)
+                    .filter(|&i| i != STARTED)
+                    .ok_or_else(|| "an output was not laid out".to_owned())
+            })
+            .collect::<Result<Vec<_>, _>>()?;
         // The walk is done: let its index go, and give back what the tables' doubling
         // left unused, before the run allocates its own state (a graph of ten million
         // nodes reaches its peak memory here).
-        drop(index);
+        drop(seen);
         nodes.shrink_to_fit();
         deps.shrink_to_fit();
         dep_start.shrink_to_fit();
@@ -136,4 +218,68 @@ fn address(node: &NodeRef) -> *const () {
 
 fn len_u32(n: usize) -> Result<u32, String> {
     u32::try_from(n).map_err(|_| "a graph of more than 4 billion edges".to_owned())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::{Delayed, delayed_value};
+
+    /// A DAG with shared nodes: a diamond of diamonds.
+    fn graph() -> Vec<Delayed<i64>> {
+        let a = delayed_value(1_i64);
+        let b = a.map(|v| v + 1);
+        let c = a.map(|v| v * 2);
+        let d = &b + &c;
+        let e = &d * &b;
+        vec![e.clone(), d, e]
+    }
+
+    fn shape(layout: &Layout<'_>) -> (Vec<&'static str>, Vec<Vec<u32>>, Vec<u32>) {
+        let deps = (0..layout.len() as u32)
+            .map(|i| layout.deps(i).to_vec())
+            .collect();
+        let names = layout.nodes.iter().map(|n| n.name()).collect();
+        (names, deps, layout.outputs.clone())
+    }
+
+    #[test]
+    fn walks_at_once_and_stale_marks_give_the_same_layout() {
+        let outputs = graph();
+        let refs: Vec<&NodeRef> = outputs.iter().map(Delayed::node).collect();
+        let want = shape(&Layout::new(&refs).unwrap());
+        assert_eq!(want.0.len(), 5);
+        // Eight walks at once: one marks, the others keep maps; all agree.
+        std::thread::scope(|s| {
+            for _ in 0..8 {
+                s.spawn(|| {
+                    for _ in 0..50 {
+                        assert_eq!(shape(&Layout::new(&refs).unwrap()), want);
+                    }
+                });
+            }
+        });
+        // Marks that claim the next walk's epoch, each naming another node's index (as
+        // a mark 2^32 walks old would): the walk sees they are not its own.
+        let layout = Layout::new(&refs).unwrap();
+        let next = u64::from(EPOCH.load(Ordering::Relaxed).wrapping_add(1));
+        for (i, node) in layout.nodes.iter().enumerate() {
+            let other = (i + 1) % layout.len();
+            node.mark()
+                .store((next << 32) | other as u64, Ordering::Relaxed);
+        }
+        drop(layout);
+        assert_eq!(shape(&Layout::new(&refs).unwrap()), want);
+        // A walk while another holds the marks uses a map. (Other tests' walks may
+        // hold them a moment: wait for the flag.)
+        while MARKING
+            .compare_exchange(false, true, Ordering::Acquire, Ordering::Relaxed)
+            .is_err()
+        {
+            std::thread::yield_now();
+        }
+        assert_eq!(shape(&Layout::new(&refs).unwrap()), want);
+        MARKING.store(false, Ordering::Release);
+        assert_eq!(shape(&Layout::new(&refs).unwrap()), want);
+    }
 }

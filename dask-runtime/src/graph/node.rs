@@ -41,6 +41,8 @@ pub trait NodeDyn: Send + Sync + 'static {
     fn run(&self, inputs: &mut Inputs<'_>) -> Result<Value, BoxError>;
     /// How the output crosses to another process, if it can.
     fn wire(&self) -> Option<&'static Wire>;
+    /// Where a layout walk notes that it has seen the node (see `layout.rs`).
+    fn mark(&self) -> &AtomicU64;
 }
 
 /// The arguments of a node: a list `(Arg<A>, (Arg<B>, ()))` of any length, or a
@@ -78,6 +80,9 @@ impl KeySpelling for Box<str> {
 struct Node<A: Args, F, R, K = (), W = ()> {
     /// The id, with [`LABELED`] set once the user named the task.
     id: AtomicU64,
+    /// The layout walk's mark: its epoch and the node's index in it. (Eight bytes that
+    /// keep the node in the same allocator size class, and save the walk a hash map.)
+    mark: AtomicU64,
     name: &'static str,
     key: K,
     wire: W,
@@ -125,6 +130,9 @@ where
     }
     fn wire(&self) -> Option<&'static Wire> {
         self.wire.wire()
+    }
+    fn mark(&self) -> &AtomicU64 {
+        &self.mark
     }
 }
 
@@ -207,6 +215,7 @@ where
     let id = AtomicU64::new(NEXT_ID.fetch_add(1, Ordering::Relaxed));
     Arc::new(Node {
         id,
+        mark: AtomicU64::new(0),
         name,
         key,
         wire,
