@@ -123,7 +123,7 @@ pub(crate) fn to_dot(outputs: &[&NodeRef], options: &DotOptions) -> Result<Strin
     } else {
         let colors = colors(&deps, options.color);
         for (i, node) in layout.nodes.iter().enumerate() {
-            let key = key_of(*node);
+            let key = key_of(layout.node(i));
             let short = &key[..key.len().min(node.name().len() + 9)];
             let fill = colors[i].as_ref().map_or(String::new(), |c| {
                 format!(", style=filled, fillcolor=\"{c}\"")

@@ -51,7 +51,7 @@ pub(crate) fn execute(outputs: &[&NodeRef], options: &Options) -> Result<Vec<Val
     let state = RunState::new(layout, observed, stopper, options.retries);
     stop::watching_deadline(
         &state.stopper,
-        |i| key_of(state.layout.nodes[i]),
+        |i| key_of(state.layout.node(i)),
         || match (&pool, &scheduler) {
             (Some(pool), _) => run_threads(&state, pool),
             (None, Scheduler::Threads(n)) => blocking::run(&state, *n),

@@ -108,7 +108,7 @@ pub(crate) fn execute(
         to.dedup();
         if !to.is_empty() && wires[i].is_none() {
             // Placement keeps such a task beside its readers: this is a bug.
-            let node = layout.nodes[i];
+            let node = layout.node(i);
             return Err(Error::Internal(format!(
                 "task `{}` ({}) was placed away from its readers, but its value cannot \
                  cross processes",
@@ -177,7 +177,7 @@ pub(crate) fn execute(
     let state = &state;
     stop::watching_deadline(
         &state.stopper,
-        |i| key_of(state.layout.nodes[i]),
+        |i| key_of(state.layout.node(i)),
         || {
             pool.in_place_scope(|scope| {
                 for i in state.initially_ready() {

@@ -283,8 +283,8 @@ mod tests {
         }
         let layout = Layout::new(&[lone.node(), chain.node()]).unwrap();
         let order = longest_path_first(&layout);
-        let first = layout.nodes[order[0]].id();
-        let chain_head = layout.nodes[1].id(); // the lone leaf is laid out first
+        let first = layout.node(order[0]).id();
+        let chain_head = layout.node(1).id(); // the lone leaf is laid out first
         assert_eq!(first, chain_head);
         assert!(order.iter().enumerate().all(|(at, &i)| {
             layout

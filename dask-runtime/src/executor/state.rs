@@ -138,7 +138,7 @@ impl<'g> RunState<'g> {
     }
 
     fn key(&self, i: usize) -> String {
-        key_of(self.layout.nodes[i])
+        key_of(self.layout.node(i))
     }
 
     /// Runs node `i` (again after a failure, up to the retries) and stores its output;
@@ -156,7 +156,7 @@ impl<'g> RunState<'g> {
     }
 
     fn run_counted(&self, i: u32, mut ready: impl FnMut(u32)) -> bool {
-        let node = self.layout.nodes[i as usize];
+        let node = self.layout.node(i as usize);
         let mut inputs = Inputs::new(self, self.layout.deps(i), self.retries > 0);
         let mut attempt = 1;
         let outcome = loop {
@@ -241,7 +241,7 @@ impl<'g> RunState<'g> {
     /// run's error (if it has none yet), never a panic out of `compute`.
     fn drop_value(&self, i: u32, value: Value) {
         if let Err(payload) = catch_unwind(AssertUnwindSafe(move || drop(value))) {
-            let node = self.layout.nodes[i as usize];
+            let node = self.layout.node(i as usize);
             self.stopper.fail(Error::TaskPanicked {
                 name: node.name(),
                 key: key_of(node),

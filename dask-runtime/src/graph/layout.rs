@@ -45,7 +45,7 @@ impl Seen {
 
     /// The index given to `node` (or [`STARTED`]), if this walk has seen it.
     #[inline]
-    fn get(&self, node: &NodeRef, nodes: &[&dyn NodeDyn]) -> Option<u32> {
+    fn get(&self, node: &NodeRef, nodes: &[&NodeRef]) -> Option<u32> {
         match self {
             Seen::Marks(epoch) => {
                 let mark = node.mark().load(Ordering::Relaxed);
@@ -54,9 +54,9 @@ impl Seen {
                 }
                 let index = mark as u32;
                 let own = index == STARTED
-                    || nodes.get(index as usize).is_some_and(|n| {
-                        std::ptr::addr_eq(*n as *const dyn NodeDyn, &**node as *const dyn NodeDyn)
-                    });
+                    || nodes
+                        .get(index as usize)
+                        .is_some_and(|n| address(n) == address(node));
                 own.then_some(index)
             }
             Seen::Map(map) => map.get(&address(node)).copied(),
@@ -88,7 +88,8 @@ impl Drop for Seen {
 
 /// The graph of one run, in compressed-row form.
 pub(crate) struct Layout<'g> {
-    pub(crate) nodes: Vec<&'g dyn NodeDyn>,
+    /// The nodes in layout order, as the handles that hold them (a thin pointer each).
+    pub(crate) nodes: Vec<&'g NodeRef>,
     dep_start: Vec<u32>,
     deps: Vec<u32>,
     consumer_start: Vec<u32>,
@@ -102,7 +103,7 @@ const STARTED: u32 = u32::MAX;
 impl<'g> Layout<'g> {
     pub(crate) fn new(outputs: &[&'g NodeRef]) -> Result<Layout<'g>, String> {
         let mut seen = Seen::new();
-        let mut nodes: Vec<&'g dyn NodeDyn> = Vec::new();
+        let mut nodes: Vec<&'g NodeRef> = Vec::new();
         let mut dep_start = vec![0_u32];
         let mut deps: Vec<u32> = Vec::new();
         // (node, expanded): a node is expanded once, then placed after its dependencies.
@@ -141,7 +142,7 @@ impl<'g> Layout<'g> {
             if missing {
                 return Err(format!("dependency of {} not laid out first", node.name()));
             }
-            nodes.push(&**node);
+            nodes.push(node);
             seen.set(node, id);
             dep_start.push(len_u32(deps.len())?);
         }
@@ -197,6 +198,12 @@ impl<'g> Layout<'g> {
 
     pub(crate) fn len(&self) -> usize {
         self.nodes.len()
+    }
+
+    /// Node `i`.
+    #[inline]
+    pub(crate) fn node(&self, i: usize) -> &'g dyn NodeDyn {
+        &**self.nodes[i]
     }
 
     /// The dependencies of node `i`, in argument order (repeats allowed).
