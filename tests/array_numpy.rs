@@ -532,8 +532,65 @@ fn extract_unique_and_bincount_have_lengths_known_once_computed() {
             .collect::<Vec<_>>(),
         want
     );
-    // Nothing is built on unknown sizes; compute_chunk_sizes (or persist) makes them known.
-    match positive.sum().compute() {
+    // Reductions over all elements need no sizes, as in Dask: each block folded whole.
+    let sum: f64 = want.iter().sum();
+    assert!(close(positive.sum().compute().unwrap(), sum));
+    assert!(close(
+        positive.mean().compute().unwrap(),
+        sum / want.len() as f64
+    ));
+    let top = want.iter().copied().fold(f64::MIN, f64::max);
+    assert_eq!(positive.max().compute().unwrap(), top);
+    let (m, v) = dask::compute((positive.mean(), positive.var())).unwrap();
+    let var = want.iter().map(|x| (x - m) * (x - m)).sum::<f64>() / want.len() as f64;
+    assert!(close(v, var), "{v} against {var}");
+    assert_eq!(positive.unique().compute().unwrap().len(), {
+        let mut d = want.clone();
+        d.sort_by(f64::total_cmp);
+        d.dedup();
+        d.len()
+    });
+    // Elementwise steps with scalars, reductions as operands, and arrays of the same
+    // unknown chunks, as in Dask; the results' sizes stay unknown.
+    let doubled = &positive * 2.0;
+    assert!(!doubled.chunks_known());
+    let twice: Vec<f64> = want.iter().map(|v| v * 2.0).collect();
+    assert_eq!(
+        doubled
+            .compute()
+            .unwrap()
+            .iter()
+            .copied()
+            .collect::<Vec<_>>(),
+        twice
+    );
+    let centred = (&positive - positive.mean()) / positive.std();
+    let z = centred.compute().unwrap();
+    assert_eq!(z.len(), want.len());
+    assert!(close(z.sum(), 0.0) || z.sum().abs() < 1e-9, "{}", z.sum());
+    let sum_sq = (&positive + &positive)
+        .mapv(|v| v * v)
+        .sum()
+        .compute()
+        .unwrap();
+    assert!(close(sum_sq, want.iter().map(|v| 4.0 * v * v).sum()));
+    let big = positive.gt(5.0).astype::<i64>().sum().compute().unwrap();
+    assert_eq!(big, want.iter().filter(|&&v| v > 5.0).count() as i64);
+    // With an array of known sizes: an error that says what to do.
+    match (&positive + &x.slice(dask::array::s![0, ..])).check() {
+        Err(dask::Error::Shape { message, .. }) => assert!(message.contains("compute_chunk_sizes")),
+        other => panic!("{other:?}"),
+    }
+    // Two extracts of the same blocks but other lengths fail when computed.
+    let negative = x.extract(&x.lt(0.0));
+    assert!((&positive + &negative).compute().is_err());
+    // Positions need the sizes: an error that says what to do.
+    match positive.argmax().compute() {
+        Err(dask::Error::Shape { message, .. }) => assert!(message.contains("compute_chunk_sizes")),
+        other => panic!("{other:?}"),
+    }
+    // Other steps are built on known sizes: compute_chunk_sizes (or persist) makes them.
+    match positive.sum_axis(0).check() {
         Err(dask::Error::Shape { message, .. }) => assert!(message.contains("compute_chunk_sizes")),
         other => panic!("{other:?}"),
     }

@@ -80,10 +80,104 @@ struct Input {
 }
 
 fn input<T: Element>(a: &Array<T>) -> Result<Input, ShapeError> {
+    // Unknown chunk sizes are allowed here: see `unknown_elementwise`.
     Ok(Input {
-        layer: Arc::clone(a.layer()?),
+        layer: Arc::clone(a.any_layer()?),
         ops: T::ops(),
     })
+}
+
+/// An elementwise step over arrays whose chunk sizes are unknown until computed
+/// (`extract`, `unique`; Dask's `nan` chunks) and scalars: block `i` of each such
+/// array, combined whatever its length (blocks that turn out to differ in length are
+/// an error then, as in Dask).
+struct UnknownElementwise {
+    /// Per input: whether it is a scalar (0-d, one block) rather than an array of
+    /// unknown chunks.
+    scalars: Vec<bool>,
+    /// The shape of a block of the first array input.
+    shape_of: fn(&BlockValue) -> Result<Vec<usize>, BoxError>,
+    combine: Combine,
+}
+
+impl BlockOp for UnknownElementwise {
+    fn deps(&self, _: &Layer, idx: &[usize], out: &mut Vec<(usize, Vec<usize>)>) {
+        for (i, &scalar) in self.scalars.iter().enumerate() {
+            out.push((i, if scalar { Vec::new() } else { idx.to_vec() }));
+        }
+    }
+    fn run(&self, _: &Layer, _: &[usize], inputs: Vec<BlockValue>) -> Result<BlockValue, BoxError> {
+        let first = self
+            .scalars
+            .iter()
+            .position(|&s| !s)
+            .and_then(|i| inputs.get(i))
+            .ok_or("internal: an elementwise step without an array")?;
+        let shape = (self.shape_of)(first)?;
+        (self.combine)(inputs, &shape)
+    }
+    fn unknown_chunks(&self) -> bool {
+        true
+    }
+}
+
+/// [`elementwise`] when some input's chunk sizes are unknown: the others must be
+/// scalars, and those inputs must have as many blocks as each other.
+fn unknown_elementwise<T: Element>(
+    label: &'static str,
+    token: Tokenizer,
+    inputs: Vec<Input>,
+    combine: Combine,
+) -> Array<T> {
+    let mut blocks = None;
+    for i in &inputs {
+        if i.layer.op.unknown_chunks() {
+            let n = i.layer.chunks.first().map_or(0, Vec::len);
+            if blocks.is_some_and(|b| b != n) {
+                return Array::failed(
+                    label,
+                    "arrays of unknown chunk sizes with different numbers of blocks".into(),
+                );
+            }
+            blocks = Some(n);
+        } else if !i.layer.shape.is_empty() {
+            return Array::failed(
+                label,
+                format!(
+                    "an array of unknown chunk sizes (Dask's nan chunks) combines only with \
+                     scalars and arrays like it, not with shape {:?}: call \
+                     compute_chunk_sizes() first",
+                    i.layer.shape
+                ),
+            );
+        }
+    }
+    let n = blocks.unwrap_or(0);
+    let scalars: Vec<bool> = inputs
+        .iter()
+        .map(|i| !i.layer.op.unknown_chunks())
+        .collect();
+    let Some(shape_of) = inputs
+        .iter()
+        .find(|i| i.layer.op.unknown_chunks())
+        .map(|i| i.ops.shape)
+    else {
+        return Array::failed(label, "internal: no array of unknown chunks".into());
+    };
+    let layers = inputs.into_iter().map(|i| i.layer).collect();
+    Array::from_layer(super::new_layer(
+        label,
+        token,
+        vec![0],
+        vec![vec![0; n]],
+        layers,
+        UnknownElementwise {
+            scalars,
+            shape_of,
+            combine,
+        },
+        4,
+    ))
 }
 
 /// Combines the inputs' blocks (broadcastable to the output block) into the output
@@ -148,6 +242,9 @@ fn elementwise<T: Element>(
         Ok(i) => i,
         Err(e) => return Array::from_error(e),
     };
+    if inputs.iter().any(|i| i.layer.op.unknown_chunks()) {
+        return unknown_elementwise(label, token, inputs, combine);
+    }
     let ndim = inputs
         .iter()
         .map(|i| i.layer.shape.len())

@@ -95,6 +95,18 @@ impl<T: Element, R: Reducer<T>> Streaming for FoldAll<T, R> {
     }
 }
 
+/// Folds each input block whole, whatever its shape: the partials of an array whose
+/// chunk sizes are unknown until computed (`extract`, `unique`), so no region of it
+/// can be named beforehand.
+struct FoldWhole<T, R>(Arc<R>, PhantomData<fn(T)>);
+
+impl<T: Element, R: Reducer<T>> BlockOp for FoldWhole<T, R> {
+    fn run(&self, _: &Layer, _: &[usize], inputs: Vec<BlockValue>) -> Result<BlockValue, BoxError> {
+        let data = inputs.first().ok_or("internal: a fold without its block")?;
+        Ok(block(self.0.fold(view::<T>(data)?)))
+    }
+}
+
 /// Folds the lanes of each input block along `axes` into partial results, an array of
 /// them the shape of the block without those axes.
 struct FoldLanes<T, R> {
@@ -369,18 +381,41 @@ impl<T: Element> Array<T> {
         label: &'static str,
         r: &Arc<R>,
     ) -> Result<Arc<Layer>, super::ShapeError> {
-        let layer = Arc::clone(self.layer()?);
+        let layer = Arc::clone(self.any_layer()?);
+        let unknown = layer.op.unknown_chunks();
+        if unknown && R::POSITIONAL {
+            return Err(super::ShapeError::new(
+                label,
+                "positions need the chunk sizes, which are unknown until computed (Dask's \
+                 nan chunks): call compute_chunk_sizes() first"
+                    .into(),
+            ));
+        }
         let grid = layer.grid();
         let split = layer.split_every;
-        let partials = new_layer(
-            label,
-            token.clone().add("fold"),
-            grid.clone(),
-            grid.iter().map(|&n| vec![1; n]).collect(),
-            vec![layer],
-            FoldAll(Arc::clone(r), PhantomData),
-            split,
-        );
+        let chunks = grid.iter().map(|&n| vec![1; n]).collect();
+        let partials = if unknown {
+            // Blocks of sizes known only once made: each folded whole.
+            new_layer(
+                label,
+                token.clone().add("fold"),
+                grid.clone(),
+                chunks,
+                vec![layer],
+                FoldWhole(Arc::clone(r), PhantomData),
+                split,
+            )
+        } else {
+            new_layer(
+                label,
+                token.clone().add("fold"),
+                grid.clone(),
+                chunks,
+                vec![layer],
+                FoldAll(Arc::clone(r), PhantomData),
+                split,
+            )
+        };
         let merger = Arc::clone(r);
         Ok(tree(
             label,

@@ -12,6 +12,9 @@ pub(crate) trait Reducer<T>: Send + Sync + 'static {
     fn empty(&self) -> Self::Acc;
     /// Folds `values` in logical order; positions (for arg-reductions) count from 0.
     fn fold<D: Dimension>(&self, values: ArrayView<'_, T, D>) -> Self::Acc;
+    /// Whether the result holds positions ([`Reducer::rebase`] moves them): those need
+    /// the blocks' sizes, so an array of unknown chunk sizes cannot be reduced so.
+    const POSITIONAL: bool = false;
     /// Turns positions local to a block into global ones.
     fn rebase(&self, acc: Self::Acc, _global: &dyn Fn(usize) -> usize) -> Self::Acc {
         acc
@@ -257,6 +260,7 @@ impl<T: Numeric> Reducer<T> for ArgR {
                 Reducer::<T>::merge(self, a, Some((x, i)))
             })
     }
+    const POSITIONAL: bool = true;
     fn rebase(&self, acc: Self::Acc, global: &dyn Fn(usize) -> usize) -> Self::Acc {
         acc.map(|(v, i)| (v, global(i)))
     }
@@ -379,6 +383,7 @@ impl<T: Numeric> Reducer<T> for ArgTopR {
     fn fold<D: Dimension>(&self, v: ArrayView<'_, T, D>) -> Self::Acc {
         self.keep(v.iter().copied().enumerate().map(|(i, x)| (x, i)).collect())
     }
+    const POSITIONAL: bool = true;
     fn rebase(&self, acc: Self::Acc, global: &dyn Fn(usize) -> usize) -> Self::Acc {
         acc.into_iter().map(|(x, i)| (x, global(i))).collect()
     }
