@@ -1,7 +1,7 @@
 //! Results whose length depends on the values: `extract`, `unique`, `bincount`. Their
 //! chunk sizes are unknown until computed (Dask's `nan` chunks): they compute, persist
-//! and hand out their blocks, and [`Array::compute_chunk_sizes`] makes them arrays to
-//! build on.
+//! and hand out their blocks, take elementwise steps with scalars and reduce over all
+//! elements; [`Array::compute_chunk_sizes`] makes them arrays to build anything on.
 
 use super::reducers::{Reducer, nan_last};
 use super::{Array, BlockOp, BlockValue, Layer, Tokenizer, block};
@@ -44,8 +44,9 @@ impl<T: Element> BlockOp for Extract<T> {
 impl<T: Element> Array<T> {
     /// The elements where `mask` (of the same shape) is true, in row-major order, as a
     /// 1-d array (NumPy's `extract(mask, x)`, Dask's `x[mask]`). Its chunk sizes are
-    /// unknown until computed: compute it, or call [`Array::compute_chunk_sizes`] to
-    /// build on it.
+    /// unknown until computed: it takes elementwise steps with scalars and reductions
+    /// over all elements (`x.extract(&m).mean()`); for anything else call
+    /// [`Array::compute_chunk_sizes`] first.
     ///
     /// ```
     /// # use dask_runtime as dask;
