@@ -109,20 +109,11 @@ fn lift_inside(expr: &mut Expr, base: &str, taken: &mut HashSet<String>, out: &m
 /// An operand: a task call there becomes a binding of its own (its own nested calls
 /// first); anything else is searched for task calls in turn.
 fn lift_operand(slot: &mut Expr, base: &str, taken: &mut HashSet<String>, out: &mut Vec<Stmt>) {
-    let Some(call) = as_task_call(slot) else {
+    if as_task_call(slot).is_some() {
+        bind_call(slot, base, taken, out);
+    } else {
         lift_inside(slot, base, taken, out);
-        return;
-    };
-    let function = call
-        .path
-        .path
-        .segments
-        .last()
-        .map_or_else(|| "call".to_owned(), |s| s.ident.unraw().to_string());
-    lift_args(slot, base, taken, out);
-    let ident = fresh(&format!("{base}_{function}"), taken, slot.span());
-    let nested = std::mem::replace(slot, syn::parse_quote!(#ident));
-    out.push(syn::parse_quote!(let #ident = #nested;));
+    }
 }
 
 /// If `expr` is a task call, binds each argument that is itself a task call (or `&` of
@@ -137,20 +128,28 @@ fn lift_args(expr: &mut Expr, base: &str, taken: &mut HashSet<String>, out: &mut
             Expr::Reference(r) if r.mutability.is_none() => &mut *r.expr,
             other => other,
         };
-        let Some(inner) = as_task_call(slot) else {
-            continue;
-        };
-        let function = inner
-            .path
-            .path
-            .segments
-            .last()
-            .map_or_else(|| "call".to_owned(), |s| s.ident.unraw().to_string());
-        lift_args(slot, base, taken, out);
-        let ident = fresh(&format!("{base}_{function}"), taken, slot.span());
-        let nested = std::mem::replace(slot, syn::parse_quote!(#ident));
-        out.push(syn::parse_quote!(let #ident = #nested;));
+        if as_task_call(slot).is_some() {
+            bind_call(slot, base, taken, out);
+        }
     }
+}
+
+/// Binds the task call in `slot` (its nested calls first) to a fresh name made from
+/// `base` and its function, and leaves the name in its place.
+fn bind_call(slot: &mut Expr, base: &str, taken: &mut HashSet<String>, out: &mut Vec<Stmt>) {
+    let function = as_task_call(slot)
+        .and_then(|call| {
+            call.path
+                .path
+                .segments
+                .last()
+                .map(|s| s.ident.unraw().to_string())
+        })
+        .unwrap_or_else(|| "call".to_owned());
+    lift_args(slot, base, taken, out);
+    let ident = fresh(&format!("{base}_{function}"), taken, slot.span());
+    let nested = std::mem::replace(slot, syn::parse_quote!(#ident));
+    out.push(syn::parse_quote!(let #ident = #nested;));
 }
 
 /// `name`, or `name_2`, `name_3`, ...: the first not written anywhere in the block.

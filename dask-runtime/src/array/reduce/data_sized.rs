@@ -147,19 +147,10 @@ impl<T: Numeric> Reducer<T> for BincountR {
         Ok(counts)
     }
     fn merge(&self, a: Counts, b: Counts) -> Counts {
-        let (mut a, b) = (a?, b?);
-        if a.len() < b.len() {
-            a.resize(b.len(), 0);
-        }
-        a.iter_mut().zip(b).for_each(|(x, y)| *x += y);
-        Ok(a)
+        merge_bins(a, b)
     }
     fn finish(&self, counts: Counts) -> Result<ArrayD<i64>, BoxError> {
-        let mut counts = counts?;
-        if counts.len() < self.minlength {
-            counts.resize(self.minlength, 0);
-        }
-        Ok(ArrayD::from_shape_vec(IxDyn(&[counts.len()]), counts)?)
+        finish_bins(counts, self.minlength)
     }
 }
 
@@ -172,6 +163,31 @@ fn bin(f: f64, shown: &dyn std::fmt::Debug) -> Result<usize, String> {
             "bincount counts non-negative integers below 2^40; got {shown:?}"
         ))
     }
+}
+
+/// Two blocks' bins added, the shorter padded with zeros (or the first error).
+fn merge_bins<N: Copy + Default + std::ops::AddAssign>(
+    a: Result<Vec<N>, String>,
+    b: Result<Vec<N>, String>,
+) -> Result<Vec<N>, String> {
+    let (mut a, b) = (a?, b?);
+    if a.len() < b.len() {
+        a.resize(b.len(), N::default());
+    }
+    a.iter_mut().zip(b).for_each(|(x, y)| *x += y);
+    Ok(a)
+}
+
+/// The bins as a 1-d array of at least `minlength`.
+fn finish_bins<N: Clone + Default>(
+    bins: Result<Vec<N>, String>,
+    minlength: usize,
+) -> Result<ArrayD<N>, BoxError> {
+    let mut bins = bins?;
+    if bins.len() < minlength {
+        bins.resize(minlength, N::default());
+    }
+    Ok(ArrayD::from_shape_vec(IxDyn(&[bins.len()]), bins)?)
 }
 
 /// Sums of the weights of each non-negative integer (NumPy's `bincount(x, weights)`),
@@ -201,19 +217,10 @@ impl Reducer<Complex64> for WeightedBincountR {
         Ok(sums)
     }
     fn merge(&self, a: Sums, b: Sums) -> Sums {
-        let (mut a, b) = (a?, b?);
-        if a.len() < b.len() {
-            a.resize(b.len(), 0.0);
-        }
-        a.iter_mut().zip(b).for_each(|(x, y)| *x += y);
-        Ok(a)
+        merge_bins(a, b)
     }
     fn finish(&self, sums: Sums) -> Result<ArrayD<f64>, BoxError> {
-        let mut sums = sums?;
-        if sums.len() < self.minlength {
-            sums.resize(self.minlength, 0.0);
-        }
-        Ok(ArrayD::from_shape_vec(IxDyn(&[sums.len()]), sums)?)
+        finish_bins(sums, self.minlength)
     }
 }
 

@@ -95,6 +95,25 @@ impl<T: Element, R: Reducer<T>> Streaming for FoldAll<T, R> {
     }
 }
 
+/// The layer of one partial result a block of `layer`, made by `op`.
+fn partials(
+    label: &'static str,
+    token: &Tokenizer,
+    layer: &Arc<Layer>,
+    op: impl BlockOp,
+) -> Arc<Layer> {
+    let grid = layer.grid();
+    new_layer(
+        label,
+        token.clone().add("fold"),
+        grid.clone(),
+        grid.iter().map(|&n| vec![1; n]).collect(),
+        vec![Arc::clone(layer)],
+        op,
+        layer.split_every,
+    )
+}
+
 /// Folds each input block whole, whatever its shape: the partials of an array whose
 /// chunk sizes are unknown until computed (`extract`, `unique`), so no region of it
 /// can be named beforehand.
@@ -393,28 +412,12 @@ impl<T: Element> Array<T> {
         }
         let grid = layer.grid();
         let split = layer.split_every;
-        let chunks = grid.iter().map(|&n| vec![1; n]).collect();
+        // One partial a block: a block of unknown size (known only once made) is
+        // folded whole, any other a strip at a time.
         let partials = if unknown {
-            // Blocks of sizes known only once made: each folded whole.
-            new_layer(
-                label,
-                token.clone().add("fold"),
-                grid.clone(),
-                chunks,
-                vec![layer],
-                FoldWhole(Arc::clone(r), PhantomData),
-                split,
-            )
+            partials(label, token, &layer, FoldWhole(Arc::clone(r), PhantomData))
         } else {
-            new_layer(
-                label,
-                token.clone().add("fold"),
-                grid.clone(),
-                chunks,
-                vec![layer],
-                FoldAll(Arc::clone(r), PhantomData),
-                split,
-            )
+            partials(label, token, &layer, FoldAll(Arc::clone(r), PhantomData))
         };
         let merger = Arc::clone(r);
         Ok(tree(
