@@ -56,18 +56,8 @@ impl<T: Element> Array<T> {
     /// assert_eq!(big.compute().unwrap().as_slice().unwrap(), [7.0, 8.0, 9.0, 10.0, 11.0]);
     /// ```
     pub fn extract(&self, mask: &Array<bool>) -> Array<T> {
-        let (x, m) = match (self.layer(), mask.layer()) {
-            (Ok(x), Ok(m)) => (x, m),
-            (Err(e), _) | (_, Err(e)) => return Array::from_error(e),
-        };
-        if x.shape != m.shape {
-            return Array::failed(
-                "extract",
-                format!(
-                    "mask of shape {:?} for an array of shape {:?}",
-                    m.shape, x.shape
-                ),
-            );
+        if let Err(e) = same_shape("extract", "mask", self, mask) {
+            return Array::from_error(e);
         }
         let flat = self.reshape([-1]);
         let chunks = match flat.layer() {
@@ -90,6 +80,26 @@ impl<T: Element> Array<T> {
             4,
         ))
     }
+}
+
+/// That `other` (the operation's `what`) has `x`'s shape, both built.
+fn same_shape<T: Element, U: Element>(
+    operation: &'static str,
+    what: &str,
+    x: &Array<T>,
+    other: &Array<U>,
+) -> Result<(), crate::array::ShapeError> {
+    let (x, o) = (x.layer()?, other.layer()?);
+    if x.shape == o.shape {
+        return Ok(());
+    }
+    Err(crate::array::ShapeError::new(
+        operation,
+        format!(
+            "{what} of shape {:?} for an array of shape {:?}",
+            o.shape, x.shape
+        ),
+    ))
 }
 
 /// The distinct values, ascending, NaN last and once (NumPy's `unique`).
@@ -265,18 +275,8 @@ impl<T: Numeric> Array<T> {
     /// assert_eq!(sums.as_slice().unwrap(), [0.5, 2.0, 0.0, 1.25]);
     /// ```
     pub fn bincount_weighted(&self, weights: &Array<f64>, minlength: usize) -> Array<f64> {
-        let (x, w) = match (self.layer(), weights.layer()) {
-            (Ok(x), Ok(w)) => (x, w),
-            (Err(e), _) | (_, Err(e)) => return Array::from_error(e),
-        };
-        if x.shape != w.shape {
-            return Array::failed(
-                "bincount_weighted",
-                format!(
-                    "weights of shape {:?} for an array of shape {:?}",
-                    w.shape, x.shape
-                ),
-            );
+        if let Err(e) = same_shape("bincount_weighted", "weights", self, weights) {
+            return Array::from_error(e);
         }
         let pairs = crate::array::elementwise::zip_with(
             "bincount_pairs",
