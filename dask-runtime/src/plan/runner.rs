@@ -100,7 +100,7 @@ impl Runner {
     /// failed (the run fails and the task is skipped). Out of line: the task path
     /// without callbacks stays small enough to inline.
     #[inline]
-    fn observe(&self, index: usize, key: &'static str) -> Result<Option<TaskEvent>, Stop> {
+    fn observe(&self, index: usize, key: TaskKey) -> Result<Option<TaskEvent>, Stop> {
         match &self.observed {
             None => Ok(None),
             Some(observed) => self.observe_start(observed, index, key),
@@ -112,10 +112,10 @@ impl Runner {
         &self,
         observed: &Observed,
         index: usize,
-        key: &'static str,
+        key: TaskKey,
     ) -> Result<Option<TaskEvent>, Stop> {
         observed
-            .task_start(index, TaskKey::Plan(key), 1)
+            .task_start(index, key, 1)
             .map(Some)
             .map_err(|e| self.fail(e))
     }
@@ -198,18 +198,30 @@ impl Runner {
         key: &'static str,
         f: impl FnOnce() -> Result<T, BoxError>,
     ) -> Result<T, Stop> {
+        self.run_task(index, name, TaskKey::Plan(key), f)
+    }
+
+    /// What [`Runner::task`] and [`Runner::item`] run: task `index` named `key`.
+    #[inline]
+    fn run_task<T>(
+        &self,
+        index: usize,
+        name: &'static str,
+        key: TaskKey,
+        f: impl FnOnce() -> Result<T, BoxError>,
+    ) -> Result<T, Stop> {
         if self.should_stop() {
             return Err(Stop);
         }
         let event = self.observe(index, key)?;
         #[cfg(feature = "tracing")]
-        let span = tracing::info_span!("dask_task", name, key).entered();
+        let span = tracing::info_span!("dask_task", name, key = %key).entered();
         let outcome = self.guarded(index, f);
         #[cfg(feature = "tracing")]
         drop(span);
         self.finished(event, matches!(outcome, Ok(Ok(_))));
         let value =
-            task_outcome(outcome, name, 1, || key.to_owned()).map_err(|e| self.fail_task(e))?;
+            task_outcome(outcome, name, 1, || key.to_string()).map_err(|e| self.fail_task(e))?;
         if self.stopper.has_stopped() {
             return Err(Stop);
         }
@@ -235,7 +247,7 @@ impl Runner {
         }
         let mut events = Vec::with_capacity(stages.len());
         for &stage in stages {
-            match self.observe(stage, self.info.names[stage]) {
+            match self.observe(stage, TaskKey::Plan(self.info.names[stage])) {
                 Ok(event) => events.push(event),
                 Err(stop) => {
                     events.into_iter().for_each(|e| self.finished(e, false));
@@ -268,9 +280,9 @@ impl Runner {
         result
     }
 
-    /// Runs item `i` of the `for` stage `stage` as a task: `f` on the item `x`. Skipped
-    /// once the run has stopped; callbacks see it as `stage[i]`
-    /// ([`TaskKey::PlanItem`]); a panic or an `Err` fails the run, named `stage[i]`.
+    /// Runs item `i` of the `for` stage `stage` as a task: `f` on the item `x`, as
+    /// [`Runner::task`] runs a node. Callbacks and errors name it `stage[i]`
+    /// ([`TaskKey::PlanItem`]).
     #[inline]
     pub fn item<X, T>(
         &self,
@@ -279,21 +291,8 @@ impl Runner {
         x: X,
         f: impl FnOnce(X) -> Result<T, BoxError>,
     ) -> Result<T, Stop> {
-        if self.should_stop() {
-            return Err(Stop);
-        }
         let (name, key) = (self.info.functions[stage], self.info.names[stage]);
-        let event = match &self.observed {
-            None => None,
-            Some(observed) => Some(
-                observed
-                    .task_start(stage, TaskKey::PlanItem(key, i), 1)
-                    .map_err(|e| self.fail(e))?,
-            ),
-        };
-        let outcome = self.guarded(stage, || f(x));
-        self.finished(event, matches!(outcome, Ok(Ok(_))));
-        task_outcome(outcome, name, 1, || format!("{key}[{i}]")).map_err(|e| self.fail_task(e))
+        self.run_task(stage, name, TaskKey::PlanItem(key, i), move || f(x))
     }
 
     /// Runs nodes `0..dependencies.len()` with `run`, each once its dependencies have
