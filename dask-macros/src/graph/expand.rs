@@ -301,7 +301,8 @@ fn node_code(a: &Analysis<'_>, stages: &Stages, n: usize, backend: Backend) -> T
     // Every token of the check shares one span (the plan's hygiene, the user's place),
     // so rustc can point at the binding.
     let at = Span::mixed_site().located_at(check_span);
-    let located = Ident::new(&v.to_string(), at);
+    let mut located = v.clone();
+    located.set_span(at);
     let send_check = quote_spanned!(at=> ::dask::__private::assert_send_sync(&#located););
     let boxed = quote!(::core::result::Result<_, ::dask::BoxError>);
 
@@ -423,6 +424,14 @@ fn prelude(reads: &[Read], site: Site, backend: Backend) -> TokenStream {
         .filter(|r| r.site == site)
         .map(|r| {
             let ident = &r.ident;
+            // A clone's tokens all sit at the reader's place, with the plan's hygiene (one
+            // context, so rustc does not widen the span to the macro): a missing `Clone`
+            // points at the reader.
+            let at = Span::mixed_site().located_at(ident.span());
+            let placed = |mut l: Ident| {
+                l.set_span(at);
+                l
+            };
             let value = match (backend, r.mode) {
                 (Backend::Locals, Mode::Move) => {
                     let l = local(r.value);
@@ -433,10 +442,7 @@ fn prelude(reads: &[Read], site: Site, backend: Backend) -> TokenStream {
                     quote!(&#l)
                 }
                 (Backend::Locals, Mode::Clone) => {
-                    // Every token at the reader's place (one hygiene, so rustc does not
-                    // widen the span to the macro): a missing `Clone` points there.
-                    let at = Span::mixed_site().located_at(ident.span());
-                    let l = Ident::new(&local(r.value).to_string(), at);
+                    let l = placed(local(r.value));
                     quote_spanned!(at=> ::dask::__private::SharedValue::clone_for_reader(&#l))
                 }
                 (Backend::Table, Mode::Borrow) => {
@@ -444,14 +450,12 @@ fn prelude(reads: &[Read], site: Site, backend: Backend) -> TokenStream {
                     quote!(#l)
                 }
                 (Backend::Table, Mode::Clone) => {
-                    let at = Span::mixed_site().located_at(ident.span());
-                    let l = Ident::new(&reference(r.value).to_string(), at);
+                    let l = placed(reference(r.value));
                     quote_spanned!(at=> ::dask::__private::SharedValue::clone_for_reader(#l))
                 }
                 // A table plan keeps each value in a slot: even its only reader clones it.
                 (Backend::Table, Mode::Move) => {
-                    let at = Span::mixed_site().located_at(ident.span());
-                    let l = Ident::new(&reference(r.value).to_string(), at);
+                    let l = placed(reference(r.value));
                     quote_spanned!(at=> ::core::clone::Clone::clone(#l))
                 }
             };
