@@ -3,6 +3,7 @@
 
 use super::{Callback, CallbackGuard, RunId, RunInfo, TaskEvent, register};
 use crate::Error;
+use crate::hooks::TaskKey;
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -49,12 +50,12 @@ struct Record {
     items: Mutex<Vec<Span>>,
 }
 
-/// A recorded task: its index in the run's tasks, the item for a plan's `for` stage,
-/// its worker, start and duration.
+/// A recorded task: its index in the run's tasks, its key (an item's for a plan's
+/// `for` stage), its worker, start and duration.
 #[derive(Clone, Copy, Debug)]
 struct Span {
     index: usize,
-    item: Option<usize>,
+    key: TaskKey,
     worker: usize,
     start: Instant,
     duration: Duration,
@@ -74,7 +75,7 @@ impl Run {
             let worker = slots[3 * i].load(Ordering::Relaxed);
             (worker > 0).then(|| Span {
                 index: i,
-                item: None,
+                key: self.info.tasks[i].key,
                 worker: worker as usize - 1,
                 start: self.info.started
                     + Duration::from_nanos(slots[3 * i + 1].load(Ordering::Relaxed)),
@@ -107,16 +108,6 @@ impl Run {
             durations[span.index] = span.duration;
         }
         durations
-    }
-}
-
-impl Span {
-    /// The task's key: the node's, or `stage[i]` for an item.
-    fn key(&self, node: &crate::hooks::TaskKey) -> String {
-        match (self.item, node) {
-            (Some(i), crate::hooks::TaskKey::Plan(key)) => format!("{key}[{i}]"),
-            _ => node.to_string(),
-        }
     }
 }
 
@@ -189,7 +180,7 @@ impl Profiler {
                     "dur": span.duration.as_secs_f64() * 1e6,
                     "pid": 0,
                     "tid": span.worker,
-                    "args": { "key": span.key(&task.key) },
+                    "args": { "key": span.key.to_string() },
                 }));
             }
         }
@@ -344,10 +335,10 @@ impl Callback for Profiler {
             let Some((_, _, record)) = &*cache else {
                 return;
             };
-            if let crate::hooks::TaskKey::PlanItem(_, item) = task.key {
+            if let TaskKey::PlanItem(..) = task.key {
                 let span = Span {
                     index: task.index,
-                    item: Some(item),
+                    key: task.key,
                     worker: task.worker,
                     start: record.started + task.start,
                     duration: task.duration.unwrap_or_default(),
