@@ -142,6 +142,21 @@ fn run(case: &str) -> (f64, f64) {
             let (qs, rs) = dask::compute((q.sum(), r.sum())).expect("tsqr");
             qs + rs
         }
+        #[cfg(feature = "linalg")]
+        "solve" | "solve_one_tile" => {
+            // A 4,000 x 4,000 system with 8 right-hand sides: blocked LU in 1,000-tiles,
+            // or the same work in one tile (one task: faer's LU on one core).
+            let tile = if case == "solve" { 1_000 } else { 4_000 };
+            let rng = default_rng(7);
+            let a = rng.normal(0.0, 1.0, [4_000, 4_000], tile);
+            let b = rng.normal(0.0, 1.0, [4_000, 8], [tile, 8]);
+            let x = dask::array::linalg::solve(&a, &b);
+            // The residual's size says the answer is right, not just made; one compute,
+            // so the LU is made once for both.
+            let (r, sum) = dask::compute(((&a.dot(&x) - &b).abs().max(), x.sum())).expect("solve");
+            assert!(r < 1e-6, "residual {r}");
+            sum
+        }
         #[cfg(feature = "zarr")]
         "zarr_round_trip" => {
             // 4 GB through Zarr and back: written block by block, read back into a sum.
@@ -227,6 +242,10 @@ fn main() {
     let cases = [
         #[cfg(feature = "linalg")]
         "tsqr",
+        #[cfg(feature = "linalg")]
+        "solve",
+        #[cfg(feature = "linalg")]
+        "solve_one_tile",
         #[cfg(feature = "zarr")]
         "zarr_round_trip",
         "mean",

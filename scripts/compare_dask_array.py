@@ -14,7 +14,8 @@ see the same machine load; one JSON line with the medians and ratios):
     .venv/bin/python scripts/compare_dask_array.py --against target/release/examples/array_bench
 
 NumPy's breadth (cumsum along axis 0, nanmean with 10% NaN, a 3x3 map_overlap
-stencil, tsqr of a 1,000,000 x 100 matrix, a 4 GB Zarr round trip; needs
+stencil, tsqr of a 1,000,000 x 100 matrix, a blocked 4,000 x 4,000 solve, a 4 GB
+Zarr round trip; needs
 `pip install zarr` too), side by side:
 
     cargo build --release --features linalg,zarr --example array_bench
@@ -80,6 +81,16 @@ def case(name):
             q, r = da.linalg.tsqr(y)
             qs, rs = dask.compute(q.sum(), r.sum())
             value = float(qs + rs)
+        elif name == "solve":
+            # A 4,000 x 4,000 system, 8 right-hand sides, in 1,000-tiles (Dask's blocked
+            # lu, then two solve_triangular).
+            rng = da.random.default_rng(7)
+            a = rng.normal(0, 1, size=(4000, 4000), chunks=(1000, 1000))
+            b = rng.normal(0, 1, size=(4000, 8), chunks=(1000, 8))
+            x = da.linalg.solve(a, b)
+            r, total = dask.compute(abs(a @ x - b).max(), x.sum())
+            assert r < 1e-6, r
+            value = float(total)
         elif name == "zarr_round_trip":
             import os
             import shutil
@@ -174,7 +185,7 @@ def numpy_breadth(array_bench, names=()):
     import dask
     print(json.dumps({"dask": dask.__version__}), flush=True)
     me = [sys.executable, __file__, "--case"]
-    for name in names or ["cumsum", "nanmean", "stencil", "tsqr", "zarr_round_trip"]:
+    for name in names or ["cumsum", "nanmean", "stencil", "tsqr", "solve", "zarr_round_trip"]:
         side_by_side(name, {
             f"dask_rs_{name}": [array_bench, "--case", name],
             f"dask_{name}": me + [name],

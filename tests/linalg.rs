@@ -22,6 +22,23 @@ fn orthonormal_columns(q: &Array<f64>) -> f64 {
         .fold(0.0, |m, v| m.max(v.abs()))
 }
 
+/// Computes `x` under a profiler: its summary, and the task count of a label in it.
+fn task_counts<C: dask::Computable>(x: C) -> (String, impl Fn(&str) -> Option<usize>) {
+    let profiler = dask::diagnostics::Profiler::new();
+    let options = dask::Options::new().callbacks(&[std::sync::Arc::new(profiler.clone())]);
+    dask::compute_with(x, options).unwrap();
+    let summary = profiler.summary();
+    let lines = summary.clone();
+    let count = move |name: &str| {
+        lines
+            .lines()
+            .find(|l| l.trim_start().starts_with(&format!("{name} ")))
+            .and_then(|l| l.split_whitespace().nth(1))
+            .and_then(|c| c.parse::<usize>().ok())
+    };
+    (summary, count)
+}
+
 #[test]
 fn tsqr_factors_ragged_row_blocks_even_shorter_than_wide() {
     let rng = random::default_rng(1);
@@ -209,19 +226,7 @@ fn blocked_cholesky_matches_one_tile_on_ragged_tiles() {
     // diagonal, each solved by a panel task (steps with one reader are fused at
     // compute time, so other counts vary).
     let tiles = spd.rechunk(vec![vec![9; 5], vec![n]]);
-    let profiler = dask::diagnostics::Profiler::new();
-    let options = dask::Options::new().callbacks(&[std::sync::Arc::new(profiler.clone())]);
-    linalg::cholesky(&tiles, true)
-        .compute_with(options)
-        .unwrap();
-    let summary = profiler.summary();
-    let count = |name: &str| {
-        summary
-            .lines()
-            .find(|l| l.trim_start().starts_with(&format!("{name} ")))
-            .and_then(|l| l.split_whitespace().nth(1))
-            .and_then(|c| c.parse::<usize>().ok())
-    };
+    let (summary, count) = task_counts(linalg::cholesky(&tiles, true));
     assert_eq!(count("cholesky-panel"), Some(10), "{summary}");
     assert!(
         count("cholesky-update").is_some_and(|c| c >= 10),
@@ -236,6 +241,132 @@ fn blocked_cholesky_matches_one_tile_on_ragged_tiles() {
         .map(ToString::to_string)
         .unwrap_or_default();
     assert!(why.contains("positive definite"), "{why}");
+}
+
+/// Largest `|a - b|` of two matrices.
+fn gap(a: &Array2<f64>, b: &Array2<f64>) -> f64 {
+    (a - b).iter().fold(0.0_f64, |m, v| m.max(v.abs()))
+}
+
+#[test]
+fn blocked_lu_pivots_across_tiles_and_matches_one_tile() {
+    let rng = random::default_rng(12);
+    let n = 45;
+    let a = rng.normal(0.0, 1.0, [n, n], [n, n]).persist().unwrap();
+    let whole = linalg::lu(&a);
+    let (p1, l1, u1) = (dense(&whole.0), dense(&whole.1), dense(&whole.2));
+    for rows in [vec![10, 10, 10, 10, 5], vec![7, 20, 1, 17], vec![1; n]] {
+        let tiled = a.rechunk(vec![rows.clone(), vec![n]]);
+        let (p, l, u) = linalg::lu(&tiled);
+        assert_eq!(l.chunks(), [rows.clone(), rows.clone()], "square tiles");
+        let (p, l, u) = (dense(&p), dense(&l), dense(&u));
+        // The same factors as one tile's: the pivots come from whole columns.
+        assert_eq!(p, p1, "{rows:?}");
+        assert!(gap(&l, &l1) < 1e-10 && gap(&u, &u1) < 1e-10, "{rows:?}");
+        assert!(gap(&p.dot(&l).dot(&u), &dense(&a)) < 1e-10);
+        assert!((0..n).all(|i| l[[i, i]] == 1.0 && (i + 1..n).all(|j| l[[i, j]] == 0.0)));
+        assert!((0..n).all(|i| (0..i).all(|j| u[[i, j]] == 0.0)));
+        // |L| <= 1: each pivot is the largest in its column.
+        assert!(l.iter().all(|v| v.abs() <= 1.0 + 1e-12));
+    }
+    // Every diagonal tile singular, the matrix not: swaps cross tiles (Dask's lu,
+    // pivoting inside a diagonal tile, says "singular matrix" here).
+    let swap = Array2::from_shape_fn((6, 6), |(i, j)| if (i + 3) % 6 == j { 2.0 } else { 0.0 });
+    let x = array::from_ndarray(swap.clone().into_dyn(), 3);
+    let (p, l, u) = linalg::lu(&x);
+    assert!(gap(&dense(&p).dot(&dense(&l)).dot(&dense(&u)), &swap) < 1e-15);
+    let b = array::from_ndarray(ndarray::arr1(&[1.0, 2.0, 3.0, 4.0, 5.0, 6.0]).into_dyn(), 2);
+    let solved = linalg::solve(&x, &b).compute().unwrap();
+    assert_eq!(solved.as_slice().unwrap(), [2.0, 2.5, 3.0, 0.5, 1.0, 1.5]);
+    // Each step's panel is one task, each trailing tile its own: 5 tiles, 5 panels.
+    let tiled = a.rechunk(vec![vec![9; 5], vec![n]]);
+    let (summary, count) = task_counts(linalg::lu(&tiled));
+    assert_eq!(count("lu-panel"), Some(5), "{summary}");
+}
+
+#[test]
+fn blocked_solve_and_inv_on_ragged_tiles_and_their_mistakes() {
+    let rng = random::default_rng(13);
+    let n = 37;
+    let a = rng.normal(0.0, 1.0, [n, n], [10, 37]).persist().unwrap();
+    let dense_a = dense(&a);
+    // Right-hand sides in other row chunks than a's, several column blocks.
+    let b = rng.normal(0.0, 1.0, [n, 5], [vec![20, 17], vec![2, 3]]);
+    let x = linalg::solve(&a, &b);
+    assert_eq!(x.shape(), [n, 5]);
+    assert!(gap(&dense_a.dot(&dense(&x)), &dense(&b)) < 1e-9);
+    let v = rng.normal(0.0, 1.0, [n], 8);
+    let xv = linalg::solve(&a, &v).compute().unwrap();
+    let back = dense_a.dot(&xv.into_dimensionality::<ndarray::Ix1>().unwrap());
+    let want = v.compute().unwrap();
+    assert!(back.iter().zip(&want).all(|(p, q)| (p - q).abs() < 1e-9));
+    let inv = dense(&linalg::inv(&a));
+    assert!(gap(&inv.dot(&dense_a), &Array2::eye(n)) < 1e-9);
+
+    // Two solves at once, 8 x 8 tiles each, on one pool: each is its own system's.
+    let runs: Vec<_> = (0..2u64)
+        .map(|seed| {
+            std::thread::spawn(move || {
+                let rng = random::default_rng(100 + seed);
+                let a = rng.normal(0.0, 1.0, [200, 200], 25).persist().unwrap();
+                let b = rng.normal(0.0, 1.0, [200, 3], [25, 3]).persist().unwrap();
+                let x = linalg::solve(&a, &b)
+                    .compute_with(dask::Scheduler::Threads(2))
+                    .unwrap()
+                    .into_dimensionality::<ndarray::Ix2>()
+                    .unwrap();
+                gap(&dense(&a).dot(&x), &dense(&b))
+            })
+        })
+        .collect();
+    for run in runs {
+        assert!(run.join().unwrap() < 1e-9);
+    }
+
+    // Triangular solves read only their triangle.
+    let lower = Array2::from_shape_fn((n, n), |(i, j)| {
+        if i == j {
+            2.0 + i as f64
+        } else {
+            dense_a[[i, j]]
+        }
+    });
+    let tri = array::from_ndarray(lower.clone().into_dyn(), 8);
+    for is_lower in [true, false] {
+        let x = dense(&linalg::solve_triangular(&tri, &b, is_lower));
+        let t = Array2::from_shape_fn((n, n), |(i, j)| {
+            if (is_lower && j <= i) || (!is_lower && j >= i) {
+                lower[[i, j]]
+            } else {
+                0.0
+            }
+        });
+        assert!(gap(&t.dot(&x), &dense(&b)) < 1e-9, "lower {is_lower}");
+    }
+
+    // Mistakes: singular only at the last step (an exact zero pivot there, as NumPy
+    // needs to say so), a zero on a triangle's diagonal, mismatched rows, not square.
+    let why = |e: dask::Error| {
+        std::error::Error::source(&e)
+            .map(ToString::to_string)
+            .unwrap_or_default()
+    };
+    let mut late = dense_a.clone();
+    late.row_mut(n - 1).fill(0.0);
+    let late = array::from_ndarray(late.into_dyn(), 10);
+    assert!(why(linalg::solve(&late, &b).compute().unwrap_err()).contains("singular"));
+    let mut zero = lower.clone();
+    zero[[30, 30]] = 0.0;
+    let zero = array::from_ndarray(zero.into_dyn(), 8);
+    let err = why(linalg::solve_triangular(&zero, &b, true)
+        .compute()
+        .unwrap_err());
+    assert!(err.contains("diagonal 30"), "{err}");
+    let short = rng.normal(0.0, 1.0, [n - 1, 2], 10);
+    assert!(linalg::solve(&a, &short).check().is_err());
+    assert!(linalg::solve_triangular(&a, &short, true).check().is_err());
+    let wide = rng.normal(0.0, 1.0, [n, n + 1], 10);
+    assert!(linalg::lu(&wide).0.check().is_err());
 }
 
 #[test]

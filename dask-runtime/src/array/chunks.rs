@@ -92,6 +92,13 @@ impl From<Vec<Vec<usize>>> for ChunkSpec {
     }
 }
 
+/// Every block's length on each axis, one list an axis: `[vec![20, 17], vec![2, 3]]`.
+impl<const N: usize> From<[Vec<usize>; N]> for ChunkSpec {
+    fn from(sizes: [Vec<usize>; N]) -> Self {
+        ChunkSpec::Explicit(sizes.to_vec())
+    }
+}
+
 impl ChunkSpec {
     /// The block sizes per axis for `shape`, with `element_bytes` for "auto".
     pub(crate) fn resolve(

@@ -9,10 +9,9 @@
 //!   randomized projection with power iterations (Halko, Martinsson and Tropp).
 //! - [`lstsq`]: least squares through TSQR, as Dask's.
 //! - [`cholesky`]: blocked, the tile algorithm (each tile step a task), as Dask's.
-//! - [`solve`], [`inv`]: the matrix gathered into one block and factored there (LU
-//!   with partial pivoting). Dask blocks its LU, pivoting only inside diagonal
-//!   blocks, which can fail where partial pivoting does not; a square system that
-//!   fits in memory is what they are used on.
+//! - [`lu`]: blocked LU with partial pivoting over whole columns (LAPACK's
+//!   algorithm; Dask's pivots only inside diagonal tiles); [`solve_triangular`]:
+//!   blocked substitution; [`solve`] and [`inv`] built on both, in tiles throughout.
 //! - [`norm`]: vector and matrix norms from reductions (and the SVD for 2-norms).
 //!
 //! ```
@@ -27,14 +26,16 @@
 
 mod cholesky;
 mod dense;
+mod lu;
+mod triangular;
 mod tsqr;
 
-use super::{Array, Scalar, ShapeError, random, s};
-use crate::array::layer::Tokenizer;
+use super::{Array, Element, Scalar, ShapeError, random, s};
+use crate::array::layer::{Layer, Tokenizer};
 use crate::error::BoxError;
 use dense::{dyn2, from_faer, gathered, matrix_layer, to_faer};
-use faer::linalg::solvers::{DenseSolveCore, Solve};
 use ndarray::{Array1, ArrayD, ArrayView2, IxDyn};
+use triangular::Triangle;
 
 /// The token of a dense step (its inputs are added by the layer).
 fn token(label: &str) -> Tokenizer {
@@ -308,29 +309,60 @@ fn square(operation: &'static str, a: &Array<f64>) -> Result<usize, ShapeError> 
     Ok(l.shape[0])
 }
 
-/// LU of a square matrix, refusing a singular one as NumPy does.
-fn lu(a: &ArrayView2<'_, f64>) -> Result<faer::linalg::solvers::PartialPivLu<f64>, BoxError> {
-    let lu = to_faer(a).partial_piv_lu();
-    let u = lu.U();
-    if (0..u.nrows()).any(|i| u[(i, i)] == 0.0 || !u[(i, i)].is_finite()) {
-        return Err("singular matrix".into());
-    }
-    Ok(lu)
-}
-
-/// The solution `x` of `a x = b` for square `a` (NumPy's `solve`; `b` a vector or a
-/// matrix of right-hand sides), by LU with partial pivoting of `a` gathered into one
-/// block. A singular `a` is an error.
+/// `(P, L, U)` of a square matrix, `a = P L U` (SciPy's `lu`, as Dask's
+/// `dask.array.linalg.lu`): `P` a permutation matrix, `L` lower triangular with a unit
+/// diagonal, `U` upper triangular, all in square tiles of `a`'s row chunks.
+///
+/// Blocked, LAPACK's right-looking algorithm: a step a tile column, whose panel is
+/// factored with the pivot chosen from the whole column (not only inside the diagonal
+/// tile, as Dask's is), then the row swaps and trailing updates as tasks a tile each.
+/// An exactly zero pivot is an error ("singular matrix"), as NumPy's `solve` says.
 ///
 /// ```
 /// # use dask_runtime as dask;
 /// use dask::array::{from_ndarray, linalg};
-/// let a = from_ndarray(ndarray::arr2(&[[3.0, 1.0], [1.0, 2.0]]), 1);
-/// let b = from_ndarray(ndarray::arr1(&[9.0, 8.0]), 1);
-/// assert_eq!(linalg::solve(&a, &b).compute().unwrap().as_slice().unwrap(), [2.0, 3.0]);
+/// // The first diagonal tile is singular; partial pivoting swaps rows across tiles.
+/// let a = ndarray::arr2(&[[0.0, 1.0, 2.0], [0.0, 3.0, 1.0], [4.0, 1.0, 1.0]]);
+/// let (p, l, u) = linalg::lu(&from_ndarray(a.clone(), 1));
+/// let back = p.dot(&l).dot(&u).compute().unwrap();
+/// assert!((back - a.into_dyn()).iter().all(|d| d.abs() < 1e-12));
 /// ```
-pub fn solve(a: &Array<f64>, b: &Array<f64>) -> Array<f64> {
-    let n = match square("solve", a) {
+pub fn lu(a: &Array<f64>) -> (Array<f64>, Array<f64>, Array<f64>) {
+    match square("lu", a).and_then(|_| lu::plu(a)) {
+        Ok(plu) => plu,
+        Err(e) => failed3(e),
+    }
+}
+
+/// `x` with `a x = b` for a triangular `a` (SciPy's `solve_triangular`, as Dask's):
+/// only `a`'s lower (`lower`) or upper triangle is read; `b` is a vector or a matrix of
+/// right-hand sides. Blocked: forward (or back) substitution a row tile at a time,
+/// each tile of the solution a task. A zero on the diagonal is an error.
+///
+/// ```
+/// # use dask_runtime as dask;
+/// use dask::array::{from_ndarray, linalg};
+/// let l = from_ndarray(ndarray::arr2(&[[2.0, 0.0], [1.0, 4.0]]), 1);
+/// let b = from_ndarray(ndarray::arr1(&[2.0, 9.0]), 1);
+/// let x = linalg::solve_triangular(&l, &b, true).compute().unwrap();
+/// assert_eq!(x.as_slice().unwrap(), [1.0, 2.0]);
+/// ```
+pub fn solve_triangular(a: &Array<f64>, b: &Array<f64>, lower: bool) -> Array<f64> {
+    let shape = Triangle { lower, unit: false };
+    right_hand_side("solve_triangular", a, b, |tiles, b2| {
+        triangular::substitute(tiles, b2, shape)
+    })
+}
+
+/// Runs `solve` on `a` retiled square (its row chunks) and `b` as a matrix of
+/// right-hand sides, giving back `b`'s rank.
+fn right_hand_side(
+    operation: &'static str,
+    a: &Array<f64>,
+    b: &Array<f64>,
+    solve: impl FnOnce(&std::sync::Arc<Layer>, &std::sync::Arc<Layer>) -> Result<Array<f64>, ShapeError>,
+) -> Array<f64> {
+    let n = match square(operation, a) {
         Ok(n) => n,
         Err(e) => return Array::from_error(e),
     };
@@ -339,26 +371,59 @@ pub fn solve(a: &Array<f64>, b: &Array<f64>) -> Array<f64> {
         Err(e) => return Array::from_error(e),
     };
     if shape.first() != Some(&n) || shape.len() > 2 {
-        return Array::failed("solve", format!("b {shape:?} must have the {n} rows of a"));
+        return Array::failed(
+            operation,
+            format!("b {shape:?} must have the {n} rows of a"),
+        );
     }
-    let b2 = if shape.len() == 1 {
-        b.reshape([n, 1])
-    } else {
-        b.clone()
+    let one = shape.len() == 1;
+    let b2 = if one { b.reshape([n, 1]) } else { b.clone() };
+    let tiles = match (a.layer(), b2.layer()) {
+        (Ok(a), Ok(b)) => {
+            let sizes = a.chunks[0].clone();
+            let square_tiles =
+                crate::array::blocks::rechunk_layer(a, vec![sizes.clone(), sizes], f64::ops());
+            solve(&square_tiles, b)
+        }
+        (Err(e), _) | (_, Err(e)) => Err(e),
     };
-    let k = if shape.len() == 1 { 1 } else { shape[1] };
-    let x = gathered("solve", token("solve"), &[a, &b2], vec![vec![n, k]], |v| {
-        let x = lu(&v[0])?.solve(to_faer(&v[1]));
-        Ok(vec![dyn2(from_faer(x.as_ref()))])
-    })
-    .into_iter()
-    .next()
-    .unwrap_or_else(|| Array::failed("solve", "internal".into()));
-    if shape.len() == 1 { x.reshape([n]) } else { x }
+    let x = Array::from_result(tiles.and_then(|x| x.layer().cloned()));
+    if one { x.reshape([n]) } else { x }
 }
 
-/// The inverse of a square matrix (LU with partial pivoting, gathered into one block).
-/// A singular matrix is an error.
+/// The solution `x` of `a x = b` for square `a` (NumPy's `solve`; `b` a vector or a
+/// matrix of right-hand sides): the blocked [`lu`] of `a`, `b` put in its row order,
+/// then forward and back substitution, every step in tiles of `a`'s row chunks (the
+/// matrix is never gathered into one block). A singular `a` is an error.
+///
+/// ```
+/// # use dask_runtime as dask;
+/// use dask::array::{from_ndarray, linalg};
+/// let a = from_ndarray(ndarray::arr2(&[[3.0, 1.0], [1.0, 2.0]]), 1);
+/// let b = from_ndarray(ndarray::arr1(&[9.0, 8.0]), 1);
+/// let x = linalg::solve(&a, &b).compute().unwrap();
+/// assert!((x[0] - 2.0).abs() < 1e-12 && (x[1] - 3.0).abs() < 1e-12);
+/// ```
+pub fn solve(a: &Array<f64>, b: &Array<f64>) -> Array<f64> {
+    right_hand_side("solve", a, b, |_, b2| {
+        let factors = lu::factor(a)?;
+        let sizes = factors.tiles.chunks[0].clone();
+        let permuted = triangular::permute_rows(&factors.perm, b2, &sizes);
+        let lower = Triangle {
+            lower: true,
+            unit: true,
+        };
+        let y = triangular::substitute(&factors.tiles, &permuted, lower)?;
+        let upper = Triangle {
+            lower: false,
+            unit: false,
+        };
+        triangular::substitute(&factors.tiles, y.layer()?, upper)
+    })
+}
+
+/// The inverse of a square matrix: [`solve`] with the identity on the right, so
+/// blocked the same way. A singular matrix is an error.
 ///
 /// ```
 /// # use dask_runtime as dask;
@@ -371,12 +436,13 @@ pub fn inv(a: &Array<f64>) -> Array<f64> {
         Ok(n) => n,
         Err(e) => return Array::from_error(e),
     };
-    gathered("inv", token("inv"), &[a], vec![vec![n, n]], |v| {
-        Ok(vec![dyn2(from_faer(lu(&v[0])?.inverse().as_ref()))])
-    })
-    .into_iter()
-    .next()
-    .unwrap_or_else(|| Array::failed("inv", "internal".into()))
+    let tile = a
+        .layer()
+        .ok()
+        .and_then(|l| l.chunks[0].first().copied())
+        .unwrap_or(n)
+        .max(1);
+    solve(a, &crate::array::eye(n, tile))
 }
 
 /// The Cholesky factor of a symmetric positive-definite matrix: `L` with `a = L L^T`

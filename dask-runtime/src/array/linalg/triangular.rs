@@ -1,0 +1,165 @@
+//! Blocked triangular solves (Dask's `solve_triangular`), and the right-hand side put
+//! in an LU's row order: the two halves of a blocked `solve`.
+//!
+//! Forward substitution with `a` in square tiles: row tile `i` of the solution is
+//! `X_i = A_ii^-1 (B_i - sum_{j<i} A_ij X_j)`, one task per tile of `B`'s columns;
+//! back substitution runs the same from the last row tile up.
+
+use super::dense::{Step, matrix, to_faer};
+use crate::array::layer::{BlockValue, Layer, Tokenizer, block, typed};
+use crate::array::{Array, Element, ShapeError, new_layer};
+use crate::error::BoxError;
+use ndarray::{ArrayView2, Axis};
+use std::sync::Arc;
+
+/// Which triangle of the tiles a solve reads, and whether its diagonal is ones.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub(crate) struct Triangle {
+    pub(crate) lower: bool,
+    /// The diagonal is taken as ones and never read (an LU's `L`).
+    pub(crate) unit: bool,
+}
+
+/// `acc` overwritten by `A_ii^-1 acc`, for the triangle of the diagonal tile `a`.
+fn solve_tile(
+    a: &ArrayView2<'_, f64>,
+    acc: &ArrayView2<'_, f64>,
+    shape: Triangle,
+    row0: usize,
+) -> Result<ndarray::Array2<f64>, BoxError> {
+    if !shape.unit
+        && let Some(d) = (0..a.nrows()).find(|&d| a[[d, d]] == 0.0)
+    {
+        // SciPy's words.
+        return Err(format!(
+            "singular matrix: resolution failed at diagonal {}",
+            row0 + d
+        )
+        .into());
+    }
+    let (tri, mut x) = (to_faer(a), to_faer(acc));
+    let par = faer::Par::Seq;
+    use faer::linalg::triangular_solve as ts;
+    match (shape.lower, shape.unit) {
+        (true, false) => ts::solve_lower_triangular_in_place(tri.as_ref(), x.as_mut(), par),
+        (true, true) => ts::solve_unit_lower_triangular_in_place(tri.as_ref(), x.as_mut(), par),
+        (false, false) => ts::solve_upper_triangular_in_place(tri.as_ref(), x.as_mut(), par),
+        (false, true) => ts::solve_unit_upper_triangular_in_place(tri.as_ref(), x.as_mut(), par),
+    }
+    Ok(super::dense::from_faer(x.as_ref()))
+}
+
+/// `X` with `A X = B`: `a` the square tiles (only `shape`'s triangle read), `b` a
+/// matrix with as many rows. `B` is rechunked to the tiles' rows, its column chunks
+/// kept; the result has `B`'s chunks after that.
+pub(crate) fn substitute(
+    a: &Arc<Layer>,
+    b: &Arc<Layer>,
+    shape: Triangle,
+) -> Result<Array<f64>, ShapeError> {
+    let sizes = a.chunks[0].clone();
+    let t = sizes.len();
+    if b.shape.len() != 2 || b.shape[0] != a.shape[0] {
+        return Err(ShapeError::new(
+            "solve_triangular",
+            format!(
+                "b {:?} must be a matrix with the {} rows of a",
+                b.shape, a.shape[0]
+            ),
+        ));
+    }
+    let columns = b.chunks[1].clone();
+    let b =
+        crate::array::blocks::rechunk_layer(b, vec![sizes.clone(), columns.clone()], f64::ops());
+    let starts = crate::array::chunks::offsets(&sizes);
+    let order: Vec<usize> = if shape.lower {
+        (0..t).collect()
+    } else {
+        (0..t).rev().collect()
+    };
+    let token = Tokenizer::new("solve_triangular").add((shape.lower, shape.unit));
+    // Solved row tiles, in solving order, with their row tile index.
+    let mut solved: Vec<(usize, Arc<Layer>)> = Vec::with_capacity(t);
+    for &i in &order {
+        let mut inputs = vec![Arc::clone(a), Arc::clone(&b)];
+        inputs.extend(solved.iter().map(|(_, l)| Arc::clone(l)));
+        let before: Vec<usize> = solved.iter().map(|(j, _)| *j).collect();
+        let row0 = starts[i];
+        let x = new_layer(
+            "solve_triangular",
+            token.clone().add(("row", i)),
+            vec![sizes[i], b.shape[1]],
+            vec![vec![sizes[i]], columns.clone()],
+            inputs,
+            Step {
+                deps: {
+                    let before = before.clone();
+                    move |_: &Layer, idx: &[usize]| {
+                        let c = idx[1];
+                        let mut d = vec![(0, vec![i, i]), (1, vec![i, c])];
+                        for (q, &j) in before.iter().enumerate() {
+                            d.push((0, vec![i, j]));
+                            d.push((2 + q, vec![0, c]));
+                        }
+                        d
+                    }
+                },
+                run: move |_: &Layer, _: &[usize], values: Vec<BlockValue>| {
+                    let diagonal = matrix(&values, 0)?;
+                    let mut acc = matrix(&values, 1)?.to_owned();
+                    for q in 0..before.len() {
+                        let (a_ij, x_j) =
+                            (matrix(&values, 2 + 2 * q)?, matrix(&values, 3 + 2 * q)?);
+                        ndarray::linalg::general_mat_mul(-1.0, &a_ij, &x_j, 1.0, &mut acc);
+                    }
+                    Ok(block(
+                        solve_tile(&diagonal, &acc.view(), shape, row0)?.into_dyn(),
+                    ))
+                },
+            },
+            4,
+        );
+        solved.push((i, x));
+    }
+    solved.sort_by_key(|(i, _)| *i);
+    let rows: Vec<Array<f64>> = solved
+        .into_iter()
+        .map(|(_, l)| Array::from_layer(l))
+        .collect();
+    Ok(crate::array::concatenate(&rows, 0))
+}
+
+/// `b`'s rows in an LU's row order (`perm`, one block of `Vec<usize>`): row `p` of the
+/// result is row `perm[p]` of `b`, in row tiles `sizes`, `b`'s column chunks kept.
+pub(crate) fn permute_rows(perm: &Arc<Layer>, b: &Arc<Layer>, sizes: &[usize]) -> Arc<Layer> {
+    let columns = b.chunks[1].clone();
+    let rows_in = b.chunks[0].len();
+    let starts = crate::array::chunks::offsets(sizes);
+    new_layer(
+        "lu-permute",
+        Tokenizer::new("lu-permute"),
+        b.shape.clone(),
+        vec![sizes.to_vec(), columns],
+        vec![Arc::clone(perm), Arc::clone(b)],
+        Step {
+            deps: move |_: &Layer, idx: &[usize]| {
+                let mut d = vec![(0, vec![0])];
+                d.extend((0..rows_in).map(|r| (1, vec![r, idx[1]])));
+                d
+            },
+            run: move |layer: &Layer, idx: &[usize], values: Vec<BlockValue>| {
+                let order = typed::<Vec<usize>>(values.first().ok_or("internal: no order")?)?;
+                let column = (1..values.len())
+                    .map(|q| matrix(&values, q))
+                    .collect::<Result<Vec<_>, _>>()?;
+                let stacked = ndarray::concatenate(Axis(0), &column)?;
+                let rows = layer.region(idx)[0].1;
+                let at = starts[idx[0]];
+                Ok(block(
+                    stacked.select(Axis(0), &order[at..at + rows]).into_dyn(),
+                ))
+            },
+        },
+        4,
+    )
+}
