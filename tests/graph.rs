@@ -158,6 +158,26 @@ fn a_captured_delayed_is_a_dynamic_input_computed_once_a_run() {
         );
         assert_eq!(runs.load(Ordering::SeqCst), i + 1, "once a run");
     }
+    // Four runs of the one plan at once, each with its own input: each computes the
+    // captured value once and gets its own answer.
+    let before = runs.load(Ordering::SeqCst);
+    std::thread::scope(|scope| {
+        let handles: Vec<_> = (0..4_i64)
+            .map(|k| {
+                let plan = &plan;
+                scope.spawn(move || plan.compute_with(vec![k; 50], dask::Scheduler::Threads(2)))
+            })
+            .collect();
+        for (k, h) in handles.into_iter().enumerate() {
+            let (a, _, ys) = h.join().unwrap().unwrap();
+            assert_eq!((a, ys), (12, vec![k as i64 + 12; 50]));
+        }
+    });
+    assert_eq!(
+        runs.load(Ordering::SeqCst),
+        before + 4,
+        "once a run, at once"
+    );
     // The plan as a node of a dynamic graph: the captured value is computed there too.
     let node = plan.into_delayed(vec![5]);
     assert_eq!(node.compute().unwrap(), (12, "11".to_owned(), vec![17]));

@@ -232,6 +232,18 @@ fn blocked_cholesky_matches_one_tile_on_ragged_tiles() {
         count("cholesky-update").is_some_and(|c| c >= 10),
         "{summary}"
     );
+    // Many small tiles (30 steps, about 4,500 tile tasks): the same factor.
+    let big = 120;
+    let m = rng.normal(0.0, 1.0, [big, big], [big, big]);
+    let spd_big = (&m.t().dot(&m) + &array::eye(big, big).mapv(move |v| v * big as f64))
+        .persist()
+        .unwrap();
+    let one = dense(&linalg::cholesky(&spd_big, true));
+    let many = dense(&linalg::cholesky(
+        &spd_big.rechunk(vec![vec![4; 30], vec![big]]),
+        true,
+    ));
+    assert!(gap(&one, &many) < 1e-9);
     // Not positive definite in a late tile: the error names it, whatever the tiling.
     let mut bad = dense(&spd);
     bad[[44, 44]] = -1e6;
@@ -269,6 +281,12 @@ fn blocked_lu_pivots_across_tiles_and_matches_one_tile() {
         // |L| <= 1: each pivot is the largest in its column.
         assert!(l.iter().all(|v| v.abs() <= 1.0 + 1e-12));
     }
+    // Many small tiles (30 steps): the same factors.
+    let big = rng.normal(0.0, 1.0, [120, 120], 120).persist().unwrap();
+    let (p1, _, u1) = linalg::lu(&big);
+    let (p30, _, u30) = linalg::lu(&big.rechunk(vec![vec![4; 30], vec![120]]));
+    assert_eq!(dense(&p1), dense(&p30));
+    assert!(gap(&dense(&u1), &dense(&u30)) < 1e-9);
     // Every diagonal tile singular, the matrix not: swaps cross tiles (Dask's lu,
     // pivoting inside a diagonal tile, says "singular matrix" here).
     let swap = Array2::from_shape_fn((6, 6), |(i, j)| if (i + 3) % 6 == j { 2.0 } else { 0.0 });

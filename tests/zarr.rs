@@ -196,3 +196,45 @@ fn zarr_pythons_default_codecs_read_and_zstd_writes() {
     assert!(err.to_string().contains("zstd level 40"), "{err}");
     std::fs::remove_dir_all(&dir).unwrap();
 }
+
+#[test]
+fn two_writes_at_once_and_a_block_failing_halfway() {
+    let dirs = [scratch("twice-a"), scratch("twice-b")];
+    let x = |seed: u64| random::default_rng(seed).normal(0.0, 1.0, [300, 200], [64, 50]);
+    let writers: Vec<_> = dirs
+        .iter()
+        .enumerate()
+        .map(|(k, dir)| {
+            let (dir, x) = (dir.clone(), x(20 + k as u64));
+            std::thread::spawn(move || {
+                x.to_zarr(&dir).unwrap();
+                let back: Array<f64> = array::from_zarr(&dir).unwrap();
+                assert_eq!(back.compute().unwrap(), x.compute().unwrap());
+            })
+        })
+        .collect();
+    for w in writers {
+        w.join().unwrap();
+    }
+    // Each directory holds its own writer's array.
+    let a: Array<f64> = array::from_zarr(&dirs[0]).unwrap();
+    assert_eq!(a.compute().unwrap(), x(20).compute().unwrap());
+
+    // A block that panics halfway through a write: the write returns that error, and
+    // the next write puts the whole array there.
+    let bad = x(30).map_blocks(|b, idx| {
+        assert!(idx != [2, 1], "block [2, 1] is bad");
+        b.to_owned()
+    });
+    let err = bad.to_zarr_overwrite(&dirs[0]).unwrap_err();
+    assert!(
+        matches!(err, dask::Error::TaskPanicked { .. }) && err.to_string().contains("is bad"),
+        "{err}"
+    );
+    x(30).to_zarr_overwrite(&dirs[0]).unwrap();
+    let back: Array<f64> = array::from_zarr(&dirs[0]).unwrap();
+    assert_eq!(back.compute().unwrap(), x(30).compute().unwrap());
+    for dir in dirs {
+        std::fs::remove_dir_all(dir).unwrap();
+    }
+}
