@@ -144,21 +144,42 @@ struct Leaves {
     next: AtomicUsize,
 }
 
-/// Starts the next leaf, leaving a job behind that starts the one after: that job sits
+/// How long a worker goes on taking leaves after leaving one job behind, and at most
+/// how many: ten million tiny leaves then cost an atomic increment each rather than a
+/// spawned job each, while a leaf that runs longer than this ends the batch, so heavy
+/// leaves still go to the workers one at a time.
+const FEED_BATCH: std::time::Duration = std::time::Duration::from_micros(20);
+const FEED_MAX: usize = 256;
+
+/// Starts the next leaf, leaving a job behind that starts the ones after: that job sits
 /// under the consumers this leaf makes ready (a worker pops its own jobs newest first)
-/// and is the first an idle worker steals.
+/// and is the first an idle worker steals. While the leaves are quick it goes on with
+/// the next ones itself (see [`FEED_BATCH`]).
 fn feed<'s>(state: &'s RunState<'s>, leaves: &'s Leaves, scope: &rayon::Scope<'s>) {
-    if state.stopper.has_stopped() {
-        return;
-    }
-    let Some(&i) = leaves
-        .order
-        .get(leaves.next.fetch_add(1, Ordering::Relaxed))
-    else {
+    let next = || {
+        if state.stopper.has_stopped() {
+            return None;
+        }
+        leaves
+            .order
+            .get(leaves.next.fetch_add(1, Ordering::Relaxed))
+            .copied()
+    };
+    let Some(first) = next() else {
         return;
     };
     scope.spawn(|scope| feed(state, leaves, scope));
-    run_from(state, i, scope);
+    let start = std::time::Instant::now();
+    run_from(state, first, scope);
+    for _ in 1..FEED_MAX {
+        if start.elapsed() > FEED_BATCH {
+            return;
+        }
+        let Some(i) = next() else {
+            return;
+        };
+        run_from(state, i, scope);
+    }
 }
 
 pub(crate) fn run_from<'s>(state: &'s RunState<'s>, first: u32, scope: &rayon::Scope<'s>) {
