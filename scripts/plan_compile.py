@@ -4,6 +4,7 @@ memory, for three shapes: a chain, a wide fan-in, and a DAG that is not series-p
 
     python3 scripts/plan_compile.py            # 2,000 nodes, dev and release profiles
     python3 scripts/plan_compile.py 500        # another size
+    PLAN_SHAPES=wide PLAN_PROFILES=dev python3 scripts/plan_compile.py   # a subset
 
 Writes a throwaway crate under target/plan_compile/ that depends on this repository's
 `dask`, builds it once to compile the dependencies, then for each shape and profile
@@ -98,10 +99,14 @@ dask = {{ path = "{ROOT}" }}
 """
     )
     main_rs = CRATE / "src" / "main.rs"
-    for profile in ["dev", "release"]:
+    profiles = os.environ.get("PLAN_PROFILES", "dev,release").split(",")
+    shapes = os.environ.get("PLAN_SHAPES", "chain,wide,table").split(",")
+    for profile in profiles:
         main_rs.write_text(source(["let x0 = inc(0);"], "x0"))
         build(profile)  # the dependencies, once a profile
         for name, shape in [("chain", chain), ("wide", wide), ("table", table)]:
+            if name not in shapes:
+                continue
             main_rs.write_text(source(*shape(n)))
             seconds, peak, before = build(profile)
             exe = CRATE / "target" / ("release" if profile == "release" else "debug") / "plan_compile"
