@@ -9,7 +9,7 @@ use super::dense::{Step, matrix, to_faer};
 use crate::array::layer::{BlockValue, Layer, Tokenizer, block, typed};
 use crate::array::{Array, Element, ShapeError, new_layer};
 use crate::error::BoxError;
-use ndarray::{ArrayView2, Axis};
+use ndarray::ArrayView2;
 use std::sync::Arc;
 
 /// Which triangle of the tiles a solve reads, and whether its diagonal is ones.
@@ -135,6 +135,7 @@ pub(crate) fn permute_rows(perm: &Arc<Layer>, b: &Arc<Layer>, sizes: &[usize]) -
     let columns = b.chunks[1].clone();
     let rows_in = b.chunks[0].len();
     let starts = crate::array::chunks::offsets(sizes);
+    let starts_in = crate::array::chunks::offsets(&b.chunks[0]);
     new_layer(
         "lu-permute",
         Tokenizer::new("lu-permute"),
@@ -152,12 +153,18 @@ pub(crate) fn permute_rows(perm: &Arc<Layer>, b: &Arc<Layer>, sizes: &[usize]) -
                 let column = (1..values.len())
                     .map(|q| matrix(&values, q))
                     .collect::<Result<Vec<_>, _>>()?;
-                let stacked = ndarray::concatenate(Axis(0), &column)?;
-                let rows = layer.region(idx)[0].1;
+                let region = layer.region(idx);
+                let (rows, cols) = (region[0].1, region[1].1);
                 let at = starts[idx[0]];
-                Ok(block(
-                    stacked.select(Axis(0), &order[at..at + rows]).into_dyn(),
-                ))
+                // Each row copied from the tile that holds it: the column is never
+                // stacked whole (for `inv`, that was a copy of it per tile).
+                let mut out = ndarray::Array2::<f64>::zeros((rows, cols));
+                for (p, &g) in order[at..at + rows].iter().enumerate() {
+                    let t = starts_in.partition_point(|&s| s <= g) - 1;
+                    let tile = column.get(t).ok_or("internal: a row outside b")?;
+                    out.row_mut(p).assign(&tile.row(g - starts_in[t]));
+                }
+                Ok(block(out.into_dyn()))
             },
         },
         4,
