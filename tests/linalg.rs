@@ -388,6 +388,50 @@ fn blocked_solve_and_inv_on_ragged_tiles_and_their_mistakes() {
 }
 
 #[test]
+fn lu_solve_inv_and_triangular_solves_take_complex_matrices() {
+    use dask::array::Complex64;
+    let n = 23;
+    let parts = |seed: u64, shape: [usize; 2]| {
+        let rng = random::default_rng(seed);
+        let (re, im) = (
+            rng.normal(0.0, 1.0, shape, shape).compute().unwrap(),
+            rng.normal(0.0, 1.0, shape, shape).compute().unwrap(),
+        );
+        let z = ndarray::Zip::from(&re)
+            .and(&im)
+            .map_collect(|&r, &i| Complex64::new(r, i));
+        z.into_dimensionality::<Ix2>().unwrap()
+    };
+    let a = parts(1, [n, n]);
+    let b = parts(2, [n, 3]);
+    let cgap = |x: &Array2<Complex64>, y: &Array2<Complex64>| {
+        (x - y).iter().fold(0.0_f64, |m, v| m.max(v.norm()))
+    };
+    let dense_c = |x: &Array<Complex64>| x.compute().unwrap().into_dimensionality::<Ix2>().unwrap();
+    let za = array::from_ndarray(a.clone().into_dyn(), 6);
+    let zb = array::from_ndarray(b.clone().into_dyn(), [5, 3]);
+    let (p, l, u) = linalg::lu(&za);
+    let (p, l, u) = (dense_c(&p), dense_c(&l), dense_c(&u));
+    assert!(cgap(&p.dot(&l).dot(&u), &a) < 1e-12);
+    assert!((0..n).all(|i| l[[i, i]] == Complex64::new(1.0, 0.0)));
+    let x = dense_c(&linalg::solve(&za, &zb));
+    assert!(cgap(&a.dot(&x), &b) < 1e-10);
+    let inv = dense_c(&linalg::inv(&za));
+    assert!(cgap(&inv.dot(&a), &Array2::eye(n)) < 1e-10);
+    let t = dense_c(&linalg::solve_triangular(
+        &array::from_ndarray(u.clone().into_dyn(), 6),
+        &zb,
+        false,
+    ));
+    assert!(cgap(&u.dot(&t), &b) < 1e-10);
+    // A singular complex matrix is refused as a real one is.
+    let mut singular = a.clone();
+    singular.row_mut(n - 1).fill(Complex64::new(0.0, 0.0));
+    let singular = array::from_ndarray(singular.into_dyn(), 6);
+    assert!(linalg::solve(&singular, &zb).compute().is_err());
+}
+
+#[test]
 fn norms_match_numpy() {
     let v = ndarray::arr1(&[3.0, -4.0, 0.0, 1.0]);
     let x = array::from_ndarray(v.clone().into_dyn(), 3);

@@ -1,6 +1,7 @@
 //! Small dense steps inside a blocked algorithm: matrices moved between ndarray and
 //! faer, and a layer that gathers its inputs whole and makes several outputs.
 
+use super::LinalgElement;
 use crate::array::layer::{BlockOp, BlockValue, Layer, Tokenizer, block, typed};
 use crate::array::window::view;
 use crate::array::{Array, Element, ShapeError, new_layer};
@@ -11,7 +12,7 @@ use std::sync::Arc;
 
 /// A block as a faer matrix (column-major, as faer's kernels want it), copied from
 /// its slice when it has one.
-pub(crate) fn to_faer(v: &ArrayView2<'_, f64>) -> Mat<f64> {
+pub(crate) fn to_faer<T: LinalgElement>(v: &ArrayView2<'_, T>) -> Mat<T> {
     let (m, n) = v.dim();
     if let Some(s) = v.as_slice() {
         return faer::MatRef::from_row_major_slice(s, m, n).to_owned();
@@ -24,7 +25,7 @@ pub(crate) fn to_faer(v: &ArrayView2<'_, f64>) -> Mat<f64> {
 
 /// A faer matrix as an ndarray one, in faer's column-major order (no transposing
 /// copy; every reader takes any layout).
-pub(crate) fn from_faer(a: faer::MatRef<'_, f64>) -> Array2<f64> {
+pub(crate) fn from_faer<T: LinalgElement>(a: faer::MatRef<'_, T>) -> Array2<T> {
     let (m, n) = (a.nrows(), a.ncols());
     let mut values = Vec::with_capacity(m * n);
     for j in 0..n {
@@ -40,8 +41,16 @@ pub(crate) fn from_faer(a: faer::MatRef<'_, f64>) -> Array2<f64> {
 
 /// Input `k` of a step as a matrix.
 pub(crate) fn matrix(inputs: &[BlockValue], k: usize) -> Result<ArrayView2<'_, f64>, BoxError> {
+    matrix_of::<f64>(inputs, k)
+}
+
+/// Input `k` of a step as a matrix of `T`.
+pub(crate) fn matrix_of<T: Element>(
+    inputs: &[BlockValue],
+    k: usize,
+) -> Result<ArrayView2<'_, T>, BoxError> {
     let v = inputs.get(k).ok_or("internal: a missing input")?;
-    Ok(view::<f64>(v)?.into_dimensionality::<Ix2>()?)
+    Ok(view::<T>(v)?.into_dimensionality::<Ix2>()?)
 }
 
 /// A layer from closures: which blocks each block reads, and how it is made.
@@ -176,9 +185,9 @@ where
 }
 
 /// A 2-d array's layer, or the error naming `operation`.
-pub(crate) fn matrix_layer(
+pub(crate) fn matrix_layer<T: Element>(
     operation: &'static str,
-    a: &Array<f64>,
+    a: &Array<T>,
 ) -> Result<Arc<Layer>, ShapeError> {
     let l = Arc::clone(a.layer()?);
     if l.shape.len() != 2 {

@@ -13,9 +13,10 @@
 //! accuracy there; choosing the pivot from the whole column, as LAPACK (and so NumPy
 //! and SciPy) do, costs one sequential panel task a step and gives their results.
 
-use super::dense::{Step, from_faer, matrix, single, to_faer};
+use super::LinalgElement;
+use super::dense::{Step, from_faer, matrix_of, single, to_faer};
 use crate::array::layer::{BlockValue, Layer, Tokenizer, block, lengths, typed};
-use crate::array::{Array, Element, ShapeError, new_layer};
+use crate::array::{Array, ShapeError, new_layer};
 use crate::error::BoxError;
 use faer::dyn_stack::{MemBuffer, MemStack};
 use faer::linalg::lu::partial_pivoting::factor::{lu_in_place, lu_in_place_scratch};
@@ -23,19 +24,19 @@ use ndarray::{Array2, ArrayD, ArrayView2, Axis, IxDyn, s};
 use std::sync::Arc;
 
 /// Step `k`'s factored column panel.
-struct Panel {
+struct Panel<T> {
     /// `L` below the diagonal (its unit diagonal implied) and `U_kk` on and above it,
     /// from the panel's first row (the matrix's row `starts[k]`).
-    lu: Array2<f64>,
+    lu: Array2<T>,
     /// Row `p` of the factored panel is row `perm[p]` of the panel before.
     perm: Vec<usize>,
 }
 
 /// The panel of the tiles `values` (stacked top to bottom) factored with partial
 /// pivoting; an exactly zero pivot is a singular matrix, as NumPy says.
-fn factor_panel(values: &[BlockValue]) -> Result<Panel, BoxError> {
+fn factor_panel<T: LinalgElement>(values: &[BlockValue]) -> Result<Panel<T>, BoxError> {
     let tiles = (0..values.len())
-        .map(|q| matrix(values, q))
+        .map(|q| matrix_of::<T>(values, q))
         .collect::<Result<Vec<_>, _>>()?;
     let stacked = ndarray::concatenate(Axis(0), &tiles)?;
     let (m, b) = stacked.dim();
@@ -43,7 +44,7 @@ fn factor_panel(values: &[BlockValue]) -> Result<Panel, BoxError> {
     let mut perm = vec![0usize; m];
     let mut inverse = vec![0usize; m];
     let par = faer::Par::Seq;
-    let mut scratch = MemBuffer::new(lu_in_place_scratch::<usize, f64>(
+    let mut scratch = MemBuffer::new(lu_in_place_scratch::<usize, T>(
         m,
         b,
         par,
@@ -57,10 +58,7 @@ fn factor_panel(values: &[BlockValue]) -> Result<Panel, BoxError> {
         MemStack::new(&mut scratch),
         Default::default(),
     );
-    if (0..b.min(m)).any(|d| {
-        let pivot = lu[(d, d)];
-        pivot == 0.0 || !pivot.is_finite()
-    }) {
+    if (0..b.min(m)).any(|d| !lu[(d, d)].usable_pivot()) {
         return Err("singular matrix".into());
     }
     Ok(Panel {
@@ -71,11 +69,11 @@ fn factor_panel(values: &[BlockValue]) -> Result<Panel, BoxError> {
 
 /// Tile column `j`'s rows from the panel's first row down, in the panel's row order;
 /// `solve_top` (right of the panel) also turns its first `b` rows into `U_kj`.
-fn swap_column(
-    panel: &Panel,
-    tiles: &[ArrayView2<'_, f64>],
+fn swap_column<T: LinalgElement>(
+    panel: &Panel<T>,
+    tiles: &[ArrayView2<'_, T>],
     solve_top: bool,
-) -> Result<Array2<f64>, BoxError> {
+) -> Result<Array2<T>, BoxError> {
     let stacked = ndarray::concatenate(Axis(0), tiles)?;
     let mut out = stacked.select(Axis(0), &panel.perm);
     if solve_top {
@@ -101,15 +99,15 @@ pub(crate) struct Factors {
 }
 
 /// The blocked LU of the square matrix `a`, in tiles of its row chunks.
-pub(crate) fn factor(a: &Array<f64>) -> Result<Factors, ShapeError> {
+pub(crate) fn factor<T: LinalgElement>(a: &Array<T>) -> Result<Factors, ShapeError> {
     let layer = super::dense::matrix_layer("lu", a)?;
     let n = layer.shape[0];
     let tiles = layer.chunks[0].clone();
     let t = tiles.len();
     let starts: Vec<usize> = crate::array::chunks::offsets(&tiles);
     let grid = vec![tiles.clone(), tiles.clone()];
-    let mut current = crate::array::blocks::rechunk_layer(&layer, grid.clone(), f64::ops());
-    let token = Tokenizer::new("lu");
+    let mut current = crate::array::blocks::rechunk_layer(&layer, grid.clone(), T::ops());
+    let token = Tokenizer::new("lu").add(T::NAME);
     let mut panels = Vec::with_capacity(t);
     for k in 0..t {
         let panel = single(
@@ -117,7 +115,7 @@ pub(crate) fn factor(a: &Array<f64>) -> Result<Factors, ShapeError> {
             token.clone().add(("panel", k)),
             vec![Arc::clone(&current)],
             (k..t).map(|i| (0, vec![i, k])).collect(),
-            |values| Ok(block(factor_panel(&values)?)),
+            |values| Ok(block(factor_panel::<T>(&values)?)),
         );
         // One block a tile column: its rows from `starts[k]` down, swapped.
         let swapped = new_layer(
@@ -139,11 +137,11 @@ pub(crate) fn factor(a: &Array<f64>) -> Result<Factors, ShapeError> {
                 run: move |_: &Layer, idx: &[usize], values: Vec<BlockValue>| {
                     let j = idx[0];
                     if j == k {
-                        return Ok(block(ArrayD::<f64>::zeros(IxDyn(&[0, 0]))));
+                        return Ok(block(ArrayD::<T>::zeros(IxDyn(&[0, 0]))));
                     }
-                    let panel = typed::<Panel>(values.first().ok_or("internal: no panel")?)?;
+                    let panel = typed::<Panel<T>>(values.first().ok_or("internal: no panel")?)?;
                     let column = (1..values.len())
-                        .map(|q| matrix(&values, q))
+                        .map(|q| matrix_of::<T>(&values, q))
                         .collect::<Result<Vec<_>, _>>()?;
                     Ok(block(swap_column(panel, &column, j > k)?.into_dyn()))
                 },
@@ -180,20 +178,20 @@ pub(crate) fn factor(a: &Array<f64>) -> Result<Factors, ShapeError> {
                     // Tile i's rows, counted from the panel's first row.
                     let rows = starts[i] - starts[k]..starts[i] - starts[k] + sizes[i];
                     if j == k {
-                        let panel = typed::<Panel>(first)?;
+                        let panel = typed::<Panel<T>>(first)?;
                         let tile = panel.lu.slice(s![rows, ..]);
                         return Ok(block(tile.as_standard_layout().into_owned().into_dyn()));
                     }
-                    let column = matrix(&values, values.len() - 1)?;
+                    let column = matrix_of::<T>(&values, values.len() - 1)?;
                     let mut tile = column.slice(s![rows.clone(), ..]).to_owned();
                     if j > k && i > k {
-                        let panel = typed::<Panel>(first)?;
+                        let panel = typed::<Panel<T>>(first)?;
                         let b = panel.lu.ncols();
                         ndarray::linalg::general_mat_mul(
-                            -1.0,
+                            T::zero() - T::one(),
                             &panel.lu.slice(s![rows, ..]),
                             &column.slice(s![..b, ..]),
-                            1.0,
+                            T::one(),
                             &mut tile,
                         );
                     }
@@ -213,7 +211,7 @@ pub(crate) fn factor(a: &Array<f64>) -> Result<Factors, ShapeError> {
         move |values| {
             let mut order: Vec<usize> = (0..n).collect();
             for (k, v) in values.iter().enumerate() {
-                let panel = typed::<Panel>(v)?;
+                let panel = typed::<Panel<T>>(v)?;
                 let before = order[starts[k]..].to_vec();
                 for (p, &q) in panel.perm.iter().enumerate() {
                     order[starts[k] + p] = before[q];
@@ -238,11 +236,13 @@ enum Part {
 }
 
 /// `L` or `U` from the factored tiles, zeros in the other triangle.
-fn triangle(factors: &Factors, part: Part) -> Array<f64> {
+fn triangle<T: LinalgElement>(factors: &Factors, part: Part) -> Array<T> {
     let layer = &factors.tiles;
     Array::from_op(
         "lu-factor",
-        Tokenizer::new("lu-factor").add(part == Part::Lower),
+        Tokenizer::new("lu-factor")
+            .add(part == Part::Lower)
+            .add(T::NAME),
         layer.shape.clone(),
         layer.chunks.clone(),
         vec![Arc::clone(layer)],
@@ -266,17 +266,19 @@ fn triangle(factors: &Factors, part: Part) -> Array<f64> {
                 let (i, j) = (idx[0], idx[1]);
                 let shape = lengths(&layer.region(idx));
                 let Some(value) = values.first() else {
-                    return Ok(block(ArrayD::<f64>::zeros(IxDyn(&shape))));
+                    return Ok(block(ArrayD::<T>::zeros(IxDyn(&shape))));
                 };
                 if i != j {
                     return Ok(Arc::clone(value));
                 }
-                let mut tile = matrix(&values, 0)?.as_standard_layout().into_owned();
+                let mut tile = matrix_of::<T>(&values, 0)?
+                    .as_standard_layout()
+                    .into_owned();
                 for ((r, c), v) in tile.indexed_iter_mut() {
                     match part {
-                        Part::Lower if c == r => *v = 1.0,
-                        Part::Lower if c > r => *v = 0.0,
-                        Part::Upper if r > c => *v = 0.0,
+                        Part::Lower if c == r => *v = T::one(),
+                        Part::Lower if c > r => *v = T::zero(),
+                        Part::Upper if r > c => *v = T::zero(),
                         _ => {}
                     }
                 }
@@ -287,11 +289,11 @@ fn triangle(factors: &Factors, part: Part) -> Array<f64> {
 }
 
 /// The permutation matrix `P` (`a = P L U`), in the matrix's tiles.
-fn permutation(factors: &Factors) -> Array<f64> {
+fn permutation<T: LinalgElement>(factors: &Factors) -> Array<T> {
     let layer = &factors.tiles;
     Array::from_op(
         "lu-p",
-        Tokenizer::new("lu-p"),
+        Tokenizer::new("lu-p").add(T::NAME),
         layer.shape.clone(),
         layer.chunks.clone(),
         vec![Arc::clone(&factors.perm)],
@@ -301,12 +303,12 @@ fn permutation(factors: &Factors) -> Array<f64> {
                 let region = layer.region(idx);
                 let order = typed::<Vec<usize>>(values.first().ok_or("internal: no order")?)?;
                 let ((r0, rows), (c0, cols)) = (region[0], region[1]);
-                let mut tile = ArrayD::<f64>::zeros(IxDyn(&[rows, cols]));
+                let mut tile = ArrayD::<T>::zeros(IxDyn(&[rows, cols]));
                 // Column p of P has its one in row order[p].
                 for p in c0..c0 + cols {
                     let r = order[p];
                     if (r0..r0 + rows).contains(&r) {
-                        tile[[r - r0, p - c0]] = 1.0;
+                        tile[[r - r0, p - c0]] = T::one();
                     }
                 }
                 Ok(block(tile))
@@ -316,10 +318,10 @@ fn permutation(factors: &Factors) -> Array<f64> {
 }
 
 /// `(P, L, U)`: `a = P L U`.
-pub(crate) type Plu = (Array<f64>, Array<f64>, Array<f64>);
+pub(crate) type Plu<T> = (Array<T>, Array<T>, Array<T>);
 
 /// `(P, L, U)` of the blocked LU (see the module docs).
-pub(crate) fn plu(a: &Array<f64>) -> Result<Plu, ShapeError> {
+pub(crate) fn plu<T: LinalgElement>(a: &Array<T>) -> Result<Plu<T>, ShapeError> {
     let factors = factor(a)?;
     Ok((
         permutation(&factors),

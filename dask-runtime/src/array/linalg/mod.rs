@@ -12,6 +12,7 @@
 //! - [`lu`]: blocked LU with partial pivoting over whole columns (LAPACK's
 //!   algorithm; Dask's pivots only inside diagonal tiles); [`solve_triangular`]:
 //!   blocked substitution; [`solve`] and [`inv`] built on both, in tiles throughout.
+//!   These four take `f64` or `Complex64` ([`LinalgElement`]); the rest `f64`.
 //! - [`norm`]: vector and matrix norms from reductions (and the SVD for 2-norms).
 //!
 //! ```
@@ -37,6 +38,40 @@ use dense::{dyn2, from_faer, gathered, matrix_layer, to_faer};
 use ndarray::{Array1, ArrayD, ArrayView2, IxDyn};
 use triangular::Triangle;
 
+/// The element types of [`lu`], [`solve`], [`inv`] and [`solve_triangular`]: `f64`
+/// and [`Complex64`](crate::array::Complex64). The other functions here take `f64`.
+pub trait LinalgElement:
+    Element
+    + faer::traits::ComplexField
+    + faer::traits::Conjugate<Canonical = Self>
+    + ndarray::LinalgScalar
+{
+    /// Whether a pivot can be divided by: not zero, and finite.
+    #[doc(hidden)]
+    fn usable_pivot(self) -> bool;
+    /// The element of the real number `v`.
+    #[doc(hidden)]
+    fn from_real(v: f64) -> Self;
+}
+
+impl LinalgElement for f64 {
+    fn usable_pivot(self) -> bool {
+        self != 0.0 && self.is_finite()
+    }
+    fn from_real(v: f64) -> Self {
+        v
+    }
+}
+
+impl LinalgElement for super::Complex64 {
+    fn usable_pivot(self) -> bool {
+        self != Self::new(0.0, 0.0) && self.re.is_finite() && self.im.is_finite()
+    }
+    fn from_real(v: f64) -> Self {
+        Self::new(v, 0.0)
+    }
+}
+
 /// The token of a dense step (its inputs are added by the layer).
 fn token(label: &str) -> Tokenizer {
     Tokenizer::new(label)
@@ -46,7 +81,7 @@ fn failed2(e: ShapeError) -> (Array<f64>, Array<f64>) {
     (Array::from_error(e.clone()), Array::from_error(e))
 }
 
-fn failed3(e: ShapeError) -> (Array<f64>, Array<f64>, Array<f64>) {
+fn failed3<T: Element>(e: ShapeError) -> (Array<T>, Array<T>, Array<T>) {
     (
         Array::from_error(e.clone()),
         Array::from_error(e.clone()),
@@ -298,7 +333,7 @@ pub fn lstsq(a: &Array<f64>, b: &Array<f64>) -> Lstsq {
 }
 
 /// A square matrix's layer, or the error naming `operation`.
-fn square(operation: &'static str, a: &Array<f64>) -> Result<usize, ShapeError> {
+fn square<T: Element>(operation: &'static str, a: &Array<T>) -> Result<usize, ShapeError> {
     let l = matrix_layer(operation, a)?;
     if l.shape[0] != l.shape[1] {
         return Err(ShapeError::new(
@@ -327,7 +362,7 @@ fn square(operation: &'static str, a: &Array<f64>) -> Result<usize, ShapeError> 
 /// let back = p.dot(&l).dot(&u).compute().unwrap();
 /// assert!((back - a.into_dyn()).iter().all(|d| d.abs() < 1e-12));
 /// ```
-pub fn lu(a: &Array<f64>) -> (Array<f64>, Array<f64>, Array<f64>) {
+pub fn lu<T: LinalgElement>(a: &Array<T>) -> (Array<T>, Array<T>, Array<T>) {
     match square("lu", a).and_then(|_| lu::plu(a)) {
         Ok(plu) => plu,
         Err(e) => failed3(e),
@@ -347,7 +382,7 @@ pub fn lu(a: &Array<f64>) -> (Array<f64>, Array<f64>, Array<f64>) {
 /// let x = linalg::solve_triangular(&l, &b, true).compute().unwrap();
 /// assert_eq!(x.as_slice().unwrap(), [1.0, 2.0]);
 /// ```
-pub fn solve_triangular(a: &Array<f64>, b: &Array<f64>, lower: bool) -> Array<f64> {
+pub fn solve_triangular<T: LinalgElement>(a: &Array<T>, b: &Array<T>, lower: bool) -> Array<T> {
     let shape = Triangle { lower, unit: false };
     right_hand_side("solve_triangular", a, b, |tiles, b2| {
         triangular::substitute(tiles, b2, shape)
@@ -356,12 +391,12 @@ pub fn solve_triangular(a: &Array<f64>, b: &Array<f64>, lower: bool) -> Array<f6
 
 /// Runs `solve` on `a` retiled square (its row chunks) and `b` as a matrix of
 /// right-hand sides, giving back `b`'s rank.
-fn right_hand_side(
+fn right_hand_side<T: LinalgElement>(
     operation: &'static str,
-    a: &Array<f64>,
-    b: &Array<f64>,
-    solve: impl FnOnce(&std::sync::Arc<Layer>, &std::sync::Arc<Layer>) -> Result<Array<f64>, ShapeError>,
-) -> Array<f64> {
+    a: &Array<T>,
+    b: &Array<T>,
+    solve: impl FnOnce(&std::sync::Arc<Layer>, &std::sync::Arc<Layer>) -> Result<Array<T>, ShapeError>,
+) -> Array<T> {
     let n = match square(operation, a) {
         Ok(n) => n,
         Err(e) => return Array::from_error(e),
@@ -382,7 +417,7 @@ fn right_hand_side(
         (Ok(a), Ok(b)) => {
             let sizes = a.chunks[0].clone();
             let square_tiles =
-                crate::array::blocks::rechunk_layer(a, vec![sizes.clone(), sizes], f64::ops());
+                crate::array::blocks::rechunk_layer(a, vec![sizes.clone(), sizes], T::ops());
             solve(&square_tiles, b)
         }
         (Err(e), _) | (_, Err(e)) => Err(e),
@@ -403,17 +438,26 @@ fn right_hand_side(
 /// let b = from_ndarray(ndarray::arr1(&[9.0, 8.0]), 1);
 /// let x = linalg::solve(&a, &b).compute().unwrap();
 /// assert!((x[0] - 2.0).abs() < 1e-12 && (x[1] - 3.0).abs() < 1e-12);
+///
+/// // Complex systems the same way.
+/// use dask::array::Complex64 as C;
+/// let a = from_ndarray(ndarray::arr2(&[[C::new(0.0, 1.0), C::new(0.0, 0.0)],
+///                                      [C::new(0.0, 0.0), C::new(2.0, 0.0)]]), 1);
+/// let b = from_ndarray(ndarray::arr1(&[C::new(1.0, 0.0), C::new(4.0, 0.0)]), 1);
+/// let x = linalg::solve(&a, &b).compute().unwrap();
+/// assert_eq!(x[0], C::new(0.0, -1.0));
+/// assert_eq!(x[1], C::new(2.0, 0.0));
 /// ```
-pub fn solve(a: &Array<f64>, b: &Array<f64>) -> Array<f64> {
+pub fn solve<T: LinalgElement>(a: &Array<T>, b: &Array<T>) -> Array<T> {
     right_hand_side("solve", a, b, |_, b2| {
         let factors = lu::factor(a)?;
         let sizes = factors.tiles.chunks[0].clone();
-        let permuted = triangular::permute_rows(&factors.perm, b2, &sizes);
+        let permuted = triangular::permute_rows::<T>(&factors.perm, b2, &sizes);
         let lower = Triangle {
             lower: true,
             unit: true,
         };
-        let y = triangular::substitute(&factors.tiles, &permuted, lower)?;
+        let y = triangular::substitute::<T>(&factors.tiles, &permuted, lower)?;
         let upper = Triangle {
             lower: false,
             unit: false,
@@ -431,7 +475,7 @@ pub fn solve(a: &Array<f64>, b: &Array<f64>) -> Array<f64> {
 /// let a = from_ndarray(ndarray::arr2(&[[2.0, 0.0], [0.0, 4.0]]), 1);
 /// assert_eq!(linalg::inv(&a).compute().unwrap()[[1, 1]], 0.25);
 /// ```
-pub fn inv(a: &Array<f64>) -> Array<f64> {
+pub fn inv<T: LinalgElement>(a: &Array<T>) -> Array<T> {
     let n = match square("inv", a) {
         Ok(n) => n,
         Err(e) => return Array::from_error(e),
@@ -442,7 +486,12 @@ pub fn inv(a: &Array<f64>) -> Array<f64> {
         .and_then(|l| l.chunks[0].first().copied())
         .unwrap_or(n)
         .max(1);
-    solve(a, &crate::array::eye(n, tile))
+    let identity = crate::array::eye(n, tile).map_named(
+        "astype",
+        Tokenizer::new("astype").add(T::NAME),
+        T::from_real,
+    );
+    solve(a, &identity)
 }
 
 /// The Cholesky factor of a symmetric positive-definite matrix: `L` with `a = L L^T`

@@ -5,9 +5,10 @@
 //! `X_i = A_ii^-1 (B_i - sum_{j<i} A_ij X_j)`, one task per tile of `B`'s columns;
 //! back substitution runs the same from the last row tile up.
 
-use super::dense::{Step, matrix, to_faer};
+use super::LinalgElement;
+use super::dense::{Step, matrix_of, to_faer};
 use crate::array::layer::{BlockValue, Layer, Tokenizer, block, typed};
-use crate::array::{Array, Element, ShapeError, new_layer};
+use crate::array::{Array, ShapeError, new_layer};
 use crate::error::BoxError;
 use ndarray::ArrayView2;
 use std::sync::Arc;
@@ -21,14 +22,14 @@ pub(crate) struct Triangle {
 }
 
 /// `acc` overwritten by `A_ii^-1 acc`, for the triangle of the diagonal tile `a`.
-fn solve_tile(
-    a: &ArrayView2<'_, f64>,
-    acc: &ArrayView2<'_, f64>,
+fn solve_tile<T: LinalgElement>(
+    a: &ArrayView2<'_, T>,
+    acc: &ArrayView2<'_, T>,
     shape: Triangle,
     row0: usize,
-) -> Result<ndarray::Array2<f64>, BoxError> {
+) -> Result<ndarray::Array2<T>, BoxError> {
     if !shape.unit
-        && let Some(d) = (0..a.nrows()).find(|&d| a[[d, d]] == 0.0)
+        && let Some(d) = (0..a.nrows()).find(|&d| a[[d, d]] == T::zero())
     {
         // SciPy's words.
         return Err(format!(
@@ -52,11 +53,11 @@ fn solve_tile(
 /// `X` with `A X = B`: `a` the square tiles (only `shape`'s triangle read), `b` a
 /// matrix with as many rows. `B` is rechunked to the tiles' rows, its column chunks
 /// kept; the result has `B`'s chunks after that.
-pub(crate) fn substitute(
+pub(crate) fn substitute<T: LinalgElement>(
     a: &Arc<Layer>,
     b: &Arc<Layer>,
     shape: Triangle,
-) -> Result<Array<f64>, ShapeError> {
+) -> Result<Array<T>, ShapeError> {
     let sizes = a.chunks[0].clone();
     let t = sizes.len();
     if b.shape.len() != 2 || b.shape[0] != a.shape[0] {
@@ -69,15 +70,16 @@ pub(crate) fn substitute(
         ));
     }
     let columns = b.chunks[1].clone();
-    let b =
-        crate::array::blocks::rechunk_layer(b, vec![sizes.clone(), columns.clone()], f64::ops());
+    let b = crate::array::blocks::rechunk_layer(b, vec![sizes.clone(), columns.clone()], T::ops());
     let starts = crate::array::chunks::offsets(&sizes);
     let order: Vec<usize> = if shape.lower {
         (0..t).collect()
     } else {
         (0..t).rev().collect()
     };
-    let token = Tokenizer::new("solve_triangular").add((shape.lower, shape.unit));
+    let token = Tokenizer::new("solve_triangular")
+        .add((shape.lower, shape.unit))
+        .add(T::NAME);
     // Solved row tiles, in solving order, with their row tile index.
     let mut solved: Vec<(usize, Arc<Layer>)> = Vec::with_capacity(t);
     for &i in &order {
@@ -105,12 +107,20 @@ pub(crate) fn substitute(
                     }
                 },
                 run: move |_: &Layer, _: &[usize], values: Vec<BlockValue>| {
-                    let diagonal = matrix(&values, 0)?;
-                    let mut acc = matrix(&values, 1)?.to_owned();
+                    let diagonal = matrix_of::<T>(&values, 0)?;
+                    let mut acc = matrix_of::<T>(&values, 1)?.to_owned();
                     for q in 0..before.len() {
-                        let (a_ij, x_j) =
-                            (matrix(&values, 2 + 2 * q)?, matrix(&values, 3 + 2 * q)?);
-                        ndarray::linalg::general_mat_mul(-1.0, &a_ij, &x_j, 1.0, &mut acc);
+                        let (a_ij, x_j) = (
+                            matrix_of::<T>(&values, 2 + 2 * q)?,
+                            matrix_of::<T>(&values, 3 + 2 * q)?,
+                        );
+                        ndarray::linalg::general_mat_mul(
+                            T::zero() - T::one(),
+                            &a_ij,
+                            &x_j,
+                            T::one(),
+                            &mut acc,
+                        );
                     }
                     Ok(block(
                         solve_tile(&diagonal, &acc.view(), shape, row0)?.into_dyn(),
@@ -122,7 +132,7 @@ pub(crate) fn substitute(
         solved.push((i, x));
     }
     solved.sort_by_key(|(i, _)| *i);
-    let rows: Vec<Array<f64>> = solved
+    let rows: Vec<Array<T>> = solved
         .into_iter()
         .map(|(_, l)| Array::from_layer(l))
         .collect();
@@ -131,14 +141,18 @@ pub(crate) fn substitute(
 
 /// `b`'s rows in an LU's row order (`perm`, one block of `Vec<usize>`): row `p` of the
 /// result is row `perm[p]` of `b`, in row tiles `sizes`, `b`'s column chunks kept.
-pub(crate) fn permute_rows(perm: &Arc<Layer>, b: &Arc<Layer>, sizes: &[usize]) -> Arc<Layer> {
+pub(crate) fn permute_rows<T: LinalgElement>(
+    perm: &Arc<Layer>,
+    b: &Arc<Layer>,
+    sizes: &[usize],
+) -> Arc<Layer> {
     let columns = b.chunks[1].clone();
     let rows_in = b.chunks[0].len();
     let starts = crate::array::chunks::offsets(sizes);
     let starts_in = crate::array::chunks::offsets(&b.chunks[0]);
     new_layer(
         "lu-permute",
-        Tokenizer::new("lu-permute"),
+        Tokenizer::new("lu-permute").add(T::NAME),
         b.shape.clone(),
         vec![sizes.to_vec(), columns],
         vec![Arc::clone(perm), Arc::clone(b)],
@@ -151,14 +165,14 @@ pub(crate) fn permute_rows(perm: &Arc<Layer>, b: &Arc<Layer>, sizes: &[usize]) -
             run: move |layer: &Layer, idx: &[usize], values: Vec<BlockValue>| {
                 let order = typed::<Vec<usize>>(values.first().ok_or("internal: no order")?)?;
                 let column = (1..values.len())
-                    .map(|q| matrix(&values, q))
+                    .map(|q| matrix_of::<T>(&values, q))
                     .collect::<Result<Vec<_>, _>>()?;
                 let region = layer.region(idx);
                 let (rows, cols) = (region[0].1, region[1].1);
                 let at = starts[idx[0]];
                 // Each row copied from the tile that holds it: the column is never
                 // stacked whole (for `inv`, that was a copy of it per tile).
-                let mut out = ndarray::Array2::<f64>::zeros((rows, cols));
+                let mut out = ndarray::Array2::<T>::zeros((rows, cols));
                 for (p, &g) in order[at..at + rows].iter().enumerate() {
                     let t = starts_in.partition_point(|&s| s <= g) - 1;
                     let tile = column.get(t).ok_or("internal: a row outside b")?;
