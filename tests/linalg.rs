@@ -424,6 +424,17 @@ fn lu_solve_inv_and_triangular_solves_take_complex_matrices() {
         false,
     ));
     assert!(cgap(&u.dot(&t), &b) < 1e-10);
+    // Cholesky of a Hermitian positive-definite matrix: a = L L^H, U = L^H.
+    let conj_t = |m: &Array2<Complex64>| m.t().mapv(|v| v.conj());
+    let h = a.dot(&conj_t(&a)) + Array2::<Complex64>::eye(n) * Complex64::new(n as f64, 0.0);
+    let zh = array::from_ndarray(h.clone().into_dyn(), 6);
+    let l = dense_c(&linalg::cholesky(&zh, true));
+    assert!(cgap(&l.dot(&conj_t(&l)), &h) < 1e-10);
+    assert!((0..n).all(|i| (i + 1..n).all(|j| l[[i, j]] == Complex64::new(0.0, 0.0))));
+    let one_tile = dense_c(&linalg::cholesky(&zh.rechunk(n), true));
+    assert!(cgap(&l, &one_tile) < 1e-10);
+    let u = dense_c(&linalg::cholesky(&zh, false));
+    assert_eq!(u, conj_t(&l));
     // A singular complex matrix is refused as a real one is.
     let mut singular = a.clone();
     singular.row_mut(n - 1).fill(Complex64::new(0.0, 0.0));

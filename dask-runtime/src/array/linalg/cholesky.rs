@@ -5,42 +5,54 @@
 //! operation is a task: the panel's tiles, and the trailing update's, run at once; no
 //! task holds more than three tiles.
 
-use super::dense::{Step, from_faer, matrix, single, to_faer};
+use super::LinalgElement;
+use super::dense::{Step, from_faer, matrix_of, single, to_faer};
 use crate::array::layer::{BlockValue, Layer, Tokenizer, block};
-use crate::array::{Array, Element, ShapeError, new_layer};
+use crate::array::{Array, ShapeError, new_layer};
 use crate::error::BoxError;
 use ndarray::{Array2, ArrayD, IxDyn};
 use std::sync::Arc;
 
 /// `L` of the tile `a` (`a = L L^T`), or an error if `a` is not positive definite.
-fn factor_tile(a: &ndarray::ArrayView2<'_, f64>) -> Result<Array2<f64>, BoxError> {
+fn factor_tile<T: LinalgElement>(a: &ndarray::ArrayView2<'_, T>) -> Result<Array2<T>, BoxError> {
     let llt = to_faer(a)
         .llt(faer::Side::Lower)
         .map_err(|_| "the matrix is not positive definite")?;
     Ok(from_faer(llt.L()))
 }
 
-/// `A_ik L_kk^-T`: the transpose of the solution `X` of `L_kk X = A_ik^T`.
-fn solve_panel(a: &ndarray::ArrayView2<'_, f64>, l: &ndarray::ArrayView2<'_, f64>) -> Array2<f64> {
-    let mut rhs = to_faer(&a.t());
+/// `A_ik L_kk^-H`: the conjugate transpose of the solution `X` of `L_kk X = A_ik^H`.
+fn solve_panel<T: LinalgElement>(
+    a: &ndarray::ArrayView2<'_, T>,
+    l: &ndarray::ArrayView2<'_, T>,
+) -> Array2<T> {
+    let mut rhs = if T::COMPLEX {
+        to_faer(&a.t().mapv(T::conj).view())
+    } else {
+        to_faer(&a.t())
+    };
     faer::linalg::triangular_solve::solve_lower_triangular_in_place(
         to_faer(l).as_ref(),
         rhs.as_mut(),
         faer::Par::Seq,
     );
-    from_faer(rhs.as_ref()).reversed_axes()
+    let x = from_faer(rhs.as_ref()).reversed_axes();
+    if T::COMPLEX { x.mapv(T::conj) } else { x }
 }
 
 /// The Cholesky factor of the square matrix `a` (`lower`: `L`; else `U = L^T`), in
 /// tiles of `a`'s row chunks on both axes.
-pub(crate) fn cholesky(a: &Array<f64>, lower: bool) -> Result<Array<f64>, ShapeError> {
+pub(crate) fn cholesky<T: LinalgElement>(
+    a: &Array<T>,
+    lower: bool,
+) -> Result<Array<T>, ShapeError> {
     let layer = super::dense::matrix_layer("cholesky", a)?;
     let n = layer.shape[0];
     let tiles = layer.chunks[0].clone();
     let t = tiles.len();
     let input =
-        crate::array::blocks::rechunk_layer(&layer, vec![tiles.clone(), tiles.clone()], f64::ops());
-    let token = Tokenizer::new("cholesky");
+        crate::array::blocks::rechunk_layer(&layer, vec![tiles.clone(), tiles.clone()], T::ops());
+    let token = Tokenizer::new("cholesky").add(T::NAME);
     let mut current = input;
     for k in 0..t {
         // L_kk.
@@ -49,7 +61,9 @@ pub(crate) fn cholesky(a: &Array<f64>, lower: bool) -> Result<Array<f64>, ShapeE
             token.clone().add(("diag", k)),
             vec![Arc::clone(&current)],
             vec![(0, vec![k, k])],
-            |values: Vec<BlockValue>| Ok(block(factor_tile(&matrix(&values, 0)?)?.into_dyn())),
+            |values: Vec<BlockValue>| {
+                Ok(block(factor_tile(&matrix_of::<T>(&values, 0)?)?.into_dyn()))
+            },
         );
         // L_ik for i > k (the blocks above are empty, never read).
         let panel = new_layer(
@@ -68,9 +82,9 @@ pub(crate) fn cholesky(a: &Array<f64>, lower: bool) -> Result<Array<f64>, ShapeE
                 },
                 run: move |_: &Layer, idx: &[usize], values: Vec<BlockValue>| {
                     if idx[0] <= k {
-                        return Ok(block(ArrayD::<f64>::zeros(IxDyn(&[0, 0]))));
+                        return Ok(block(ArrayD::<T>::zeros(IxDyn(&[0, 0]))));
                     }
-                    let (a, l) = (matrix(&values, 0)?, matrix(&values, 1)?);
+                    let (a, l) = (matrix_of::<T>(&values, 0)?, matrix_of::<T>(&values, 1)?);
                     Ok(block(solve_panel(&a, &l).into_dyn()))
                 },
             },
@@ -101,11 +115,15 @@ pub(crate) fn cholesky(a: &Array<f64>, lower: bool) -> Result<Array<f64>, ShapeE
                     let (i, j) = (idx[0], idx[1]);
                     if i >= j && j > k {
                         let (a, li, lj) = (
-                            matrix(&values, 0)?,
-                            matrix(&values, 1)?,
-                            matrix(&values, 2)?,
+                            matrix_of::<T>(&values, 0)?,
+                            matrix_of::<T>(&values, 1)?,
+                            matrix_of::<T>(&values, 2)?,
                         );
-                        let updated = &a - &li.dot(&lj.t());
+                        let updated = if T::COMPLEX {
+                            &a - &li.dot(&lj.t().mapv(T::conj))
+                        } else {
+                            &a - &li.dot(&lj.t())
+                        };
                         return Ok(block(updated.into_dyn()));
                     }
                     values
@@ -140,19 +158,20 @@ pub(crate) fn cholesky(a: &Array<f64>, lower: bool) -> Result<Array<f64>, ShapeE
                 let (i, j) = (idx[0], idx[1]);
                 let shape = crate::array::layer::lengths(&layer.region(idx));
                 if values.is_empty() {
-                    return Ok(block(ArrayD::<f64>::zeros(IxDyn(&shape))));
+                    return Ok(block(ArrayD::<T>::zeros(IxDyn(&shape))));
                 }
-                let tile = matrix(&values, 0)?;
+                let tile = matrix_of::<T>(&values, 0)?;
                 // A diagonal tile keeps only its own lower triangle.
-                let mut out: Array2<f64> = if lower {
+                // U = L^H.
+                let mut out: Array2<T> = if lower {
                     tile.to_owned()
                 } else {
-                    tile.t().to_owned()
+                    tile.t().mapv(T::conj)
                 };
                 if i == j {
                     for ((r, c), v) in out.indexed_iter_mut() {
                         if (lower && c > r) || (!lower && r > c) {
-                            *v = 0.0;
+                            *v = T::zero();
                         }
                     }
                 }

@@ -12,7 +12,8 @@
 //! - [`lu`]: blocked LU with partial pivoting over whole columns (LAPACK's
 //!   algorithm; Dask's pivots only inside diagonal tiles); [`solve_triangular`]:
 //!   blocked substitution; [`solve`] and [`inv`] built on both, in tiles throughout.
-//!   These four take `f64` or `Complex64` ([`LinalgElement`]); the rest `f64`.
+//!   These four and [`cholesky`] (Hermitian, `a = L L^H`, for complex) take `f64` or
+//!   `Complex64` ([`LinalgElement`]); the rest `f64`.
 //! - [`norm`]: vector and matrix norms from reductions (and the SVD for 2-norms).
 //!
 //! ```
@@ -38,8 +39,9 @@ use dense::{dyn2, from_faer, gathered, matrix_layer, to_faer};
 use ndarray::{Array1, ArrayD, ArrayView2, IxDyn};
 use triangular::Triangle;
 
-/// The element types of [`lu`], [`solve`], [`inv`] and [`solve_triangular`]: `f64`
-/// and [`Complex64`](crate::array::Complex64). The other functions here take `f64`.
+/// The element types of [`lu`], [`solve`], [`inv`], [`solve_triangular`] and
+/// [`cholesky`]: `f64` and [`Complex64`](crate::array::Complex64). The other functions
+/// here take `f64`.
 pub trait LinalgElement:
     Element
     + faer::traits::ComplexField
@@ -52,23 +54,37 @@ pub trait LinalgElement:
     /// The element of the real number `v`.
     #[doc(hidden)]
     fn from_real(v: f64) -> Self;
+    /// The complex conjugate (the value itself for a real).
+    #[doc(hidden)]
+    fn conj(self) -> Self;
+    /// Whether [`LinalgElement::conj`] does anything: a real type skips the copy.
+    #[doc(hidden)]
+    const COMPLEX: bool;
 }
 
 impl LinalgElement for f64 {
+    const COMPLEX: bool = false;
     fn usable_pivot(self) -> bool {
         self != 0.0 && self.is_finite()
     }
     fn from_real(v: f64) -> Self {
         v
     }
+    fn conj(self) -> Self {
+        self
+    }
 }
 
 impl LinalgElement for super::Complex64 {
+    const COMPLEX: bool = true;
     fn usable_pivot(self) -> bool {
         self != Self::new(0.0, 0.0) && self.re.is_finite() && self.im.is_finite()
     }
     fn from_real(v: f64) -> Self {
         Self::new(v, 0.0)
+    }
+    fn conj(self) -> Self {
+        num_complex::Complex::conj(&self)
     }
 }
 
@@ -510,7 +526,7 @@ pub fn inv<T: LinalgElement>(a: &Array<T>) -> Array<T> {
 /// let l = linalg::cholesky(&a, true).compute().unwrap();
 /// assert_eq!(l, ndarray::arr2(&[[2.0, 0.0], [1.0, 2.0]]).into_dyn());
 /// ```
-pub fn cholesky(a: &Array<f64>, lower: bool) -> Array<f64> {
+pub fn cholesky<T: LinalgElement>(a: &Array<T>, lower: bool) -> Array<T> {
     if let Err(e) = square("cholesky", a) {
         return Array::from_error(e);
     }
