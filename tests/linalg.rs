@@ -385,6 +385,16 @@ fn blocked_solve_and_inv_on_ragged_tiles_and_their_mistakes() {
     assert!(linalg::solve_triangular(&a, &short, true).check().is_err());
     let wide = rng.normal(0.0, 1.0, [n, n + 1], 10);
     assert!(linalg::lu(&wide).0.check().is_err());
+    // An empty system gives empty results, as NumPy's.
+    let empty = array::from_ndarray(Array2::<f64>::zeros((0, 0)).into_dyn(), 1);
+    let none = array::from_ndarray(ndarray::Array1::<f64>::zeros(0).into_dyn(), 1);
+    assert_eq!(linalg::solve(&empty, &none).compute().unwrap().shape(), [0]);
+    assert_eq!(linalg::inv(&empty).compute().unwrap().shape(), [0, 0]);
+    assert_eq!(linalg::lu(&empty).2.compute().unwrap().shape(), [0, 0]);
+    assert_eq!(
+        linalg::cholesky(&empty, true).compute().unwrap().shape(),
+        [0, 0]
+    );
 }
 
 #[test]
