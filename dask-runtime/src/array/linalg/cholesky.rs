@@ -50,10 +50,8 @@ pub(crate) fn cholesky<T: LinalgElement>(
     let n = layer.shape[0];
     let tiles = layer.chunks[0].clone();
     let t = tiles.len();
-    let input =
-        crate::array::blocks::rechunk_layer(&layer, vec![tiles.clone(), tiles.clone()], T::ops());
     let token = Tokenizer::new("cholesky").add(T::NAME);
-    let mut current = input;
+    let mut current = super::dense::square_tiles::<T>(&layer);
     for k in 0..t {
         // L_kk.
         let diag = single(

@@ -184,6 +184,13 @@ where
         .collect()
 }
 
+/// A square matrix's layer cut into square tiles: its row chunks on both axes, the
+/// tiling every blocked factorization and substitution here works in.
+pub(crate) fn square_tiles<T: Element>(layer: &Arc<Layer>) -> Arc<Layer> {
+    let sizes = layer.chunks[0].clone();
+    crate::array::blocks::rechunk_layer(layer, vec![sizes.clone(), sizes], T::ops())
+}
+
 /// A 2-d array's layer, or the error naming `operation`.
 pub(crate) fn matrix_layer<T: Element>(
     operation: &'static str,

@@ -98,15 +98,15 @@ pub(crate) struct Factors {
     pub(crate) perm: Arc<Layer>,
 }
 
-/// The blocked LU of the square matrix `a`, in tiles of its row chunks.
-pub(crate) fn factor<T: LinalgElement>(a: &Array<T>) -> Result<Factors, ShapeError> {
-    let layer = super::dense::matrix_layer("lu", a)?;
-    let n = layer.shape[0];
-    let tiles = layer.chunks[0].clone();
+/// The blocked LU of a square matrix already in square tiles
+/// ([`square_tiles`](super::dense::square_tiles)).
+pub(crate) fn factor<T: LinalgElement>(square: &Arc<Layer>) -> Factors {
+    let n = square.shape[0];
+    let tiles = square.chunks[0].clone();
     let t = tiles.len();
     let starts: Vec<usize> = crate::array::chunks::offsets(&tiles);
-    let grid = vec![tiles.clone(), tiles.clone()];
-    let mut current = crate::array::blocks::rechunk_layer(&layer, grid.clone(), T::ops());
+    let grid = square.chunks.clone();
+    let mut current = Arc::clone(square);
     let token = Tokenizer::new("lu").add(T::NAME);
     let mut panels = Vec::with_capacity(t);
     for k in 0..t {
@@ -220,10 +220,10 @@ pub(crate) fn factor<T: LinalgElement>(a: &Array<T>) -> Result<Factors, ShapeErr
             Ok(block(order))
         },
     );
-    Ok(Factors {
+    Factors {
         tiles: current,
         perm,
-    })
+    }
 }
 
 /// Which part of the factored tiles an output keeps.
@@ -322,7 +322,8 @@ pub(crate) type Plu<T> = (Array<T>, Array<T>, Array<T>);
 
 /// `(P, L, U)` of the blocked LU (see the module docs).
 pub(crate) fn plu<T: LinalgElement>(a: &Array<T>) -> Result<Plu<T>, ShapeError> {
-    let factors = factor(a)?;
+    let layer = super::dense::matrix_layer("lu", a)?;
+    let factors = factor::<T>(&super::dense::square_tiles::<T>(&layer));
     Ok((
         permutation(&factors),
         triangle(&factors, Part::Lower),

@@ -430,12 +430,7 @@ fn right_hand_side<T: LinalgElement>(
     let one = shape.len() == 1;
     let b2 = if one { b.reshape([n, 1]) } else { b.clone() };
     let tiles = match (a.layer(), b2.layer()) {
-        (Ok(a), Ok(b)) => {
-            let sizes = a.chunks[0].clone();
-            let square_tiles =
-                crate::array::blocks::rechunk_layer(a, vec![sizes.clone(), sizes], T::ops());
-            solve(&square_tiles, b)
-        }
+        (Ok(a), Ok(b)) => solve(&dense::square_tiles::<T>(a), b),
         (Err(e), _) | (_, Err(e)) => Err(e),
     };
     let x = Array::from_result(tiles.and_then(|x| x.layer().cloned()));
@@ -465,8 +460,8 @@ fn right_hand_side<T: LinalgElement>(
 /// assert_eq!(x[1], C::new(2.0, 0.0));
 /// ```
 pub fn solve<T: LinalgElement>(a: &Array<T>, b: &Array<T>) -> Array<T> {
-    right_hand_side("solve", a, b, |_, b2| {
-        let factors = lu::factor(a)?;
+    right_hand_side("solve", a, b, |tiles, b2| {
+        let factors = lu::factor::<T>(tiles);
         let sizes = factors.tiles.chunks[0].clone();
         let permuted = triangular::permute_rows::<T>(&factors.perm, b2, &sizes);
         let lower = Triangle {
@@ -510,9 +505,10 @@ pub fn inv<T: LinalgElement>(a: &Array<T>) -> Array<T> {
     solve(a, &identity)
 }
 
-/// The Cholesky factor of a symmetric positive-definite matrix: `L` with `a = L L^T`
-/// when `lower`, else `U = L^T` with `a = U^T U` (Dask's default, `lower=False`). A
-/// matrix that is not positive definite is an error.
+/// The Cholesky factor of a symmetric (for complex, Hermitian) positive-definite
+/// matrix: `L` with `a = L L^T` (`L L^H`) when `lower`, else `U = L^T` (`L^H`) with
+/// `a = U^T U` (Dask's default, `lower=False`). A matrix that is not positive definite
+/// is an error.
 ///
 /// Blocked, as Dask's: the matrix in square tiles of its row chunks, each tile step a
 /// task (the diagonal tile factored, the tiles below it solved, the trailing tiles
