@@ -238,3 +238,61 @@ fn two_writes_at_once_and_a_block_failing_halfway() {
         std::fs::remove_dir_all(dir).unwrap();
     }
 }
+
+#[test]
+fn uncompressed_chunks_read_straight_and_big_endian_ones_through_zarrs() {
+    // Little-endian chunks are read straight into their blocks; big-endian ones (v3's
+    // `bytes` codec with `endian: big`, v2's `>f8`) are swapped by zarrs. Read the
+    // wrong way, the values would be byte-swapped garbage.
+    for name in ["v2_arange", "v3_big_endian_arange", "v2_big_endian_arange"] {
+        let x = fixture(name).unwrap();
+        assert_eq!(x.chunks(), [vec![4, 2], vec![3, 3, 3, 1]], "{name}");
+        assert_eq!(x.compute().unwrap(), arange_6_10(), "{name}");
+    }
+}
+
+#[test]
+fn chunks_of_zeros_missing_chunks_and_damaged_chunk_files() {
+    let dir = scratch("damaged");
+    // Block [0, 1] is all zeros: not stored, as zarrs and zarr-python skip a chunk of
+    // fill values; it reads back as zeros.
+    let x = random::default_rng(9)
+        .normal(0.0, 1.0, [40, 30], [20, 10])
+        .map_blocks(|b, idx| {
+            if idx == [0, 1] {
+                b.mapv(|_| 0.0)
+            } else {
+                b.to_owned()
+            }
+        });
+    x.to_zarr(&dir).unwrap();
+    let chunk = |i: usize, j: usize| dir.join("c").join(i.to_string()).join(j.to_string());
+    assert!(!chunk(0, 1).exists() && chunk(0, 0).exists());
+    let y: Array<f64> = array::from_zarr(&dir).unwrap();
+    assert_eq!(y.compute().unwrap(), x.compute().unwrap());
+    // A chunk file lost afterwards reads as the fill value, as in zarr-python.
+    std::fs::remove_file(chunk(1, 2)).unwrap();
+    let mut expected = x.compute().unwrap();
+    expected
+        .slice_each_axis_mut(|ax| ndarray::Slice::from([20..40, 20..30][ax.axis.index()].clone()))
+        .fill(0.0);
+    assert_eq!(y.compute().unwrap(), expected);
+    // A chunk file cut short is an error naming the block and the size, not a short
+    // block.
+    let file = std::fs::OpenOptions::new()
+        .write(true)
+        .open(chunk(1, 1))
+        .unwrap();
+    file.set_len(100).unwrap();
+    let err = y.compute().unwrap_err();
+    assert!(
+        matches!(err, dask::Error::TaskFailed { .. } | dask::Error::Io { .. }),
+        "{err:?}"
+    );
+    let text = format!("{err:#}");
+    assert!(
+        text.contains("from_zarr") && text.contains("expected 1600"),
+        "{text}"
+    );
+    std::fs::remove_dir_all(&dir).unwrap();
+}

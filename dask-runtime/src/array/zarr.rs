@@ -38,6 +38,12 @@ pub trait ZarrElement: Element + zarrs::array::Element + zarrs::array::ElementOw
     /// The Zarr data type of this element type.
     #[doc(hidden)]
     fn zarr_type() -> DataType;
+    /// `values` as the bytes they lie in memory as.
+    #[doc(hidden)]
+    fn bytes(values: &[Self]) -> &[u8];
+    /// `values` as bytes to overwrite, if any bytes make valid elements (not `bool`).
+    #[doc(hidden)]
+    fn bytes_mut(values: &mut [Self]) -> Option<&mut [u8]>;
 }
 
 macro_rules! zarr_element {
@@ -46,12 +52,30 @@ macro_rules! zarr_element {
             fn zarr_type() -> DataType {
                 data_type::$f()
             }
+            fn bytes(values: &[Self]) -> &[u8] {
+                bytemuck::cast_slice(values)
+            }
+            fn bytes_mut(values: &mut [Self]) -> Option<&mut [u8]> {
+                Some(bytemuck::cast_slice_mut(values))
+            }
         }
     )*};
 }
 zarr_element!(f64 => float64, f32 => float32, i8 => int8, i16 => int16, i32 => int32,
-    i64 => int64, u8 => uint8, u16 => uint16, u32 => uint32, u64 => uint64, bool => bool,
+    i64 => int64, u8 => uint8, u16 => uint16, u32 => uint32, u64 => uint64,
     num_complex::Complex64 => complex128, num_complex::Complex32 => complex64);
+
+impl ZarrElement for bool {
+    fn zarr_type() -> DataType {
+        data_type::bool()
+    }
+    fn bytes(values: &[Self]) -> &[u8] {
+        bytemuck::cast_slice(values)
+    }
+    fn bytes_mut(_: &mut [Self]) -> Option<&mut [u8]> {
+        None
+    }
+}
 
 /// Zarr's fill value: the element's zero (all bytes 0 for every type here).
 fn zero_fill<T>() -> FillValue {
@@ -138,7 +162,26 @@ fn subset(region: &Region) -> ArraySubset {
 /// Each block written as its Zarr chunk; the block made is a 0-d marker.
 struct WriteChunks<T> {
     array: Arc<ZarrWriter>,
+    /// Chunks are stored as their elements' little-endian bytes, nothing else: a whole
+    /// block is written to its file straight from its own memory.
+    raw: bool,
     element: std::marker::PhantomData<fn() -> T>,
+}
+
+/// A block's elements as the bytes of its chunk file, held by the block itself (the
+/// write reads them where they are; a copy of each 20 MB chunk was a sixth of a round
+/// trip).
+struct ChunkBytes<T>(BlockValue, std::marker::PhantomData<fn() -> T>);
+
+impl<T: ZarrElement> AsRef<[u8]> for ChunkBytes<T> {
+    fn as_ref(&self) -> &[u8] {
+        let slice = self
+            .0
+            .downcast_ref::<ArrayD<T>>()
+            .and_then(|a| a.as_slice())
+            .unwrap_or(&[]);
+        T::bytes(slice)
+    }
 }
 
 impl<T: ZarrElement> BlockOp for WriteChunks<T> {
@@ -148,7 +191,8 @@ impl<T: ZarrElement> BlockOp for WriteChunks<T> {
         idx: &[usize],
         inputs: Vec<BlockValue>,
     ) -> Result<BlockValue, BoxError> {
-        let values = view::<T>(inputs.first().ok_or("internal: no block to write")?)?;
+        let input = inputs.first().ok_or("internal: no block to write")?;
+        let values = view::<T>(input)?;
         let chunk: Vec<u64> = idx.iter().map(|&i| i as u64).collect();
         let full: Vec<usize> = self
             .array
@@ -156,10 +200,25 @@ impl<T: ZarrElement> BlockOp for WriteChunks<T> {
             .iter()
             .map(|n| n.get() as usize)
             .collect();
-        if full == values.shape()
+        let whole = input
+            .downcast_ref::<ArrayD<T>>()
+            .is_some_and(|a| a.shape() == full && a.as_slice().is_some());
+        if self.raw && whole {
+            if T::bytes(values.as_slice().unwrap_or(&[]))
+                .iter()
+                .all(|&b| b == 0)
+            {
+                // As zarrs does: a chunk of fill values is not stored.
+                self.array.erase_chunk(&chunk)?;
+            } else {
+                let bytes =
+                    Bytes::from_owner(ChunkBytes::<T>(Arc::clone(input), std::marker::PhantomData));
+                store_raw(&self.array, &chunk, bytes)?;
+            }
+        } else if full == values.shape()
             && let Some(slice) = values.as_slice()
         {
-            // A whole chunk in row-major order: stored straight from the block.
+            // A whole chunk in row-major order: encoded by zarrs from the block.
             self.array.store_chunk(&chunk, slice)?;
         } else {
             // An edge chunk (Zarr stores it whole, padded with the fill value, zero), or
@@ -178,10 +237,56 @@ impl<T: ZarrElement> BlockOp for WriteChunks<T> {
     }
 }
 
+/// Stores `bytes` as the chunk at `chunk`, unencoded: only for an array whose chunks are
+/// their elements' little-endian bytes (no compressor, the `bytes` codec little-endian)
+/// on a little-endian machine, where the bytes of a whole row-major block are its
+/// encoding.
+#[allow(unsafe_code)] // zarrs' `store_encoded_chunk` trusts its caller's encoding.
+fn store_raw(array: &ZarrWriter, chunk: &[u64], bytes: Bytes) -> Result<(), BoxError> {
+    // SAFETY: the caller's contract above is the encoding zarrs would have written.
+    unsafe { array.store_encoded_chunk(chunk, bytes)? };
+    Ok(())
+}
+
 /// Each block read from its Zarr chunk.
 struct ReadChunks<T> {
     array: Arc<ZarrArray>,
+    /// The store's directory, when a chunk file holds its elements' little-endian bytes
+    /// and nothing else (see [`raw_chunks`]): a whole chunk is then read straight into
+    /// its block.
+    raw: Option<Arc<FilesystemStore>>,
     element: std::marker::PhantomData<fn() -> T>,
+}
+
+impl<T: ZarrElement> ReadChunks<T> {
+    /// The chunk at `chunk` read from its file into a block of `shape`, if the file is
+    /// there and of the size the shape needs (else zarrs reads it, and says what is
+    /// wrong).
+    fn read_raw(
+        &self,
+        store: &FilesystemStore,
+        chunk: &[u64],
+        shape: &[usize],
+    ) -> Result<Option<ArrayD<T>>, BoxError> {
+        use std::io::Read;
+        let path = store.key_to_fspath(&self.array.chunk_key(chunk));
+        let mut file = match std::fs::File::open(&path) {
+            Ok(file) => file,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
+            Err(e) => return Err(format!("zarr: {}: {e}", path.display()).into()),
+        };
+        let n: usize = shape.iter().product();
+        if file.metadata()?.len() != (n * size_of::<T>()) as u64 {
+            return Ok(None);
+        }
+        let mut values = vec![T::default(); n];
+        let Some(bytes) = T::bytes_mut(&mut values) else {
+            return Ok(None);
+        };
+        file.read_exact(bytes)
+            .map_err(|e| format!("zarr: {}: {e}", path.display()))?;
+        Ok(Some(ArrayD::from_shape_vec(IxDyn(shape), values)?))
+    }
 }
 
 impl<T: ZarrElement> BlockOp for ReadChunks<T> {
@@ -193,10 +298,60 @@ impl<T: ZarrElement> BlockOp for ReadChunks<T> {
         _: Vec<BlockValue>,
     ) -> Result<BlockValue, BoxError> {
         let region = layer.region(idx);
-        let values: Vec<T> = self.array.retrieve_array_subset(&subset(&region))?;
         let shape = lengths(&region);
+        if let Some(store) = &self.raw {
+            let chunk: Vec<u64> = idx.iter().map(|&i| i as u64).collect();
+            let full = self.array.chunk_shape(&chunk)?;
+            if full
+                .iter()
+                .map(|n| n.get() as usize)
+                .eq(shape.iter().copied())
+                && let Some(values) = self.read_raw(store, &chunk, &shape)?
+            {
+                return Ok(block(values));
+            }
+        }
+        let values: Vec<T> = self.array.retrieve_array_subset(&subset(&region))?;
         Ok(block(ArrayD::from_shape_vec(IxDyn(&shape), values)?))
     }
+}
+
+/// Whether each chunk file of `array` holds exactly its elements' little-endian bytes
+/// on this (little-endian) machine: no compressor, filter, transpose or storage
+/// transformer, in Zarr v3 or v2 metadata.
+fn raw_chunks(array: &ZarrArray) -> bool {
+    let Ok(meta) = serde_json::to_value(array.metadata()) else {
+        return false;
+    };
+    let none_or_empty = |key: &str| {
+        meta.get(key)
+            .is_none_or(|v| v.is_null() || v.as_array().is_some_and(Vec::is_empty))
+    };
+    let little = match meta.get("zarr_format").and_then(serde_json::Value::as_u64) {
+        Some(3) => {
+            let codecs = meta.get("codecs").and_then(serde_json::Value::as_array);
+            none_or_empty("storage_transformers")
+                && codecs.is_some_and(|c| {
+                    c.len() == 1
+                        && c[0].get("name").and_then(serde_json::Value::as_str) == Some("bytes")
+                        && c[0]
+                            .get("configuration")
+                            .and_then(|c| c.get("endian"))
+                            .is_none_or(|e| e == "little")
+                })
+        }
+        Some(2) => {
+            none_or_empty("compressor")
+                && none_or_empty("filters")
+                && meta.get("order").and_then(serde_json::Value::as_str) == Some("C")
+                && meta
+                    .get("dtype")
+                    .and_then(serde_json::Value::as_str)
+                    .is_some_and(|d| d.starts_with('<') || d.starts_with('|'))
+        }
+        _ => false,
+    };
+    little && cfg!(target_endian = "little")
 }
 
 /// How [`Array::to_zarr_with`] compresses each chunk: Zarr's bytes-to-bytes codec.
@@ -358,6 +513,7 @@ impl<T: ZarrElement> Array<T> {
             .iter()
             .map(|c| c.first().copied().unwrap_or(1).max(1) as u64)
             .collect();
+        let raw = codecs.is_empty() && cfg!(target_endian = "little");
         let array = ArrayBuilder::new(shape, chunk, T::zarr_type(), zero_fill::<T>())
             .bytes_to_bytes_codecs(codecs)
             .build(store, "/")
@@ -369,6 +525,7 @@ impl<T: ZarrElement> Array<T> {
             Arc::clone(layer),
             WriteChunks::<T> {
                 array: Arc::new(array),
+                raw,
                 element: std::marker::PhantomData,
             },
         )
@@ -384,7 +541,7 @@ impl<T: ZarrElement> Array<T> {
 pub fn from_zarr<T: ZarrElement>(path: impl AsRef<Path>) -> Result<Array<T>, Error> {
     let path = path.as_ref();
     let store = Arc::new(FilesystemStore::new(path).map_err(zarr_error(path))?);
-    let array = ZarrArray::open(store, "/").map_err(zarr_error(path))?;
+    let array = ZarrArray::open(Arc::clone(&store), "/").map_err(zarr_error(path))?;
     if array.data_type() != &T::zarr_type() {
         return Err(ShapeError::new(
             "from_zarr",
@@ -405,6 +562,7 @@ pub fn from_zarr<T: ZarrElement>(path: impl AsRef<Path>) -> Result<Array<T>, Err
         .map(|(&n, c)| super::structure::regular_chunks(n, c.get() as usize))
         .collect();
     let token = Tokenizer::new("from_zarr").add(path).add(T::NAME);
+    let raw = raw_chunks(&array).then(|| Arc::clone(&store));
     Ok(Array::from_op(
         "from_zarr",
         token,
@@ -413,6 +571,7 @@ pub fn from_zarr<T: ZarrElement>(path: impl AsRef<Path>) -> Result<Array<T>, Err
         Vec::new(),
         ReadChunks::<T> {
             array: Arc::new(array),
+            raw,
             element: std::marker::PhantomData,
         },
     ))
