@@ -1,10 +1,14 @@
-//! Recycled element buffers for the strips a reduction makes and folds in a loop.
+//! Recycled element buffers for the strips and blocks the array runtime makes and
+//! frees in a loop.
 //!
 //! Each strip of `(x + x.t()).mean()` allocates a few 256 KB temporaries and frees
 //! them a moment later. glibc's malloc hands freed memory that size back to the OS
 //! (munmap, or trimming a thread's arena) and the next strip faults it back in: 39% of
-//! that benchmark's time was spent in the kernel. Instead, a worker thread keeps a
-//! few freed buffers of each element type and the next strip reuses them.
+//! that benchmark's time was spent in the kernel. The same holds for whole blocks: a
+//! 3x3 stencil through `map_overlap` faulted in a fresh 8 MB block for every block
+//! generated and every block grown by its margins (a sixth of its run). Instead, a
+//! worker thread keeps a few freed buffers of each element type and the next strip or
+//! block reuses them.
 
 use super::Element;
 use super::layer::BlockValue;
@@ -13,61 +17,91 @@ use std::cell::RefCell;
 use std::sync::Arc;
 use std::thread::LocalKey;
 
-/// Buffers a thread keeps, per element type.
+/// Strip-sized buffers a thread keeps, per element type.
 const KEEP: usize = 8;
-/// Buffers above this go back to the allocator: whole blocks are not recycled, only
-/// strips (256 KB of f64), so a thread holds at most `KEEP` times this.
+/// Buffers up to this size are strips (256 KB of f64 for the mission's array); above
+/// it, blocks.
 const MAX_BYTES: usize = 1 << 20;
+/// Block-sized buffers a thread keeps, per element type: what one task frees for the
+/// next (a stencil's grown block and its inputs), so a thread holds at most
+/// `BLOCKS_KEEP` blocks beyond those in flight.
+const BLOCKS_KEEP: usize = 2;
+/// Blocks above this go back to the allocator.
+const MAX_BLOCK_BYTES: usize = 64 << 20;
 
 /// The thread's spare buffers of one element type.
 pub type Spare<T> = LocalKey<RefCell<Vec<Vec<T>>>>;
 
-/// An empty buffer with room for `len` elements, recycled when one is spare.
+/// Whether a buffer of `len` elements of `T` is block-sized rather than strip-sized.
+fn is_block<T>(len: usize) -> bool {
+    len.saturating_mul(size_of::<T>()) > MAX_BYTES
+}
+
+/// An empty buffer with room for `len` elements, recycled when one is spare: the
+/// smallest spare of its size class (strip or block) that fits.
 pub(crate) fn take<T: Element>(len: usize) -> Vec<T> {
     // try_with: during a thread's teardown the pool may be gone; then just allocate.
     let spare = T::spare()
-        .try_with(|s| s.try_borrow_mut().ok()?.pop())
+        .try_with(|s| {
+            let mut spare = s.try_borrow_mut().ok()?;
+            let fit = spare
+                .iter()
+                .enumerate()
+                .filter(|(_, v)| {
+                    v.capacity() >= len && is_block::<T>(v.capacity()) == is_block::<T>(len)
+                })
+                .min_by_key(|(_, v)| v.capacity())?
+                .0;
+            Some(spare.swap_remove(fit))
+        })
         .ok()
         .flatten();
     match spare {
-        Some(mut v) if v.capacity() >= len => {
+        Some(mut v) => {
             v.clear();
             v
         }
-        // Too small (a whole block after strips): growing it would copy it; a fresh
-        // allocation does not.
-        _ => Vec::with_capacity(len),
+        // None fits: growing a smaller one would copy it; a fresh allocation does not.
+        None => Vec::with_capacity(len),
     }
 }
 
 /// Keeps `array`'s memory for a later [`take`] on this thread.
 pub(crate) fn recycle<T: Element>(array: ArrayD<T>) {
     let (v, _) = array.into_raw_vec_and_offset();
-    if v.capacity() == 0 || v.capacity() * size_of::<T>() > MAX_BYTES {
+    let bytes = v.capacity() * size_of::<T>();
+    if bytes == 0 || bytes > MAX_BLOCK_BYTES {
         return;
     }
     // If the pool is gone (thread teardown) or busy, the buffer is simply freed.
     let _ = T::spare().try_with(|s| {
-        if let Ok(mut spare) = s.try_borrow_mut()
-            && spare.len() < KEEP
-        {
-            spare.push(v);
+        if let Ok(mut spare) = s.try_borrow_mut() {
+            let block = is_block::<T>(v.capacity());
+            let room = if block { BLOCKS_KEEP } else { KEEP };
+            let kept = spare
+                .iter()
+                .filter(|s| is_block::<T>(s.capacity()) == block)
+                .count();
+            if kept < room {
+                spare.push(v);
+            }
         }
     });
 }
 
-/// Recycles a block (of `T`) nobody else holds.
+/// Recycles a block (of `T`), or the block under a window, that nobody else holds.
 pub(crate) fn recycle_value<T: Element>(value: BlockValue) {
-    if let Ok(block) = value.downcast::<ArrayD<T>>()
+    if let Ok(block) = super::window::into_base(value).downcast::<ArrayD<T>>()
         && let Ok(array) = Arc::try_unwrap(block)
     {
         recycle(array);
     }
 }
 
-/// Recycles a block of any element type nobody else holds.
+/// Recycles a block of any element type (or the block under a window) that nobody
+/// else holds.
 pub(crate) fn recycle_any(value: BlockValue) {
-    let value = match value.downcast::<ArrayD<f64>>() {
+    let value = match super::window::into_base(value).downcast::<ArrayD<f64>>() {
         Ok(block) => return recycle_value::<f64>(block),
         Err(other) => other,
     };

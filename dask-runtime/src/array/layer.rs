@@ -106,7 +106,11 @@ pub(crate) trait BlockOp: Send + Sync + 'static {
         match (self.streaming(), inputs.first(), layer.inputs.first()) {
             (Some(s), Some(data), Some(input)) => {
                 let region = input.region(idx);
-                super::stream::fold_stored(&region, data, s.folder(layer, idx, &region))
+                let folded =
+                    super::stream::fold_stored(&region, data, s.folder(layer, idx, &region));
+                // The block is spent: its memory makes the next blocks on this thread.
+                inputs.into_iter().for_each(super::buffers::recycle_any);
+                folded
             }
             _ => Err(format!("internal: `{}` has no way to run", layer.label).into()),
         }

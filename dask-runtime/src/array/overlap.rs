@@ -226,7 +226,9 @@ fn grown<T: Element>(
         .map(|p| p.segments.iter().map(|s| s.len).sum())
         .collect();
     let read = blocks_read(plans);
-    let mut out = ArrayD::from_elem(IxDyn(&shape), fill);
+    let mut values = super::buffers::take::<T>(shape.iter().product());
+    values.resize(shape.iter().product(), fill);
+    let mut out = ArrayD::from_shape_vec(IxDyn(&shape), values)?;
     let per_axis: Vec<Vec<usize>> = plans
         .iter()
         .map(|p| (0..p.segments.len()).collect())
@@ -302,7 +304,9 @@ where
             _ => T::default(),
         };
         let grown = grown(&plans, &inputs, fill)?;
-        drop(inputs);
+        // The blocks read are spent (where this task is their last reader): their
+        // memory makes the next blocks on this thread.
+        inputs.into_iter().for_each(super::buffers::recycle_any);
         let result = (self.f)(grown.view(), idx);
         if result.shape() != grown.shape() {
             return Err(format!(
@@ -313,6 +317,7 @@ where
             )
             .into());
         }
+        super::buffers::recycle(grown);
         // The middle, as a window onto the result: no copy.
         let middle: Vec<(usize, usize)> = plans.iter().map(|p| (p.before, p.len)).collect();
         let shape = result.shape().to_vec();

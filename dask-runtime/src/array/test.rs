@@ -811,12 +811,32 @@ fn strip_buffers_are_recycled_on_the_same_thread_only_when_unshared() {
     let again = buffers::take::<f64>(32_000);
     assert_eq!(again.as_ptr(), ptr, "the freed strip's memory comes back");
     assert!(again.is_empty() && again.capacity() >= 32_000);
-    // Whole blocks go back to the allocator; a block someone else holds is left alone.
+    // Two whole blocks are kept, the best fit is taken, and a block above 64 MB goes
+    // back to the allocator; a block someone else holds is left alone.
     let f64_spares = || f64::spare().with(|s| s.borrow().len());
     let i64_spares = || i64::spare().with(|s| s.borrow().len());
     let before = f64_spares();
-    buffers::recycle(ArrayD::<f64>::zeros(IxDyn(&[1000, 1000])));
-    assert_eq!(f64_spares(), before, "an 8 MB block is not kept");
+    let blocks: Vec<ArrayD<f64>> = [1000, 1002, 1004]
+        .iter()
+        .map(|&n| ArrayD::zeros(IxDyn(&[n, 1000])))
+        .collect();
+    let small = blocks[0].as_ptr();
+    blocks.into_iter().for_each(buffers::recycle);
+    assert_eq!(
+        f64_spares(),
+        before + 2,
+        "two 8 MB blocks are kept, not three"
+    );
+    let block = buffers::take::<f64>(1000 * 1000);
+    assert_eq!(block.as_ptr(), small, "the smallest that fits");
+    let strip = buffers::take::<f64>(32_000);
+    assert!(
+        strip.capacity() < 1_000_000,
+        "a strip does not take a block"
+    );
+    assert_eq!(f64_spares(), before + 1);
+    buffers::recycle(ArrayD::<f64>::zeros(IxDyn(&[9000, 1000])));
+    assert_eq!(f64_spares(), before + 1, "a 72 MB block is not kept");
     let shared = std::sync::Arc::new(ArrayD::from_elem(IxDyn(&[8]), 2_i64));
     let held = std::sync::Arc::clone(&shared);
     let before = i64_spares();

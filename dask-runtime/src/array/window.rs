@@ -22,6 +22,17 @@ pub(crate) struct Window {
     axes: Vec<usize>,
 }
 
+/// The block under `value` if it is a window nobody else holds; else `value`.
+pub(crate) fn into_base(value: BlockValue) -> BlockValue {
+    match value.downcast::<Window>() {
+        Ok(w) => match Arc::try_unwrap(w) {
+            Ok(w) => w.base,
+            Err(shared) => shared,
+        },
+        Err(other) => other,
+    }
+}
+
 /// The block of `T` inside `value` (a block or a window of one), as a view.
 pub(crate) fn view<T: Send + Sync + 'static>(
     value: &BlockValue,
