@@ -323,7 +323,14 @@ fn run_task(root: Step, args: Vec<Arg<BlockValue>>) -> NodeRef {
                 .map(|a| a.take(inputs).map(Some))
                 .collect::<Result<Vec<_>, _>>()?;
             if streams {
-                run_streaming(&root, &values)
+                let folded = run_streaming(&root, &values);
+                // The blocks read are spent (where this task is their last reader):
+                // their memory makes the next blocks on this thread.
+                values
+                    .into_iter()
+                    .flatten()
+                    .for_each(super::buffers::recycle_any);
+                folded
             } else {
                 run(&root, &mut values)
             }
