@@ -163,3 +163,61 @@ fn complex_arrays_add_multiply_reduce_and_round_trip_through_npy() {
     );
     std::fs::remove_file(&path).ok();
 }
+
+#[test]
+fn complex_dot_of_matrices_and_vectors_matches_ndarray() {
+    use dask::array::Complex64;
+    let z = |shape: &[usize], k: f64| {
+        ArrayD::from_shape_fn(ndarray::IxDyn(shape), |i| {
+            let flat = ndarray::Dimension::as_array_view(&i)
+                .iter()
+                .fold(0.0, |acc, &v| acc * 7.0 + v as f64);
+            Complex64::new((flat * 0.3 + k).sin(), (flat * 0.7 - k).cos())
+        })
+    };
+    let two = |a: &ArrayD<Complex64>| a.clone().into_dimensionality::<ndarray::Ix2>().unwrap();
+    let one = |a: &ArrayD<Complex64>| a.clone().into_dimensionality::<ndarray::Ix1>().unwrap();
+    let (a, b, v, w) = (z(&[9, 7], 1.0), z(&[7, 5], 2.0), z(&[7], 3.0), z(&[9], 4.0));
+    let close = |x: ArrayD<Complex64>, y: ArrayD<Complex64>| {
+        assert_eq!(x.shape(), y.shape());
+        assert!(
+            x.iter().zip(&y).all(|(p, q)| (p - q).norm() < 1e-12),
+            "{x} {y}"
+        );
+    };
+    // Ragged blocks along the inner axis of both.
+    let (da, db) = (
+        array::from_ndarray(a.clone(), [vec![4, 5], vec![3, 4]]),
+        array::from_ndarray(b.clone(), [vec![2, 5], vec![5]]),
+    );
+    let (dv, dw) = (
+        array::from_ndarray(v.clone(), 3),
+        array::from_ndarray(w.clone(), 4),
+    );
+    close(
+        da.dot(&db).compute().unwrap(),
+        two(&a).dot(&two(&b)).into_dyn(),
+    );
+    close(
+        da.dot(&dv).compute().unwrap(),
+        two(&a).dot(&one(&v)).into_dyn(),
+    );
+    close(
+        dw.dot(&da).compute().unwrap(),
+        one(&w).dot(&two(&a)).into_dyn(),
+    );
+    let inner = dv.dot(&dv).compute().unwrap();
+    assert_eq!(inner.shape(), [] as [usize; 0]);
+    assert!((inner[[]] - one(&v).dot(&one(&v))).norm() < 1e-12);
+    // Mismatched inner lengths and 3-d operands are errors, not panics.
+    let err = da.dot(&dw).compute().unwrap_err();
+    assert!(err.to_string().contains("[9, 7] and [9]"), "{err}");
+    let cube = array::from_ndarray(z(&[2, 9, 7], 0.0), 3);
+    assert!(
+        cube.dot(&dv)
+            .compute()
+            .unwrap_err()
+            .to_string()
+            .contains("1-d and 2-d")
+    );
+}

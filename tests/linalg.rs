@@ -3,7 +3,7 @@
 //! factorisation of the matrix in one block.
 
 use dask::array::linalg::{self, Norm};
-use dask::array::{self, Array, random};
+use dask::array::{self, Array, Complex64, random};
 use ndarray::{Array2, ArrayD, Ix2};
 
 fn max_abs(a: &Array<f64>) -> f64 {
@@ -397,27 +397,38 @@ fn blocked_solve_and_inv_on_ragged_tiles_and_their_mistakes() {
     );
 }
 
+/// A matrix of complex normals (real and imaginary parts independent).
+fn complex_normals(seed: u64, shape: [usize; 2]) -> Array2<Complex64> {
+    let rng = random::default_rng(seed);
+    let (re, im) = (
+        rng.normal(0.0, 1.0, shape, shape).compute().unwrap(),
+        rng.normal(0.0, 1.0, shape, shape).compute().unwrap(),
+    );
+    let z = ndarray::Zip::from(&re)
+        .and(&im)
+        .map_collect(|&r, &i| Complex64::new(r, i));
+    z.into_dimensionality::<Ix2>().unwrap()
+}
+
+/// The largest modulus of `x - y`.
+fn cgap(x: &Array2<Complex64>, y: &Array2<Complex64>) -> f64 {
+    (x - y).iter().fold(0.0_f64, |m, v| m.max(v.norm()))
+}
+
+fn dense_c(x: &Array<Complex64>) -> Array2<Complex64> {
+    x.compute().unwrap().into_dimensionality::<Ix2>().unwrap()
+}
+
+/// The conjugate transpose.
+fn conj_t(m: &Array2<Complex64>) -> Array2<Complex64> {
+    m.t().mapv(|v| v.conj())
+}
+
 #[test]
 fn lu_solve_inv_and_triangular_solves_take_complex_matrices() {
-    use dask::array::Complex64;
     let n = 23;
-    let parts = |seed: u64, shape: [usize; 2]| {
-        let rng = random::default_rng(seed);
-        let (re, im) = (
-            rng.normal(0.0, 1.0, shape, shape).compute().unwrap(),
-            rng.normal(0.0, 1.0, shape, shape).compute().unwrap(),
-        );
-        let z = ndarray::Zip::from(&re)
-            .and(&im)
-            .map_collect(|&r, &i| Complex64::new(r, i));
-        z.into_dimensionality::<Ix2>().unwrap()
-    };
-    let a = parts(1, [n, n]);
-    let b = parts(2, [n, 3]);
-    let cgap = |x: &Array2<Complex64>, y: &Array2<Complex64>| {
-        (x - y).iter().fold(0.0_f64, |m, v| m.max(v.norm()))
-    };
-    let dense_c = |x: &Array<Complex64>| x.compute().unwrap().into_dimensionality::<Ix2>().unwrap();
+    let a = complex_normals(1, [n, n]);
+    let b = complex_normals(2, [n, 3]);
     let za = array::from_ndarray(a.clone().into_dyn(), 6);
     let zb = array::from_ndarray(b.clone().into_dyn(), [5, 3]);
     let (p, l, u) = linalg::lu(&za);
@@ -435,7 +446,6 @@ fn lu_solve_inv_and_triangular_solves_take_complex_matrices() {
     ));
     assert!(cgap(&u.dot(&t), &b) < 1e-10);
     // Cholesky of a Hermitian positive-definite matrix: a = L L^H, U = L^H.
-    let conj_t = |m: &Array2<Complex64>| m.t().mapv(|v| v.conj());
     let h = a.dot(&conj_t(&a)) + Array2::<Complex64>::eye(n) * Complex64::new(n as f64, 0.0);
     let zh = array::from_ndarray(h.clone().into_dyn(), 6);
     let l = dense_c(&linalg::cholesky(&zh, true));
@@ -450,6 +460,88 @@ fn lu_solve_inv_and_triangular_solves_take_complex_matrices() {
     singular.row_mut(n - 1).fill(Complex64::new(0.0, 0.0));
     let singular = array::from_ndarray(singular.into_dyn(), 6);
     assert!(linalg::solve(&singular, &zb).compute().is_err());
+}
+
+#[test]
+fn tsqr_qr_svd_lstsq_and_norms_take_complex_matrices() {
+    let unitary_gap = |q: &Array2<Complex64>| cgap(&conj_t(q).dot(q), &Array2::eye(q.ncols()));
+    // TSQR on ragged row blocks: Q^H Q = I, R upper, Q R = a; as one block.
+    let a = complex_normals(3, [60, 7]);
+    let za = array::from_ndarray(a.clone().into_dyn(), [vec![20, 5, 30, 5], vec![7]]);
+    let (q, r) = linalg::tsqr(&za);
+    let (q, r) = (dense_c(&q), dense_c(&r));
+    assert!(unitary_gap(&q) < 1e-12 && cgap(&q.dot(&r), &a) < 1e-12);
+    assert!((0..7).all(|i| (0..i).all(|j| r[[i, j]] == Complex64::new(0.0, 0.0))));
+    let (_, r1) = linalg::tsqr(&za.rechunk([60, 7]));
+    // R is unique up to a unit phase per row.
+    let r1 = dense_c(&r1);
+    assert!((0..7).all(|i| (r[[i, i]].norm() - r1[[i, i]].norm()).abs() < 1e-10));
+    // Short and wide in one row block (Dask's sfqr): R = Q^H a.
+    let w = complex_normals(4, [5, 40]);
+    let (q, r) = linalg::qr(&array::from_ndarray(w.clone().into_dyn(), [5, 10]));
+    let (q, r) = (dense_c(&q), dense_c(&r));
+    assert!(unitary_gap(&q) < 1e-12 && cgap(&q.dot(&r), &w) < 1e-12);
+    // SVD, tall and wide: U diag(S) V^H = a, S real and descending, U and V unitary.
+    for (m, chunks) in [
+        (&a, vec![vec![20, 5, 30, 5], vec![7]]),
+        (&w, vec![vec![5], vec![10; 4]]),
+    ] {
+        let (u, s, vt) = linalg::svd(&array::from_ndarray(m.clone().into_dyn(), chunks));
+        let (u, vt) = (dense_c(&u), dense_c(&vt));
+        let s = s.compute().unwrap();
+        assert!(
+            s.iter()
+                .zip(s.iter().skip(1))
+                .all(|(x, y)| x >= y && *y >= 0.0)
+        );
+        let us = Array2::from_shape_fn(u.dim(), |(i, j)| u[[i, j]] * s[j]);
+        assert!(cgap(&us.dot(&vt), m) < 1e-10);
+        assert!(unitary_gap(&u) < 1e-10 && unitary_gap(&conj_t(&vt)) < 1e-10);
+    }
+    // The 2-norm is the largest singular value; Frobenius and 1-norms from moduli.
+    let moduli = a.mapv(|v| v.norm());
+    let fro = moduli.iter().map(|v| v * v).sum::<f64>().sqrt();
+    assert!((linalg::norm(&za, Norm::Fro).compute().unwrap() - fro).abs() < 1e-10);
+    let one = moduli
+        .sum_axis(ndarray::Axis(0))
+        .fold(0.0_f64, |m, &v| m.max(v));
+    assert!((linalg::norm(&za, Norm::One).compute().unwrap() - one).abs() < 1e-10);
+    let sa = linalg::svd(&za).1.compute().unwrap();
+    assert!((linalg::norm(&za, Norm::Two).compute().unwrap() - sa[0]).abs() < 1e-12);
+    // A rank-2 complex matrix: two compressed triplets reproduce it.
+    let low = complex_normals(5, [80, 2]).dot(&complex_normals(6, [2, 30]));
+    let zlow = array::from_ndarray(low.clone().into_dyn(), [20, 10]);
+    let (u, s, vt) = linalg::svd_compressed(&zlow, 2, 1, 0);
+    let (u, s, vt) = (dense_c(&u), s.compute().unwrap(), dense_c(&vt));
+    let us = Array2::from_shape_fn(u.dim(), |(i, j)| u[[i, j]] * s[j]);
+    assert!(cgap(&us.dot(&vt), &low) < 1e-8);
+    // Least squares: exact for a consistent system; otherwise the residual is
+    // orthogonal to a's columns (a^H (b - a x) = 0), and the residuals are |b - a x|^2.
+    let x0 = complex_normals(7, [7, 2]);
+    let exact = linalg::lstsq(&za, &array::from_ndarray(a.dot(&x0).into_dyn(), [20, 2]));
+    assert!(cgap(&dense_c(&exact.x), &x0) < 1e-10);
+    assert_eq!(exact.rank.compute().unwrap(), 7);
+    let b = complex_normals(8, [60, 2]);
+    let fit = linalg::lstsq(&za, &array::from_ndarray(b.clone().into_dyn(), [25, 2]));
+    let x = dense_c(&fit.x);
+    let resid = &b - &a.dot(&x);
+    assert!(cgap(&conj_t(&a).dot(&resid), &Array2::zeros((7, 2))) < 1e-10);
+    let want: Vec<f64> = resid
+        .columns()
+        .into_iter()
+        .map(|c| c.iter().map(|v| v.norm_sqr()).sum())
+        .collect();
+    let got = fit.residuals.compute().unwrap();
+    assert!(
+        got.iter()
+            .zip(&want)
+            .all(|(g, w)| (g - w).abs() < 1e-9 * w.max(1.0))
+    );
+    let singular = fit.s.compute().unwrap();
+    assert!(
+        (singular[0] - sa[0]).abs() < 1e-10,
+        "a's singular values, through R"
+    );
 }
 
 #[test]

@@ -45,6 +45,40 @@ where
     }
 }
 
+/// [`Array::dot`] of complex arrays: 1-d operands as one-row or one-column matrices.
+fn complex_dot<T: Element + ndarray::LinalgScalar>(a: &Array<T>, b: &Array<T>) -> Array<T> {
+    let (sa, sb) = match (a.layer(), b.layer()) {
+        (Ok(x), Ok(y)) => (x.shape.clone(), y.shape.clone()),
+        (Err(e), _) | (_, Err(e)) => return Array::from_error(e),
+    };
+    let as_matrix = |x: &Array<T>, s: &[usize], row: bool| match s {
+        [n] if row => x.reshape([1, *n]),
+        [n] => x.reshape([*n, 1]),
+        _ => x.clone(),
+    };
+    if sa.len() <= 2 && sb.len() <= 2 && sa.last() != sb.first() {
+        return Array::failed(
+            "dot",
+            format!("shapes {sa:?} and {sb:?} do not multiply (inner lengths differ)"),
+        );
+    }
+    match (sa.as_slice(), sb.as_slice()) {
+        ([_, _] | [_], [_, _] | [_]) => {
+            let product = super::dot::matmul(&as_matrix(a, &sa, true), &as_matrix(b, &sb, false));
+            match (sa.as_slice(), sb.as_slice()) {
+                ([m, _], [_]) => product.reshape([*m]),
+                ([_], [_, p]) => product.reshape([*p]),
+                ([_], [_]) => product.reshape(Vec::<usize>::new()),
+                _ => product,
+            }
+        }
+        _ => Array::failed(
+            "dot",
+            format!("complex dot takes 1-d and 2-d operands, not shapes {sa:?} and {sb:?}"),
+        ),
+    }
+}
+
 macro_rules! complex_methods {
     ($c:ident, $f:ty) => {
         impl Array<$c> {
@@ -55,6 +89,22 @@ macro_rules! complex_methods {
             /// The imaginary parts.
             pub fn im(&self) -> Array<$f> {
                 self.map_named("im", Tokenizer::new("im"), |v: $c| v.im)
+            }
+            /// NumPy's `dot` of 1-d and 2-d complex arrays: the matrix product (each
+            /// output block a tree sum of block products, as [`Array::dot`] of real
+            /// arrays), a matrix times a vector, or the inner product (a 0-d array;
+            /// not conjugated, as NumPy's `dot`).
+            ///
+            /// ```
+            /// # use dask_runtime as dask;
+            /// use dask::array::{Complex64, from_ndarray};
+            /// let i = Complex64::new(0.0, 1.0);
+            /// let a = from_ndarray(ndarray::arr2(&[[i, 1.0.into()], [2.0.into(), i]]), 1);
+            /// let v = from_ndarray(ndarray::arr1(&[1.0.into(), i]), 1);
+            /// assert_eq!(a.dot(&v).compute().unwrap().as_slice().unwrap(), [2.0 * i, 1.0.into()]);
+            /// ```
+            pub fn dot(&self, other: &Array<$c>) -> Array<$c> {
+                complex_dot(self, other)
             }
             /// The complex conjugates.
             pub fn conj(&self) -> Array<$c> {

@@ -7,7 +7,7 @@ use crate::array::window::view;
 use crate::array::{Array, Element, ShapeError, new_layer};
 use crate::error::BoxError;
 use faer::Mat;
-use ndarray::{Array2, ArrayD, ArrayView2, Ix2, ShapeBuilder};
+use ndarray::{Array2, ArrayView2, Ix2, ShapeBuilder};
 use std::sync::Arc;
 
 /// A block as a faer matrix (column-major, as faer's kernels want it), copied from
@@ -37,11 +37,6 @@ pub(crate) fn from_faer<T: LinalgElement>(a: faer::MatRef<'_, T>) -> Array2<T> {
     }
     Array2::from_shape_vec((m, n).f(), values)
         .unwrap_or_else(|_| Array2::from_shape_fn((m, n), |(i, j)| a[(i, j)]))
-}
-
-/// Input `k` of a step as a matrix.
-pub(crate) fn matrix(inputs: &[BlockValue], k: usize) -> Result<ArrayView2<'_, f64>, BoxError> {
-    matrix_of::<f64>(inputs, k)
 }
 
 /// Input `k` of a step as a matrix of `T`.
@@ -105,57 +100,82 @@ where
     )
 }
 
-/// Output `k` of a [`gathered`] step: a whole array of `shape`, one block.
-fn output(
+/// A step that gathers its inputs whole and makes several outputs (see [`gathered`]).
+pub(crate) struct Gathered {
     label: &'static str,
-    token: &Tokenizer,
-    step: &Arc<Layer>,
-    k: usize,
-    shape: Vec<usize>,
-) -> Array<f64> {
-    let chunks = shape.iter().map(|&n| vec![n]).collect();
-    Array::from_op(
-        label,
-        token.clone().add(("output", k)),
-        shape,
-        chunks,
-        vec![Arc::clone(step)],
-        Step {
-            deps: |_: &Layer, _: &[usize]| vec![(0, vec![0])],
-            run: move |_: &Layer, _: &[usize], values: Vec<BlockValue>| {
-                let all = typed::<Vec<ArrayD<f64>>>(values.first().ok_or("internal: no step")?)?;
-                let out = all.get(k).ok_or("internal: a missing output")?;
-                Ok(block(out.clone()))
+    token: Tokenizer,
+    step: Result<Arc<Layer>, ShapeError>,
+    shapes: Vec<Vec<usize>>,
+}
+
+impl Gathered {
+    /// Output `k`: a whole array of its shape and of `U`, one block (the step's own
+    /// block, shared, not copied).
+    pub(crate) fn output<U: Element>(&self, k: usize) -> Array<U> {
+        let step = match &self.step {
+            Ok(step) => Arc::clone(step),
+            Err(e) => return Array::from_error(e.clone()),
+        };
+        let Some(shape) = self.shapes.get(k).cloned() else {
+            return Array::failed(self.label, format!("internal: no output {k}"));
+        };
+        let chunks = shape.iter().map(|&n| vec![n]).collect();
+        let (label, want) = (self.label, shape.clone());
+        Array::from_op(
+            self.label,
+            self.token.clone().add(("output", k)),
+            shape,
+            chunks,
+            vec![step],
+            Step {
+                deps: |_: &Layer, _: &[usize]| vec![(0, vec![0])],
+                run: move |_: &Layer, _: &[usize], values: Vec<BlockValue>| {
+                    let all = typed::<Vec<BlockValue>>(values.first().ok_or("internal: no step")?)?;
+                    let out = all.get(k).ok_or("internal: a missing output")?;
+                    let made = view::<U>(out)?;
+                    if made.shape() != want.as_slice() {
+                        return Err(format!(
+                            "internal: {label} made {:?}, not {want:?}",
+                            made.shape()
+                        )
+                        .into());
+                    }
+                    Ok(Arc::clone(out))
+                },
             },
-        },
-    )
+        )
+    }
 }
 
 /// `f` of the inputs, each gathered into one matrix, making outputs of the given
-/// shapes (one block each): the small dense step of a blocked algorithm, or a
-/// factorisation of a matrix that fits in memory.
-pub(crate) fn gathered<F>(
+/// shapes (one block each, taken with [`Gathered::output`] as their element types):
+/// the small dense step of a blocked algorithm, or a factorisation of a matrix that
+/// fits in memory.
+pub(crate) fn gathered<T, F>(
     label: &'static str,
     token: Tokenizer,
-    inputs: &[&Array<f64>],
+    inputs: &[&Array<T>],
     shapes: Vec<Vec<usize>>,
     f: F,
-) -> Vec<Array<f64>>
+) -> Gathered
 where
-    F: Fn(&[ArrayView2<'_, f64>]) -> Result<Vec<ArrayD<f64>>, BoxError> + Send + Sync + 'static,
+    T: Element,
+    F: Fn(&[ArrayView2<'_, T>]) -> Result<Vec<BlockValue>, BoxError> + Send + Sync + 'static,
 {
     let mut layers = Vec::new();
     for a in inputs {
         match a.layer() {
             Ok(l) => {
                 let whole = l.shape.iter().map(|&n| vec![n]).collect();
-                layers.push(crate::array::blocks::rechunk_layer(l, whole, f64::ops()));
+                layers.push(crate::array::blocks::rechunk_layer(l, whole, T::ops()));
             }
             Err(e) => {
-                return shapes
-                    .iter()
-                    .map(|_| Array::from_error(e.clone()))
-                    .collect();
+                return Gathered {
+                    label,
+                    token,
+                    step: Err(e.clone()),
+                    shapes,
+                };
             }
         }
     }
@@ -164,24 +184,18 @@ where
         .enumerate()
         .map(|(k, l)| (k, vec![0; l.shape.len()]))
         .collect();
-    let want = shapes.clone();
     let step = single(label, token.clone(), layers, deps, move |values| {
         let views = (0..values.len())
-            .map(|k| matrix(&values, k))
+            .map(|k| matrix_of::<T>(&values, k))
             .collect::<Result<Vec<_>, _>>()?;
-        let outs = f(&views)?;
-        for (o, w) in outs.iter().zip(&want) {
-            if o.shape() != w.as_slice() {
-                return Err(format!("internal: {label} made {:?}, not {w:?}", o.shape()).into());
-            }
-        }
-        Ok(block(outs))
+        Ok(block(f(&views)?))
     });
-    shapes
-        .into_iter()
-        .enumerate()
-        .map(|(k, shape)| output(label, &token, &step, k, shape))
-        .collect()
+    Gathered {
+        label,
+        token,
+        step: Ok(step),
+        shapes,
+    }
 }
 
 /// A square matrix's layer cut into square tiles: its row chunks on both axes, the
@@ -206,7 +220,7 @@ pub(crate) fn matrix_layer<T: Element>(
     Ok(l)
 }
 
-/// An ndarray matrix as a block of any rank's type.
-pub(crate) fn dyn2(a: Array2<f64>) -> ArrayD<f64> {
-    a.into_dyn()
+/// An ndarray matrix as a block (of any rank's type).
+pub(crate) fn dyn2<T: Element>(a: Array2<T>) -> BlockValue {
+    block(a.into_dyn())
 }

@@ -12,9 +12,12 @@
 //! - [`lu`]: blocked LU with partial pivoting over whole columns (LAPACK's
 //!   algorithm; Dask's pivots only inside diagonal tiles); [`solve_triangular`]:
 //!   blocked substitution; [`solve`] and [`inv`] built on both, in tiles throughout.
-//!   These four and [`cholesky`] (Hermitian, `a = L L^H`, for complex) take `f64` or
-//!   `Complex64` ([`LinalgElement`]); the rest `f64`.
 //! - [`norm`]: vector and matrix norms from reductions (and the SVD for 2-norms).
+//!
+//! Every function takes `f64` or `Complex64` matrices ([`LinalgElement`]). For complex
+//! ones the transposes of the real algorithms are conjugate transposes: `Q^H Q = I`,
+//! `a = U diag(S) V^H`, [`cholesky`]'s `a = L L^H`. Singular values, norms, residuals
+//! and ranks are real (`f64`), as NumPy's are.
 //!
 //! ```
 //! # use dask_runtime as dask;
@@ -33,15 +36,15 @@ mod triangular;
 mod tsqr;
 
 use super::{Array, Element, Scalar, ShapeError, random, s};
+use crate::array::layer::{BlockValue, block};
 use crate::array::layer::{Layer, Tokenizer};
 use crate::error::BoxError;
 use dense::{dyn2, from_faer, gathered, matrix_layer, to_faer};
 use ndarray::{Array1, ArrayD, ArrayView2, IxDyn};
 use triangular::Triangle;
 
-/// The element types of [`lu`], [`solve`], [`inv`], [`solve_triangular`] and
-/// [`cholesky`]: `f64` and [`Complex64`](crate::array::Complex64). The other functions
-/// here take `f64`.
+/// The element types of every function here: `f64` and
+/// [`Complex64`](crate::array::Complex64).
 pub trait LinalgElement:
     Element
     + faer::traits::ComplexField
@@ -57,6 +60,12 @@ pub trait LinalgElement:
     /// The complex conjugate (the value itself for a real).
     #[doc(hidden)]
     fn conj(self) -> Self;
+    /// The absolute value (modulus).
+    #[doc(hidden)]
+    fn modulus(self) -> f64;
+    /// The squared absolute value, `re^2 + im^2`.
+    #[doc(hidden)]
+    fn abs2(self) -> f64;
     /// Whether [`LinalgElement::conj`] does anything: a real type skips the copy.
     #[doc(hidden)]
     const COMPLEX: bool;
@@ -73,6 +82,12 @@ impl LinalgElement for f64 {
     fn conj(self) -> Self {
         self
     }
+    fn modulus(self) -> f64 {
+        self.abs()
+    }
+    fn abs2(self) -> f64 {
+        self * self
+    }
 }
 
 impl LinalgElement for super::Complex64 {
@@ -86,6 +101,32 @@ impl LinalgElement for super::Complex64 {
     fn conj(self) -> Self {
         num_complex::Complex::conj(&self)
     }
+    fn modulus(self) -> f64 {
+        self.norm()
+    }
+    fn abs2(self) -> f64 {
+        self.norm_sqr()
+    }
+}
+
+/// The conjugate transpose `x^H` (the transpose of a real matrix).
+fn adjoint<T: LinalgElement>(x: &Array<T>) -> Array<T> {
+    if T::COMPLEX {
+        x.map_named("conj", Tokenizer::new("conj"), T::conj).t()
+    } else {
+        x.t()
+    }
+}
+
+/// The matrix product of 2-d arrays of any [`LinalgElement`] (`Array::dot` is for
+/// real elements).
+fn mm<T: LinalgElement>(a: &Array<T>, b: &Array<T>) -> Array<T> {
+    crate::array::dot::matmul(a, b)
+}
+
+/// `f` of each element, as reals: moduli, squared moduli.
+fn real_map<T: LinalgElement>(x: &Array<T>, label: &'static str, f: fn(T) -> f64) -> Array<f64> {
+    x.map_named(label, Tokenizer::new(label), f)
 }
 
 /// The token of a dense step (its inputs are added by the layer).
@@ -93,11 +134,11 @@ fn token(label: &str) -> Tokenizer {
     Tokenizer::new(label)
 }
 
-fn failed2(e: ShapeError) -> (Array<f64>, Array<f64>) {
+fn failed2<T: Element>(e: ShapeError) -> (Array<T>, Array<T>) {
     (Array::from_error(e.clone()), Array::from_error(e))
 }
 
-fn failed3<T: Element>(e: ShapeError) -> (Array<T>, Array<T>, Array<T>) {
+fn failed3<T: Element, S: Element>(e: ShapeError) -> (Array<T>, Array<S>, Array<T>) {
     (
         Array::from_error(e.clone()),
         Array::from_error(e.clone()),
@@ -106,15 +147,16 @@ fn failed3<T: Element>(e: ShapeError) -> (Array<T>, Array<T>, Array<T>) {
 }
 
 /// `(Q, R)` of a tall-and-skinny matrix: `Q` (m x n', orthonormal columns, in `a`'s
-/// row blocks) and `R` (n' x n, upper triangular), n' = min(m, n). Columns are made
-/// one block (Dask requires it; here it is done for you).
-pub fn tsqr(a: &Array<f64>) -> (Array<f64>, Array<f64>) {
+/// row blocks; unitary columns, `Q^H Q = I`, for complex) and `R` (n' x n, upper
+/// triangular), n' = min(m, n). Columns are made one block (Dask requires it; here it
+/// is done for you).
+pub fn tsqr<T: LinalgElement>(a: &Array<T>) -> (Array<T>, Array<T>) {
     tsqr::tsqr(a).unwrap_or_else(failed2)
 }
 
 /// `(Q, R)` of `a` (NumPy's reduced mode): TSQR for tall-and-skinny matrices; a matrix
 /// wider than tall in one row block is factored as Dask's `sfqr` does (its first `m`
-/// columns factored, `R = Q^T a`).
+/// columns factored, `R = Q^H a`).
 ///
 /// ```
 /// # use dask_runtime as dask;
@@ -125,7 +167,7 @@ pub fn tsqr(a: &Array<f64>) -> (Array<f64>, Array<f64>) {
 /// let err = (&q.dot(&r) - &a).abs().max().compute().unwrap();
 /// assert!(err < 1e-12);
 /// ```
-pub fn qr(a: &Array<f64>) -> (Array<f64>, Array<f64>) {
+pub fn qr<T: LinalgElement>(a: &Array<T>) -> (Array<T>, Array<T>) {
     let layer = match matrix_layer("qr", a) {
         Ok(l) => l,
         Err(e) => return failed2(e),
@@ -135,20 +177,17 @@ pub fn qr(a: &Array<f64>) -> (Array<f64>, Array<f64>) {
         return tsqr(a);
     }
     let first = a.slice(s![.., ..m]);
-    let out = gathered("sfqr", token("sfqr"), &[&first], vec![vec![m, m]], |m| {
+    let q = gathered("sfqr", token("sfqr"), &[&first], vec![vec![m, m]], |m| {
         Ok(vec![dyn2(tsqr::thin_qr(&m[0]).0)])
-    });
-    let q = out
-        .into_iter()
-        .next()
-        .unwrap_or_else(|| Array::failed("qr", "internal".into()));
-    let r = q.t().dot(a);
+    })
+    .output::<T>(0);
+    let r = mm(&adjoint(&q), a);
     (q, r)
 }
 
 /// The thin SVD `(U, S, Vt)` of a tall-and-skinny or short-and-wide matrix: `a = U
-/// diag(S) Vt`, `S` descending, through TSQR (of `a`, or of its transpose when it is
-/// wider than tall), as Dask's `svd`.
+/// diag(S) Vt`, `S` real and descending, through TSQR (of `a`, or of its transpose
+/// when it is wider than tall), as Dask's `svd`. For a complex `a`, `Vt` is `V^H`.
 ///
 /// ```
 /// # use dask_runtime as dask;
@@ -158,7 +197,7 @@ pub fn qr(a: &Array<f64>) -> (Array<f64>, Array<f64>) {
 /// let back = (&u * &s).dot(&vt);
 /// assert!((&back - &a).abs().max().compute().unwrap() < 1e-10);
 /// ```
-pub fn svd(a: &Array<f64>) -> (Array<f64>, Array<f64>, Array<f64>) {
+pub fn svd<T: LinalgElement>(a: &Array<T>) -> (Array<T>, Array<f64>, Array<T>) {
     let layer = match matrix_layer("svd", a) {
         Ok(l) => l,
         Err(e) => return failed3(e),
@@ -173,34 +212,41 @@ pub fn svd(a: &Array<f64>) -> (Array<f64>, Array<f64>, Array<f64>) {
         Err(e) => return failed3(e),
     };
     let k = m.min(n);
-    let mut out = gathered(
+    let out = gathered(
         "svd",
         token("svd"),
         &[&r],
         vec![vec![k, k], vec![k], vec![k, n]],
-        |r| small_svd(&r[0]),
-    )
-    .into_iter();
-    let mut next = || {
-        out.next()
-            .unwrap_or_else(|| Array::failed("svd", "internal".into()))
-    };
-    let (ur, s, vt) = (next(), next(), next());
-    (q.dot(&ur), s, vt)
+        |r| {
+            let (u, s, vt) = small_svd(&r[0])?;
+            Ok(vec![dyn2(u), block(s.into_dyn()), dyn2(vt)])
+        },
+    );
+    let (ur, s, vt) = (out.output::<T>(0), out.output::<f64>(1), out.output::<T>(2));
+    (mm(&q, &ur), s, vt)
 }
 
-/// `U`, `S`, `Vt` of a small dense matrix.
-fn small_svd(a: &ArrayView2<'_, f64>) -> Result<Vec<ArrayD<f64>>, BoxError> {
+/// `U`, `S` (real) and `V^H` of a small dense matrix.
+type SmallSvd<T> = (ndarray::Array2<T>, Array1<f64>, ndarray::Array2<T>);
+
+/// The SVD of a small dense matrix, in one piece.
+fn small_svd<T: LinalgElement>(a: &ArrayView2<'_, T>) -> Result<SmallSvd<T>, BoxError> {
     let svd = to_faer(a)
         .thin_svd()
         .map_err(|e| format!("the SVD did not converge: {e:?}"))?;
-    let s: Vec<f64> = svd.S().column_vector().iter().copied().collect();
-    let s = Array1::from(s).into_dyn();
-    let vt = from_faer(svd.V())
-        .reversed_axes()
-        .as_standard_layout()
-        .into_owned();
-    Ok(vec![dyn2(from_faer(svd.U())), s, dyn2(vt)])
+    // Singular values are real and non-negative, whatever the element type.
+    let s: Vec<f64> = svd
+        .S()
+        .column_vector()
+        .iter()
+        .map(|&v| v.modulus())
+        .collect();
+    let mut vt = from_faer(svd.V()).reversed_axes();
+    if T::COMPLEX {
+        vt.mapv_inplace(T::conj);
+    }
+    let vt = vt.as_standard_layout().into_owned();
+    Ok((from_faer(svd.U()), Array1::from(s), vt))
 }
 
 /// The first `k` singular triplets `(U, S, Vt)` of any blocked matrix, approximately
@@ -220,12 +266,12 @@ fn small_svd(a: &ArrayView2<'_, f64>) -> Result<Vec<ArrayD<f64>>, BoxError> {
 /// let back = (&u * &s).dot(&vt);
 /// assert!((&back - &a).abs().max().compute().unwrap() < 1e-8);
 /// ```
-pub fn svd_compressed(
-    a: &Array<f64>,
+pub fn svd_compressed<T: LinalgElement>(
+    a: &Array<T>,
     k: usize,
     n_power_iter: usize,
     seed: u64,
-) -> (Array<f64>, Array<f64>, Array<f64>) {
+) -> (Array<T>, Array<f64>, Array<T>) {
     let layer = match matrix_layer("svd_compressed", a) {
         Ok(l) => l,
         Err(e) => return failed3(e),
@@ -238,16 +284,18 @@ pub fn svd_compressed(
         ));
     }
     let l = (k + 10).min(m.min(n));
-    let omega = random::default_rng(seed).standard_normal([n, l], [n, l]);
-    let basis = |y: &Array<f64>| tsqr(y).0;
-    let mut q = basis(&a.dot(&omega));
+    let omega = random::default_rng(seed)
+        .standard_normal([n, l], [n, l])
+        .map_named("from_real", Tokenizer::new("from_real"), T::from_real);
+    let basis = |y: &Array<T>| tsqr(y).0;
+    let mut q = basis(&mm(a, &omega));
     for _ in 0..n_power_iter {
-        let z = basis(&a.t().dot(&q));
-        q = basis(&a.dot(&z));
+        let z = basis(&mm(&adjoint(a), &q));
+        q = basis(&mm(a, &z));
     }
-    let b = q.t().dot(a); // l x n
+    let b = mm(&adjoint(&q), a); // l x n
     let (ub, s, vt) = svd(&b);
-    let u = q.dot(&ub);
+    let u = mm(&q, &ub);
     (
         u.slice(s![.., ..k]),
         s.slice(s![..k]),
@@ -257,9 +305,9 @@ pub fn svd_compressed(
 
 /// A least-squares solution of `a x = b`, as Dask's `lstsq` gives it.
 #[derive(Clone, Debug)]
-pub struct Lstsq {
+pub struct Lstsq<T: Element = f64> {
     /// The solution: `n` values (or `n x k` for `k` right-hand sides).
-    pub x: Array<f64>,
+    pub x: Array<T>,
     /// The squared residual `|b - a x|^2` of each right-hand side (`[1]` for one).
     pub residuals: Array<f64>,
     /// The rank of `a` (singular values of `R` above NumPy's tolerance).
@@ -268,7 +316,7 @@ pub struct Lstsq {
     pub s: Array<f64>,
 }
 
-/// Least squares through TSQR (Dask's `lstsq`): `a = Q R`, then `R x = Q^T b`, solved
+/// Least squares through TSQR (Dask's `lstsq`): `a = Q R`, then `R x = Q^H b`, solved
 /// by back substitution. `a` is tall and skinny (m >= n); `b` has `m` rows.
 ///
 /// ```
@@ -281,7 +329,7 @@ pub struct Lstsq {
 /// assert!((x[0] - 3.5).abs() < 1e-12 && (x[1] - 1.4).abs() < 1e-12);
 /// assert_eq!(fit.rank.compute().unwrap(), 2);
 /// ```
-pub fn lstsq(a: &Array<f64>, b: &Array<f64>) -> Lstsq {
+pub fn lstsq<T: LinalgElement>(a: &Array<T>, b: &Array<T>) -> Lstsq<T> {
     let fail = |e: ShapeError| Lstsq {
         x: Array::from_error(e.clone()),
         residuals: Array::from_error(e.clone()),
@@ -307,8 +355,8 @@ pub fn lstsq(a: &Array<f64>, b: &Array<f64>) -> Lstsq {
     let b2 = if one { b.reshape([m, 1]) } else { b.clone() };
     let k = b2.layer.as_ref().map_or(1, |l| l.shape[1]);
     let (q, r) = tsqr(a);
-    let qtb = q.t().dot(&b2);
-    let mut out = gathered(
+    let qtb = mm(&adjoint(&q), &b2);
+    let out = gathered(
         "lstsq",
         token("lstsq"),
         &[&r, &qtb],
@@ -321,25 +369,31 @@ pub fn lstsq(a: &Array<f64>, b: &Array<f64>) -> Lstsq {
                 x.as_mut(),
                 faer::Par::Seq,
             );
-            let s = small_svd(r)?.swap_remove(1);
+            let s = small_svd(r)?.1;
             let largest = s.iter().copied().fold(0.0, f64::max);
             let tol = largest * m.max(n) as f64 * f64::EPSILON;
             let rank = s.iter().filter(|&&v| v > tol).count() as f64;
             Ok(vec![
                 dyn2(from_faer(x.as_ref())),
-                ArrayD::from_elem(IxDyn(&[]), rank),
-                s,
-            ])
+                block(ArrayD::from_elem(IxDyn(&[]), rank)),
+                block(s.into_dyn()),
+            ] as Vec<BlockValue>)
         },
-    )
-    .into_iter();
-    let mut next = || {
-        out.next()
-            .unwrap_or_else(|| Array::failed("lstsq", "internal".into()))
-    };
-    let (x2, rank, s) = (next(), next(), next());
-    let resid = &b2 - &a.dot(&x2);
-    let residuals = (&resid * &resid).sum_axis(0);
+    );
+    let (x2, rank, s) = (
+        out.output::<T>(0),
+        out.output::<f64>(1),
+        out.output::<f64>(2),
+    );
+    let fitted = mm(a, &x2);
+    let resid = crate::array::elementwise::zip_with(
+        "sub",
+        Tokenizer::new("sub"),
+        (&b2).into(),
+        (&fitted).into(),
+        |p: T, q: T| p - q,
+    );
+    let residuals = real_map(&resid, "abs2", T::abs2).sum_axis(0);
     Lstsq {
         x: if one { x2.reshape([n]) } else { x2 },
         residuals,
@@ -565,12 +619,12 @@ pub enum Norm {
 /// let m = from_ndarray(ndarray::arr2(&[[1.0, -2.0], [3.0, 4.0]]), 1);
 /// assert_eq!(norm(&m, Norm::One).compute().unwrap(), 6.0);
 /// ```
-pub fn norm(x: &Array<f64>, ord: Norm) -> Scalar<f64> {
+pub fn norm<T: LinalgElement>(x: &Array<T>, ord: Norm) -> Scalar<f64> {
     let ndim = match x.layer() {
         Ok(l) => l.shape.len(),
         Err(e) => return Scalar::from_array(Array::from_error(e)),
     };
-    let a = x.abs();
+    let a = real_map(x, "abs", T::modulus);
     let root = |s: Scalar<f64>, p: f64| Scalar::from_array(s.into_array().powf(1.0 / p));
     let singular = |pick: fn(&Array<f64>) -> Scalar<f64>| pick(&svd(x).1);
     match (ndim, ord) {

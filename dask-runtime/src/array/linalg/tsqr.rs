@@ -4,23 +4,24 @@
 //! `Q1_i` times its rows of `Q2`. `R` is the answer's `R`; nothing larger than a row
 //! block and the `k` small `R_i` is ever in one place.
 
-use super::dense::{Step, from_faer, matrix, single, to_faer};
+use super::LinalgElement;
+use super::dense::{Step, from_faer, matrix_of, single, to_faer};
 use crate::array::layer::{BlockValue, Layer, Tokenizer, block, typed};
-use crate::array::{Array, Element, ShapeError, new_layer};
+use crate::array::{Array, ShapeError, new_layer};
 use crate::error::BoxError;
 use ndarray::Array2;
 use std::sync::Arc;
 
 /// One row block factored: faer's factorisation (its `Q1` kept as Householder
 /// reflectors, never formed) and its thin `R`.
-struct BlockQr {
-    qr: faer::linalg::solvers::Qr<f64>,
-    r: Array2<f64>,
+struct BlockQr<T: LinalgElement> {
+    qr: faer::linalg::solvers::Qr<T>,
+    r: Array2<T>,
 }
 
 /// The QR factorisation of a block, read from its row-major slice when it has one
 /// (faer copies it once, into its own layout).
-fn factor(a: &ndarray::ArrayView2<'_, f64>) -> faer::linalg::solvers::Qr<f64> {
+fn factor<T: LinalgElement>(a: &ndarray::ArrayView2<'_, T>) -> faer::linalg::solvers::Qr<T> {
     match a.as_slice() {
         Some(s) => faer::MatRef::from_row_major_slice(s, a.nrows(), a.ncols()).qr(),
         None => to_faer(a).qr(),
@@ -29,18 +30,18 @@ fn factor(a: &ndarray::ArrayView2<'_, f64>) -> faer::linalg::solvers::Qr<f64> {
 
 /// `Q1 [top; 0]`: the reflectors of `qr` applied to `top` padded with zero rows, which
 /// is `Q1`'s first columns times `top` without forming `Q1`.
-fn apply_q(qr: &faer::linalg::solvers::Qr<f64>, top: &Array2<f64>) -> Array2<f64> {
+fn apply_q<T: LinalgElement>(qr: &faer::linalg::solvers::Qr<T>, top: &Array2<T>) -> Array2<T> {
     use faer::dyn_stack::{MemBuffer, MemStack};
     use faer::linalg::householder as h;
     let basis = qr.Q_basis();
     let (m, n) = (basis.nrows(), top.ncols());
-    let mut out = faer::Mat::<f64>::zeros(m, n);
+    let mut out = faer::Mat::<T>::zeros(m, n);
     for ((i, j), &v) in top.indexed_iter() {
         out[(i, j)] = v;
     }
     let block = qr.Q_coeff().nrows();
     let scratch =
-        h::apply_block_householder_sequence_on_the_left_in_place_scratch::<f64>(m, block, n);
+        h::apply_block_householder_sequence_on_the_left_in_place_scratch::<T>(m, block, n);
     h::apply_block_householder_sequence_on_the_left_in_place_with_conj(
         basis,
         qr.Q_coeff(),
@@ -53,13 +54,13 @@ fn apply_q(qr: &faer::linalg::solvers::Qr<f64>, top: &Array2<f64>) -> Array2<f64
 }
 
 /// The stacked `R_i` factored: the rows of `Q2` for each block, and `R`.
-struct StackedQr {
-    parts: Vec<Array2<f64>>,
-    r: Array2<f64>,
+struct StackedQr<T> {
+    parts: Vec<Array2<T>>,
+    r: Array2<T>,
 }
 
 /// Thin QR of one matrix: `Q` (m x min(m, n)) and `R` (min(m, n) x n).
-pub(crate) fn thin_qr(a: &ndarray::ArrayView2<'_, f64>) -> (Array2<f64>, Array2<f64>) {
+pub(crate) fn thin_qr<T: LinalgElement>(a: &ndarray::ArrayView2<'_, T>) -> (Array2<T>, Array2<T>) {
     let qr = factor(a);
     (
         from_faer(qr.compute_thin_Q().as_ref()),
@@ -68,7 +69,7 @@ pub(crate) fn thin_qr(a: &ndarray::ArrayView2<'_, f64>) -> (Array2<f64>, Array2<
 }
 
 /// `(Q, R)` of `a` (rows in any number of blocks, columns made one block).
-pub(crate) fn tsqr(a: &Array<f64>) -> Result<(Array<f64>, Array<f64>), ShapeError> {
+pub(crate) fn tsqr<T: LinalgElement>(a: &Array<T>) -> Result<(Array<T>, Array<T>), ShapeError> {
     let layer = super::dense::matrix_layer("tsqr", a)?;
     let (m, n) = (layer.shape[0], layer.shape[1]);
     if m == 0 || n == 0 {
@@ -78,8 +79,7 @@ pub(crate) fn tsqr(a: &Array<f64>) -> Result<(Array<f64>, Array<f64>), ShapeErro
         ));
     }
     let rows = layer.chunks[0].clone();
-    let input =
-        crate::array::blocks::rechunk_layer(&layer, vec![rows.clone(), vec![n]], f64::ops());
+    let input = crate::array::blocks::rechunk_layer(&layer, vec![rows.clone(), vec![n]], T::ops());
     let k = rows.len();
     let token = Tokenizer::new("tsqr");
     // 1. Each row block factored.
@@ -92,7 +92,7 @@ pub(crate) fn tsqr(a: &Array<f64>) -> Result<(Array<f64>, Array<f64>), ShapeErro
         Step {
             deps: |_: &Layer, idx: &[usize]| vec![(0, vec![idx[0], 0])],
             run: |_: &Layer, _: &[usize], values: Vec<BlockValue>| {
-                let qr = factor(&matrix(&values, 0)?);
+                let qr = factor(&matrix_of::<T>(&values, 0)?);
                 let r = from_faer(qr.thin_R());
                 Ok(block(BlockQr { qr, r }))
             },
@@ -112,7 +112,7 @@ pub(crate) fn tsqr(a: &Array<f64>) -> Result<(Array<f64>, Array<f64>), ShapeErro
         move |values: Vec<BlockValue>| {
             let parts = values
                 .iter()
-                .map(|v| typed::<BlockQr>(v).map(|b| b.r.view()))
+                .map(|v| typed::<BlockQr<T>>(v).map(|b| b.r.view()))
                 .collect::<Result<Vec<_>, _>>()?;
             let all = ndarray::concatenate(ndarray::Axis(0), &parts)?;
             let (q2, r) = thin_qr(&all.view());
@@ -138,7 +138,7 @@ pub(crate) fn tsqr(a: &Array<f64>) -> Result<(Array<f64>, Array<f64>), ShapeErro
         Step {
             deps: |_: &Layer, _: &[usize]| vec![(0, vec![0])],
             run: |_: &Layer, _: &[usize], values: Vec<BlockValue>| {
-                let s = typed::<StackedQr>(values.first().ok_or("internal: no R")?)?;
+                let s = typed::<StackedQr<T>>(values.first().ok_or("internal: no R")?)?;
                 Ok(block(s.r.clone().into_dyn()))
             },
         },
@@ -158,7 +158,7 @@ pub(crate) fn tsqr(a: &Array<f64>) -> Result<(Array<f64>, Array<f64>), ShapeErro
                 let [b, s] = values.as_slice() else {
                     return Err("internal: tsqr-q reads two blocks".into());
                 };
-                let (b, s) = (typed::<BlockQr>(b)?, typed::<StackedQr>(s)?);
+                let (b, s) = (typed::<BlockQr<T>>(b)?, typed::<StackedQr<T>>(s)?);
                 let part = s
                     .parts
                     .get(idx[0])
