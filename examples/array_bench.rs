@@ -21,8 +21,7 @@
 //! `--features blas`, on the system's OpenBLAS (`apt-get install libopenblas-dev`).
 
 use dask::array::random::{default_rng, standard_normal_of};
-use dask::array::{Array, Boundary, s};
-use ndarray::{ArrayD, ArrayViewD, Ix2};
+use dask::array::{Array, Boundary};
 use rayon::prelude::*;
 use std::time::Instant;
 
@@ -33,6 +32,9 @@ const SEED: u64 = 42;
 #[path = "support/peak_memory.rs"]
 mod peak_memory;
 use peak_memory::peak_mb;
+#[path = "support/stencil.rs"]
+mod stencil;
+use stencil::smooth;
 
 fn mission() -> Array<f64> {
     default_rng(SEED).normal(0.0, 1.0, [N, N], [CHUNK, CHUNK])
@@ -87,23 +89,6 @@ fn exact_mean() -> f64 {
         })
         .sum();
     total as f64 / SCALE / (N * N) as f64
-}
-
-/// The 3x3 mean of each element one away from the block's edge (the edge is the
-/// margin `map_overlap` cuts off).
-fn smooth(b: ArrayViewD<'_, f64>) -> ArrayD<f64> {
-    let b = b.into_dimensionality::<Ix2>().expect("2-d");
-    let (r, c) = b.dim();
-    let mut out = b.to_owned();
-    let mut inner = out.slice_mut(s![1..r - 1, 1..c - 1]);
-    inner.fill(0.0);
-    for di in 0..3 {
-        for dj in 0..3 {
-            inner += &b.slice(s![di..r - 2 + di, dj..c - 2 + dj]);
-        }
-    }
-    inner /= 9.0;
-    out.into_dyn()
 }
 
 fn run(case: &str) -> (f64, f64) {

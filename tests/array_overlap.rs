@@ -6,6 +6,9 @@ use proptest::prelude::*;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
+#[path = "../examples/support/stencil.rs"]
+mod stencil;
+
 /// Where position `g` of an axis of length `n` reads, by `mode`, written out per mode
 /// (depth at most `n`): `None` for the constant.
 fn padded_source(g: isize, n: isize, mode: &str) -> Option<isize> {
@@ -199,23 +202,6 @@ proptest! {
     }
 }
 
-/// The 3x3 mean as nine slice-adds (the benchmark's stencil): fast enough for 2 MB
-/// blocks in a debug build.
-fn smooth_2d(b: ArrayViewD<'_, f64>) -> ArrayD<f64> {
-    let b = b.into_dimensionality::<ndarray::Ix2>().unwrap();
-    let (r, c) = b.dim();
-    let mut out = b.to_owned();
-    let mut inner = out.slice_mut(s![1..r - 1, 1..c - 1]);
-    inner.fill(0.0);
-    for di in 0..3 {
-        for dj in 0..3 {
-            inner += &b.slice(s![di..r - 2 + di, dj..c - 2 + dj]);
-        }
-    }
-    inner /= 9.0;
-    out.into_dyn()
-}
-
 #[test]
 fn recycled_blocks_stay_right_when_shared_and_when_two_computes_run_at_once() {
     // Blocks of 2 MB and more are recycled from task to task on each worker. Here the
@@ -224,10 +210,10 @@ fn recycled_blocks_stay_right_when_shared_and_when_two_computes_run_at_once() {
     // and two computes run at once on the same pool.
     let x = array::random::default_rng(4).normal(0.0, 1.0, [1100, 1050], [512, 512]);
     let whole = x.compute().unwrap();
-    let padded = smooth_2d(pad(&whole, &[1, 1], "reflect", 0.0).view());
+    let padded = stencil::smooth(pad(&whole, &[1, 1], "reflect", 0.0).view());
     let want = padded.slice(s![1..1101, 1..1051]).into_owned().into_dyn();
     let run = move || {
-        let smoothed = x.map_overlap(1, Boundary::Reflect, |b, _| smooth_2d(b));
+        let smoothed = x.map_overlap(1, Boundary::Reflect, |b, _| stencil::smooth(b));
         let options = dask::Options::new().scheduler(dask::Scheduler::Threads(2));
         dask::compute_with((smoothed.clone(), x.sum(), smoothed.sum()), options).unwrap()
     };
