@@ -515,6 +515,15 @@ fn tsqr_qr_svd_lstsq_and_norms_take_complex_matrices() {
     let (u, s, vt) = (dense_c(&u), s.compute().unwrap(), dense_c(&vt));
     let us = Array2::from_shape_fn(u.dim(), |(i, j)| u[[i, j]] * s[j]);
     assert!(cgap(&us.dot(&vt), &low) < 1e-8);
+    // The same seed for a real and a complex matrix in one compute: each gets its own
+    // random directions (their names differ by element type), not the other's.
+    let real = array::from_ndarray(low.mapv(|v| v.re).into_dyn(), [20, 10]);
+    let (s_real, s_complex) = dask::compute((
+        linalg::svd_compressed(&real, 2, 1, 0).1,
+        linalg::svd_compressed(&zlow, 2, 1, 0).1,
+    ))
+    .unwrap();
+    assert!((s_complex[0] - s[0]).abs() < 1e-8 && s_real[0] > 0.0);
     // Least squares: exact for a consistent system; otherwise the residual is
     // orthogonal to a's columns (a^H (b - a x) = 0), and the residuals are |b - a x|^2.
     let x0 = complex_normals(7, [7, 2]);

@@ -124,6 +124,13 @@ fn mm<T: LinalgElement>(a: &Array<T>, b: &Array<T>) -> Array<T> {
     crate::array::dot::matmul(a, b)
 }
 
+/// A real array as `T`s: `x.astype::<T>()`, named as that is (so a real and a
+/// complex array made from the same reals have different names, and blocks).
+fn of_reals<T: LinalgElement>(x: &Array<f64>) -> Array<T> {
+    let token = Tokenizer::new("astype").add((f64::NAME, T::NAME));
+    x.map_named("astype", token, T::from_real)
+}
+
 /// `f` of each element, as reals: moduli, squared moduli.
 fn real_map<T: LinalgElement>(x: &Array<T>, label: &'static str, f: fn(T) -> f64) -> Array<f64> {
     x.map_named(label, Tokenizer::new(label), f)
@@ -284,9 +291,7 @@ pub fn svd_compressed<T: LinalgElement>(
         ));
     }
     let l = (k + 10).min(m.min(n));
-    let omega = random::default_rng(seed)
-        .standard_normal([n, l], [n, l])
-        .map_named("from_real", Tokenizer::new("from_real"), T::from_real);
+    let omega = of_reals(&random::default_rng(seed).standard_normal([n, l], [n, l]));
     let basis = |y: &Array<T>| tsqr(y).0;
     let mut q = basis(&mm(a, &omega));
     for _ in 0..n_power_iter {
@@ -551,12 +556,7 @@ pub fn inv<T: LinalgElement>(a: &Array<T>) -> Array<T> {
         .and_then(|l| l.chunks[0].first().copied())
         .unwrap_or(n)
         .max(1);
-    let identity = crate::array::eye(n, tile).map_named(
-        "astype",
-        Tokenizer::new("astype").add(T::NAME),
-        T::from_real,
-    );
-    solve(a, &identity)
+    solve(a, &of_reals(&crate::array::eye(n, tile)))
 }
 
 /// The Cholesky factor of a symmetric (for complex, Hermitian) positive-definite
