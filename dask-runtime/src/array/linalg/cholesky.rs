@@ -6,7 +6,7 @@
 //! task holds more than three tiles.
 
 use super::LinalgElement;
-use super::dense::{Step, from_faer, matrix_of, single, to_faer};
+use super::dense::{Step, adjoint_tile, from_faer, matrix_of, single, to_faer};
 use crate::array::layer::{BlockValue, Layer, Tokenizer, block};
 use crate::array::{Array, ShapeError, new_layer};
 use crate::error::BoxError;
@@ -26,11 +26,7 @@ fn solve_panel<T: LinalgElement>(
     a: &ndarray::ArrayView2<'_, T>,
     l: &ndarray::ArrayView2<'_, T>,
 ) -> Array2<T> {
-    let mut rhs = if T::COMPLEX {
-        to_faer(&a.t().mapv(T::conj).view())
-    } else {
-        to_faer(&a.t())
-    };
+    let mut rhs = to_faer(&adjoint_tile(a).view());
     faer::linalg::triangular_solve::solve_lower_triangular_in_place(
         to_faer(l).as_ref(),
         rhs.as_mut(),
@@ -117,11 +113,7 @@ pub(crate) fn cholesky<T: LinalgElement>(
                             matrix_of::<T>(&values, 1)?,
                             matrix_of::<T>(&values, 2)?,
                         );
-                        let updated = if T::COMPLEX {
-                            &a - &li.dot(&lj.t().mapv(T::conj))
-                        } else {
-                            &a - &li.dot(&lj.t())
-                        };
+                        let updated = &a - &li.dot(&adjoint_tile(&lj));
                         return Ok(block(updated.into_dyn()));
                     }
                     values
@@ -164,7 +156,7 @@ pub(crate) fn cholesky<T: LinalgElement>(
                 let mut out: Array2<T> = if lower {
                     tile.to_owned()
                 } else {
-                    tile.t().mapv(T::conj)
+                    adjoint_tile(&tile).into_owned()
                 };
                 if i == j {
                     for ((r, c), v) in out.indexed_iter_mut() {

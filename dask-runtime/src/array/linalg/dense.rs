@@ -23,6 +23,18 @@ pub(crate) fn to_faer<T: LinalgElement>(v: &ArrayView2<'_, T>) -> Mat<T> {
     Mat::from_fn(m, n, |i, j| v[[i, j]])
 }
 
+/// `a^H` of a tile: its transpose, conjugated for complex elements (for reals, a view:
+/// no copy).
+pub(crate) fn adjoint_tile<'a, T: LinalgElement>(
+    a: &ArrayView2<'a, T>,
+) -> ndarray::CowArray<'a, T, Ix2> {
+    if T::COMPLEX {
+        a.t().mapv(T::conj).into()
+    } else {
+        (*a).reversed_axes().into()
+    }
+}
+
 /// A faer matrix as an ndarray one, in faer's column-major order (no transposing
 /// copy; every reader takes any layout).
 pub(crate) fn from_faer<T: LinalgElement>(a: faer::MatRef<'_, T>) -> Array2<T> {
