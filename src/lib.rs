@@ -174,7 +174,7 @@ pub use dask_macros::delayed;
 /// `Err` fail the compute with an error naming the binding (its key, `x` or `x#2`
 /// after shadowing). Mistakes in the block are compile errors on the offending token.
 ///
-/// Any DAG works. A series-parallel one compiles to nested joins; one that is not
+/// Any DAG works. A series-parallel one compiles to nested forks; one that is not
 /// (`c` reads `a` and `b`, `d` reads only `b`) compiles to a table: a slot a node and a
 /// driver that starts each node as soon as its dependencies are done, so no node waits
 /// needlessly (there, a value a node takes by value is cloned out of its slot, so it
@@ -189,6 +189,7 @@ pub use dask_macros::delayed;
 /// # #[delayed] fn inc(x: i64) -> i64 { x + 1 }
 /// # #[delayed] fn add(x: i64, y: i64) -> i64 { x + y }
 /// use dask::__private::{BlockPlan, PlanInfo, Runner, Stop};
+/// use std::sync::OnceLock;
 ///
 /// static INFO: PlanInfo = PlanInfo {
 ///     names: &["x", "y", "output"],
@@ -201,14 +202,29 @@ pub use dask_macros::delayed;
 ///     dot: "digraph plan { ... }",
 /// };
 /// let plan = BlockPlan::new(&INFO, move |runner: &Runner| -> Result<_, Stop> {
-///     // x and y at once; each closure hands back the values later steps read
-///     let (rx, ry) = runner.join(
-///         || -> Result<_, Stop> { Ok((runner.task(0, "inc", "x", || inc::__dask_task(1))?,)) },
-///         || -> Result<_, Stop> { Ok((runner.task(1, "inc", "y", || inc::__dask_task(2))?,)) },
-///     );
-///     let ((x,), (y,)) = (rx?, ry?);
-///     let output = runner.task(2, "add", "output", move || add::__dask_task(x, y))?;
-///     Ok(output)
+///     // x and y at once: a fork's branches are the arms of one closure, each writing
+///     // the values later steps read to a slot
+///     let (x, y) = (OnceLock::new(), OnceLock::new());
+///     runner.join_each(2, &|branch| {
+///         let (slot, key, arg) = if branch == 0 { (&x, "x", 1) } else { (&y, "y", 2) };
+///         // a task's body is a `dyn FnMut` that keeps its value and returns its error
+///         let mut value = None;
+///         runner.task_dyn(branch, "inc", key, &mut || {
+///             value = Some(inc::__dask_task(arg)?);
+///             Ok(())
+///         })?;
+///         let _ = slot.set(value);
+///         Ok(())
+///     });
+///     let (Some(Some(x)), Some(Some(y))) = (x.into_inner(), y.into_inner()) else {
+///         return Err(Stop);
+///     };
+///     let mut output = None;
+///     runner.task_dyn(2, "add", "output", &mut || {
+///         output = Some(add::__dask_task(x, y)?);
+///         Ok(())
+///     })?;
+///     output.ok_or(Stop)
 /// });
 /// assert_eq!(plan.compute()?, 5);
 /// # Ok::<(), dask::Error>(())

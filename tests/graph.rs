@@ -691,3 +691,71 @@ fn a_failure_in_a_table_plan_names_the_node_and_stops_the_rest() {
     }
     assert_eq!(ran.load(Ordering::SeqCst), 0, "d reads b: it never runs");
 }
+
+/// Neither `Copy` nor `Clone`: a plan can only move it, and its drops are counted.
+struct Token(i64, Arc<AtomicUsize>);
+
+impl Drop for Token {
+    fn drop(&mut self) {
+        self.1.fetch_add(1, Ordering::SeqCst);
+    }
+}
+
+#[test]
+fn values_consumed_inside_forks_are_moved_once_and_dropped_once() {
+    // `t` and `u` are inputs each consumed by one branch of the fork, `s` a value made
+    // in one branch and consumed in the same branch; none of them can be cloned.
+    let plan = graph!(|t: Token, u: Token, n: i64| {
+        let x = { t.0 * 10 };
+        let s = {
+            let k = u;
+            Token(k.0 + 1, Arc::clone(&k.1))
+        };
+        let y = { s.0 * 100 };
+        let z = inc(n);
+        add(add(x, y), z)
+    });
+    for s in schedulers() {
+        let drops = Arc::new(AtomicUsize::new(0));
+        let (t, u) = (Token(1, Arc::clone(&drops)), Token(2, Arc::clone(&drops)));
+        assert_eq!(
+            plan.compute_with((t, u, 4), s.clone()).unwrap(),
+            10 + 300 + 5
+        );
+        assert_eq!(
+            drops.load(Ordering::SeqCst),
+            3,
+            "t, u and s, each once ({s:?})"
+        );
+    }
+}
+
+#[test]
+fn a_wide_fork_with_one_failing_branch_names_it_and_drops_every_value_once() {
+    let drops = Arc::new(AtomicUsize::new(0));
+    let d = Arc::clone(&drops);
+    let plan = graph! {
+        let a = { Token(1, Arc::clone(&d)) };
+        let b = { Token(2, Arc::clone(&d)) };
+        let c = { Token(3, Arc::clone(&d)) };
+        let e = explode(3);
+        let f = { Token(5, Arc::clone(&d)) };
+        let g = inc(6);
+        let h = { Token(7, Arc::clone(&d)) };
+        (a.0 + b.0 + c.0, e, f.0, g, h.0)
+    };
+    for s in schedulers() {
+        drops.store(0, Ordering::SeqCst);
+        let err = plan.compute_with(s.clone()).unwrap_err();
+        assert_eq!(err.task_key(), Some("e"), "{s:?}");
+        assert!(format!("{err:#}").contains("x = 3 is too big"), "{err:#}");
+        // Every token a branch made before the run stopped is dropped exactly once;
+        // branches that had not started when `e` failed made none.
+        let made = drops.load(Ordering::SeqCst);
+        assert!(made <= 5, "{made} drops of at most 5 tokens ({s:?})");
+        if matches!(s, Scheduler::Sync) {
+            // In order: a, b, c ran before `e`, nothing after it.
+            assert_eq!(made, 3);
+        }
+    }
+}

@@ -82,7 +82,7 @@ pub mod plumbing {
     };
     pub use crate::graph::{Args, Inputs};
     pub use crate::plan::captured::{Captured, PrepareLazy, PrepareValue, Prepared};
-    pub use crate::plan::runner::{Runner, Stop};
+    pub use crate::plan::runner::{Runner, Slot, Stop, take_once};
     pub use crate::plan::{BlockPlan, FnPlan, PlanInfo};
 
     /// A plan value read by several nodes: each reader gets a clone.

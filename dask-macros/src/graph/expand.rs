@@ -27,7 +27,7 @@ pub(crate) fn expand(a: &Analysis<'_>) -> TokenStream {
     let exact = is_exact(&chained, &plan);
     let info = plan_info(a, &deps, exact);
     let body = if exact {
-        schedule_code(a, &stages, &plan)
+        schedule_code(a, &stages, &plan, &mut 0)
     } else {
         table_code(a, &stages)
     };
@@ -142,44 +142,113 @@ impl Stages {
     }
 }
 
-fn schedule_code(a: &Analysis<'_>, stages: &Stages, s: &Schedule) -> TokenStream {
+/// The code that runs `s`; `forks` numbers the forks written so far, so that a fork
+/// nested in a branch names its slots apart from the fork around it.
+fn schedule_code(
+    a: &Analysis<'_>,
+    stages: &Stages,
+    s: &Schedule,
+    forks: &mut usize,
+) -> TokenStream {
     match s {
         Schedule::Run(n) => node_code(a, stages, *n, Backend::Locals),
         Schedule::Seq(steps) => steps
             .iter()
-            .map(|step| schedule_code(a, stages, step))
+            .map(|step| schedule_code(a, stages, step, forks))
             .collect(),
         Schedule::Par(branches) => {
+            let fork = *forks;
+            *forks += 1;
             let n_inputs = a.inputs.len();
             let runner = runner();
-            let closures: Vec<TokenStream> = branches
-                .iter()
-                .map(|(exports, branch)| {
-                    let code = schedule_code(a, stages, branch);
-                    let exported = exports.iter().map(|&n| local(n + n_inputs));
-                    quote! {
-                        || -> ::core::result::Result<_, ::dask::__private::Stop> {
-                            #code
-                            ::core::result::Result::Ok((#(#exported,)*))
+            let index = Ident::new("__i", Span::mixed_site());
+            // One `let` each for the slots, the consumed values and the unpacking, not
+            // one a branch: each `let` opens a scope to the end of the body, and LLVM
+            // walks nested scopes recursively when it writes debug info (a 2,000-branch
+            // fork overflowed its stack).
+            let (mut outs, mut inputs, mut moved_values) = (Vec::new(), Vec::new(), Vec::new());
+            let (mut arms, mut exported_patterns, mut unpacked) =
+                (Vec::new(), Vec::new(), Vec::new());
+            for (i, (exports, branch)) in branches.iter().enumerate() {
+                let out = format_ident!("__out{}_{}", fork, i, span = Span::mixed_site());
+                let code = schedule_code(a, stages, branch, forks);
+                let exported: Vec<Ident> = exports.iter().map(|&n| local(n + n_inputs)).collect();
+                let moved: Vec<Ident> = moved_into(a, stages, branch)
+                    .into_iter()
+                    .map(local)
+                    .collect();
+                let take = if moved.is_empty() {
+                    quote!()
+                } else {
+                    let input = format_ident!("__in{}_{}", fork, i, span = Span::mixed_site());
+                    inputs.push(input.clone());
+                    moved_values.push(quote!(::dask::__private::Slot::full((#(#moved,)*))));
+                    quote!(let (#(#moved,)*) = #input.take();)
+                };
+                arms.push(quote! {
+                    #i => {
+                        #take
+                        #code
+                        #out.set((#(#exported,)*));
+                    }
+                });
+                exported_patterns.push(quote!((#(#exported,)*)));
+                unpacked.push(quote! {
+                    match #out.into_inner() {
+                        ::core::option::Option::Some(__values) => __values,
+                        ::core::option::Option::None => {
+                            return ::core::result::Result::Err(::dask::__private::Stop)
                         }
                     }
-                })
-                .collect();
-            let results: Vec<Ident> = (0..branches.len())
-                .map(|i| format_ident!("__branch{}", i, span = Span::mixed_site()))
-                .collect();
-            let (call, pattern) = join_tree(&runner, &closures, &results);
-            let unpack = branches.iter().zip(&results).map(|((exports, _), r)| {
-                let exported = exports.iter().map(|&n| local(n + n_inputs));
-                let value = or_stop(quote!(#r));
-                quote!(let (#(#exported,)*) = #value;)
-            });
+                });
+                outs.push(out);
+            }
+            let n = branches.len();
+            let new_slots = outs.iter().map(|_| quote!(::dask::__private::Slot::new()));
             quote! {
-                let #pattern = #call;
-                #(#unpack)*
+                let (#(#outs,)*) = (#(#new_slots,)*);
+                let (#(#inputs,)*) = (#(#moved_values,)*);
+                #runner.join_each(#n, &|#index: usize| {
+                    match #index {
+                        #(#arms)*
+                        _ => {}
+                    }
+                    ::core::result::Result::Ok(())
+                });
+                let (#(#exported_patterns,)*) = (#(#unpacked,)*);
             }
         }
     }
+}
+
+/// The values defined outside `s` that its nodes consume (read by move): a branch of a
+/// fork takes them out of a `Slot`, as the fork's
+/// closure is shared by all its branches.
+fn moved_into(a: &Analysis<'_>, stages: &Stages, s: &Schedule) -> BTreeSet<usize> {
+    fn walk(s: &Schedule, out: &mut Vec<usize>) {
+        match s {
+            Schedule::Run(n) => out.push(*n),
+            Schedule::Seq(steps) => steps.iter().for_each(|step| walk(step, out)),
+            Schedule::Par(branches) => branches.iter().for_each(|(_, b)| walk(b, out)),
+        }
+    }
+    let n_inputs = a.inputs.len();
+    let mut run = Vec::new();
+    walk(s, &mut run);
+    let mut inside = BTreeSet::new();
+    let mut readers = Vec::new();
+    for &n in &run {
+        for stage in stages.chain(n) {
+            inside.insert(stage + n_inputs);
+            readers.push(stage);
+        }
+    }
+    readers
+        .iter()
+        .flat_map(|&k| &a.nodes[k].reads)
+        .filter(|r| r.mode == Mode::Move && !inside.contains(&r.value))
+        .map(|r| r.value)
+        .collect()
 }
 
 /// The table backend: a `OnceLock` a node, a function that runs node `i` (reading its
@@ -250,33 +319,6 @@ fn table_code(a: &Analysis<'_>, stages: &Stages) -> TokenStream {
     }
 }
 
-/// A balanced tree of `join`s over `closures`: the call, and the nested pattern that
-/// names each closure's result.
-fn join_tree(
-    runner: &Ident,
-    closures: &[TokenStream],
-    results: &[Ident],
-) -> (TokenStream, TokenStream) {
-    fn side(
-        runner: &Ident,
-        closures: &[TokenStream],
-        results: &[Ident],
-    ) -> (TokenStream, TokenStream) {
-        if let ([closure], [result]) = (closures, results) {
-            return (closure.clone(), quote!(#result));
-        }
-        let (call, pattern) = join_tree(runner, closures, results);
-        (quote!(|| #call), pattern)
-    }
-    let mid = closures.len().div_ceil(2);
-    let (left, left_pat) = side(runner, &closures[..mid], &results[..mid]);
-    let (right, right_pat) = side(runner, &closures[mid..], &results[mid..]);
-    (
-        quote!(#runner.join(#left, #right)),
-        quote!((#left_pat, #right_pat)),
-    )
-}
-
 /// `let __vN = <run the node as one task>?;`
 /// How the generated code holds node values.
 #[derive(Clone, Copy, PartialEq, Eq)]
@@ -292,8 +334,6 @@ enum Backend {
 fn node_code(a: &Analysis<'_>, stages: &Stages, n: usize, backend: Backend) -> TokenStream {
     let node = &a.nodes[n];
     let v = local(n + a.inputs.len());
-    let runner = runner();
-    let (function, key) = (&node.function, &node.key);
     let annotation = node.ty.map(|ty| quote!(: #ty));
     let check_span = node
         .binding
@@ -304,26 +344,26 @@ fn node_code(a: &Analysis<'_>, stages: &Stages, n: usize, backend: Backend) -> T
     let mut located = v.clone();
     located.set_span(at);
     let send_check = quote_spanned!(at=> ::dask::__private::assert_send_sync(&#located););
-    let boxed = quote!(::core::result::Result<_, ::dask::BoxError>);
 
     let run = match &node.kind {
         Kind::Call(call) => {
             let prelude = prelude(&node.reads, Site::Main, backend);
             let call = call_code(call, node, Site::Main, &[]);
-            or_stop(quote! {
-                #runner.task(#n, #function, #key, || -> #boxed { #prelude #call })
-            })
+            task_code(node, n, backend, quote!(#prelude #call))
         }
         Kind::Expr(expr) => {
             let prelude = prelude(&node.reads, Site::Main, backend);
-            or_stop(quote! {
-                #runner.task(#n, #function, #key, || -> #boxed {
+            task_code(
+                node,
+                n,
+                backend,
+                quote! {
                     #prelude
                     #[allow(unused_braces)]
                     let value = #expr;
-                    ::core::result::Result::Ok(value)
-                })
-            })
+                    ::core::result::Result::<_, ::dask::BoxError>::Ok(value)
+                },
+            )
         }
         // A stage whose list the next stage takes item by item: run by that stage.
         Kind::List { .. } if stages.next[n].is_some() => quote!(()),
@@ -332,6 +372,53 @@ fn node_code(a: &Analysis<'_>, stages: &Stages, n: usize, backend: Backend) -> T
     quote! {
         let #v #annotation = #run;
         #send_check
+    }
+}
+
+/// Node `n` run as one task by `Runner::task_dyn`: `body` (which evaluates to a
+/// `Result<_, BoxError>`) in a closure passed as `&mut dyn FnMut`, its value kept in a
+/// local. Values the body consumes wait in an `Option` it takes them from, as an
+/// `FnMut` closure cannot move what it captures. One closure a node and no more:
+/// not a closure passed to a generic `task` (rustc would instantiate the task
+/// machinery once a node, and keep an obligation a closure pending until the end of
+/// the plan's body), and no closure inside it (with incremental compilation, rustc
+/// 1.95 hashes the plan's whole type-check results once a closure).
+fn task_code(node: &Node<'_>, n: usize, backend: Backend, body: TokenStream) -> TokenStream {
+    let runner = runner();
+    let (function, key) = (&node.function, &node.key);
+    let [moved_slot, out, ran] =
+        ["__moved", "__out", "__ran"].map(|name| Ident::new(name, Span::mixed_site()));
+    let mut moved: Vec<usize> = Vec::new();
+    if backend == Backend::Locals {
+        for r in &node.reads {
+            if r.site == Site::Main && r.mode == Mode::Move && !moved.contains(&r.value) {
+                moved.push(r.value);
+            }
+        }
+    }
+    let moved: Vec<Ident> = moved.into_iter().map(local).collect();
+    let (hold, take) = if moved.is_empty() {
+        (quote!(), quote!())
+    } else {
+        (
+            quote!(let mut #moved_slot = ::core::option::Option::Some((#(#moved,)*));),
+            quote!(let (#(#moved,)*) = ::dask::__private::take_once(&mut #moved_slot);),
+        )
+    };
+    quote! {
+        {
+            #hold
+            let mut #out = ::core::option::Option::None;
+            let #ran = #runner.task_dyn(#n, #function, #key, &mut || {
+                #take
+                #out = ::core::option::Option::Some({ #body }?);
+                ::core::result::Result::Ok(())
+            });
+            match (#ran, #out) {
+                (::core::result::Result::Ok(()), ::core::option::Option::Some(__value)) => __value,
+                _ => return ::core::result::Result::Err(::dask::__private::Stop),
+            }
+        }
     }
 }
 

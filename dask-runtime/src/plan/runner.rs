@@ -153,55 +153,59 @@ impl Runner {
         outcome
     }
 
-    /// Runs `a` and `b`, at once when the run is parallel. Both always run to the end
-    /// (tasks inside return [`Stop`] early once the run has failed).
+    /// Runs `branch(0)`, ..., `branch(n - 1)`, at once when the run is parallel (a
+    /// balanced tree of rayon joins, the earlier half first); every branch always runs
+    /// to the end (tasks inside return [`Stop`] early once the run has failed).
     ///
-    /// A thin generic shell around [`Runner::join_dyn`]: a plan of a thousand branches
-    /// instantiates this small function a thousand times, but rayon's join machinery
-    /// once (a 500-node fan-in spent 10 of its 15 s of compile time in LLVM before).
+    /// What `graph!` generates for a fork: the branches are the arms of one closure,
+    /// which write the values they hand back into slots (and return `Err(Stop)`
+    /// without writing them once the run has failed). One closure a fork, rather
+    /// than a closure a branch passed to a generic `join`, keeps rustc's type
+    /// checking of a plan linear: each closure passed to a generic `Send` bound leaves
+    /// an obligation pending until the whole body is checked, and every later
+    /// expression went over all of them (a 2,000-node fan-in spent 43 s there, with a
+    /// generic `join` of two closures a fork).
     #[inline]
-    pub fn join<A, B, RA, RB>(&self, a: A, b: B) -> (RA, RB)
-    where
-        A: FnOnce() -> RA + Send,
-        B: FnOnce() -> RB + Send,
-        RA: Send,
-        RB: Send,
-    {
-        let (mut a, mut b) = (Some(a), Some(b));
-        let (mut ra, mut rb) = (None, None);
-        self.join_dyn(&mut || ra = a.take().map(|a| a()), &mut || {
-            rb = b.take().map(|b| b())
-        });
-        // Each side ran once: a panic in either would have propagated out of the join.
-        ra.zip(rb).expect("both sides of a join ran")
-    }
-
-    /// Runs `a` and `b`, at once when the run is parallel: what [`Runner::join`] runs
-    /// on, compiled once in the runtime.
-    #[inline]
-    pub fn join_dyn(&self, a: &mut (dyn FnMut() + Send), b: &mut (dyn FnMut() + Send)) {
-        if self.parallel {
-            rayon::join(a, b);
-        } else {
-            a();
-            b();
+    pub fn join_each(&self, n: usize, branch: &(dyn Fn(usize) -> Result<(), Stop> + Sync)) {
+        type Branch<'a> = &'a (dyn Fn(usize) -> Result<(), Stop> + Sync);
+        fn split(lo: usize, hi: usize, branch: Branch<'_>) {
+            if hi - lo == 1 {
+                // A branch that stopped has written no values: the code after the
+                // fork finds its slot empty and stops too.
+                let _ = branch(lo);
+            } else {
+                let mid = lo + (hi - lo).div_ceil(2);
+                rayon::join(|| split(lo, mid, branch), || split(mid, hi, branch));
+            }
+        }
+        if !self.parallel {
+            for i in 0..n {
+                let _ = branch(i);
+            }
+        } else if n > 0 {
+            split(0, n, branch);
         }
     }
 
-    /// Runs one task: skipped once the run has stopped; a panic or an `Err` records the
-    /// run's error (the first one wins) and stops the run.
+    /// Runs node `index` as one task, its body a closure that keeps the value itself
+    /// and returns only its error, if any: skipped once the run has stopped; a panic
+    /// or an `Err` records the run's error (the first one wins) and stops the run. `graph!`'s form: the
+    /// closure is passed as `dyn`, so a plan instantiates none of the task machinery
+    /// per node and leaves rustc nothing pending per task.
     #[inline]
-    pub fn task<T>(
+    pub fn task_dyn(
         &self,
         index: usize,
         name: &'static str,
         key: &'static str,
-        f: impl FnOnce() -> Result<T, BoxError>,
-    ) -> Result<T, Stop> {
-        self.run_task(index, name, TaskKey::Plan(key), f)
+        body: &mut dyn FnMut() -> Result<(), BoxError>,
+    ) -> Result<(), Stop> {
+        self.run_task(index, name, TaskKey::Plan(key), body)
     }
 
-    /// What [`Runner::task`] and [`Runner::item`] run: task `index` named `key`.
+    /// What [`Runner::task_dyn`] and [`Runner::item`] run: task `index` named `key`:
+    /// skipped once the run has stopped; a panic or an `Err` records the run's error
+    /// (the first one wins) and stops the run.
     #[inline]
     fn run_task<T>(
         &self,
@@ -281,7 +285,7 @@ impl Runner {
     }
 
     /// Runs item `i` of the `for` stage `stage` as a task: `f` on the item `x`, as
-    /// [`Runner::task`] runs a node. Callbacks and errors name it `stage[i]`
+    /// [`Runner::task_dyn`] runs a node. Callbacks and errors name it `stage[i]`
     /// ([`TaskKey::PlanItem`]).
     #[inline]
     pub fn item<X, T>(
@@ -367,5 +371,66 @@ impl Runner {
             (_, Some(error)) => Err(error),
             (Err(Stop), None) => Err(Error::Internal("a plan stopped without an error".into())),
         }
+    }
+}
+
+/// Takes the values a task consumes out of the `Option` they wait in: a
+/// [`Runner::task_dyn`] closure is `FnMut`, so it cannot move what it captures, and
+/// the runner calls it at most once.
+#[inline]
+pub fn take_once<T>(slot: &mut Option<T>) -> T {
+    slot.take().expect("a plan's task runs once")
+}
+
+/// Values passed between a fork's shared closure and the code around it: those a
+/// branch consumes ([`Slot::full`], taken once by that branch), and those it hands
+/// back ([`Slot::new`], set by the branch, empty if it stopped).
+pub struct Slot<T>(std::sync::Mutex<Option<T>>);
+
+impl<T> std::fmt::Debug for Slot<T> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("Slot(..)")
+    }
+}
+
+impl<T> Slot<T> {
+    /// An empty slot.
+    #[inline]
+    #[allow(clippy::new_without_default)]
+    pub fn new() -> Self {
+        Slot(std::sync::Mutex::new(None))
+    }
+
+    /// A slot holding `values` for the branch that consumes them.
+    #[inline]
+    pub fn full(values: T) -> Self {
+        Slot(std::sync::Mutex::new(Some(values)))
+    }
+
+    /// The values, for the one branch that consumes them.
+    #[inline]
+    pub fn take(&self) -> T {
+        self.0
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .take()
+            .expect("a plan's branch runs once")
+    }
+
+    /// Leaves `values` in the slot.
+    #[inline]
+    pub fn set(&self, values: T) {
+        *self
+            .0
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner) = Some(values);
+    }
+
+    /// The values left in the slot, if its branch got that far.
+    #[inline]
+    pub fn into_inner(self) -> Option<T> {
+        self.0
+            .into_inner()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
     }
 }

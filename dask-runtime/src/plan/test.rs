@@ -2,6 +2,7 @@
 
 use super::*;
 use crate::{Scheduler, compute};
+use std::sync::OnceLock;
 
 static DIAMOND: PlanInfo = PlanInfo {
     names: &["x", "y", "output"],
@@ -16,20 +17,30 @@ static DIAMOND: PlanInfo = PlanInfo {
 
 fn diamond(fail_y: bool) -> BlockPlan<i64, impl Fn(&Runner) -> Result<i64, Stop> + Sync + Send> {
     BlockPlan::new(&DIAMOND, move |r: &Runner| {
-        let (x, y) = r.join(
-            || r.task(0, "inc", "x", || Ok(1 + 1)),
-            || {
-                r.task(1, "inc", "y", || {
-                    if fail_y {
-                        Err("y failed".into())
-                    } else {
-                        Ok(2 + 1)
-                    }
-                })
-            },
-        );
-        let (x, y) = (x?, y?);
-        r.task(2, "add", "output", || Ok(x + y))
+        // x and y at once: the arms of one closure, each writing its value to a slot.
+        let (x, y) = (OnceLock::new(), OnceLock::new());
+        r.join_each(2, &|branch| {
+            let (slot, key) = if branch == 0 { (&x, "x") } else { (&y, "y") };
+            let mut value = None;
+            r.task_dyn(branch, "inc", key, &mut || {
+                if branch == 1 && fail_y {
+                    return Err("y failed".into());
+                }
+                value = Some(branch as i64 + 2);
+                Ok(())
+            })?;
+            let _ = slot.set(value);
+            Ok(())
+        });
+        let (Some(Some(x)), Some(Some(y))) = (x.into_inner(), y.into_inner()) else {
+            return Err(Stop);
+        };
+        let mut output = None;
+        r.task_dyn(2, "add", "output", &mut || {
+            output = Some(x + y);
+            Ok(())
+        })?;
+        output.ok_or(Stop)
     })
 }
 
