@@ -209,15 +209,46 @@ fn complex_dot_of_matrices_and_vectors_matches_ndarray() {
     let inner = dv.dot(&dv).compute().unwrap();
     assert_eq!(inner.shape(), [] as [usize; 0]);
     assert!((inner[[]] - one(&v).dot(&one(&v))).norm() < 1e-12);
-    // Mismatched inner lengths and 3-d operands are errors, not panics.
+    // Mismatched inner lengths are an error naming both axes, not a panic.
     let err = da.dot(&dw).compute().unwrap_err();
-    assert!(err.to_string().contains("[9, 7] and [9]"), "{err}");
-    let cube = array::from_ndarray(z(&[2, 9, 7], 0.0), 3);
     assert!(
-        cube.dot(&dv)
-            .compute()
-            .unwrap_err()
-            .to_string()
-            .contains("1-d and 2-d")
+        err.to_string()
+            .contains("axis 1 (length 7) against axis 0 (length 9)"),
+        "{err}"
     );
+
+    // More axes, against plain loops: a stack of matrices (ragged blocks) times a
+    // vector, a batched product (one side broadcast), tensordot and outer.
+    let (c, d) = (z(&[2, 9, 7], 0.0), z(&[2, 7, 5], 5.0));
+    let (dc, dd) = (
+        array::from_ndarray(c.clone(), [vec![1, 1], vec![4, 5], vec![3, 4]]),
+        array::from_ndarray(d.clone(), [vec![2], vec![2, 5], vec![5]]),
+    );
+    let sum = |f: &dyn Fn(usize) -> Complex64, n: usize| (0..n).map(f).sum::<Complex64>();
+    let want = ArrayD::from_shape_fn(ndarray::IxDyn(&[2, 9]), |i| {
+        sum(&|k| c[[i[0], i[1], k]] * v[[k]], 7)
+    });
+    close(dc.dot(&dv).compute().unwrap(), want);
+    let want = ArrayD::from_shape_fn(ndarray::IxDyn(&[2, 9, 5]), |i| {
+        sum(&|k| c[[i[0], i[1], k]] * d[[i[0], k, i[2]]], 7)
+    });
+    close(dc.matmul(&dd).compute().unwrap(), want);
+    let want = ArrayD::from_shape_fn(ndarray::IxDyn(&[2, 9, 5]), |i| {
+        sum(&|k| c[[i[0], i[1], k]] * b[[k, i[2]]], 7)
+    });
+    let db3 = db.reshape([1, 7, 5]);
+    close(dc.matmul(&db3).compute().unwrap(), want.clone());
+    close(dc.tensordot(&db, (&[2], &[0])).compute().unwrap(), want);
+    let want = ArrayD::from_shape_fn(ndarray::IxDyn(&[9, 5]), |i| {
+        sum(&|j| sum(&|k| c[[j, i[0], k]] * d[[j, k, i[1]]], 7), 2)
+    });
+    close(
+        dc.tensordot(&dd, (&[0, 2], &[0, 1])).compute().unwrap(),
+        want,
+    );
+    let want = ArrayD::from_shape_fn(ndarray::IxDyn(&[7, 9]), |i| v[[i[0]]] * w[[i[1]]]);
+    close(dv.outer(&dw).compute().unwrap(), want);
+    // A stack times a bare vector is NumPy's error too.
+    let err = dc.matmul(&dv).compute().unwrap_err();
+    assert!(err.to_string().contains("length-1 axis"), "{err}");
 }

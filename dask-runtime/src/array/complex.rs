@@ -4,6 +4,7 @@
 //! order (`sum`, `mean`, `prod`). Complex numbers have no order, so `gt`, `min` and
 //! `sort`-based functions are not there (NumPy orders them lexicographically).
 
+use super::dot::{batched_matmul, dot_by, matmul, matmul_by, outer_by, tensordot_by};
 use super::elementwise::{CastTo, Comparison, Operand, Unary, binary};
 use super::layer::Tokenizer;
 use super::{Array, Element, Scalar};
@@ -45,40 +46,6 @@ where
     }
 }
 
-/// [`Array::dot`] of complex arrays: 1-d operands as one-row or one-column matrices.
-fn complex_dot<T: Element + ndarray::LinalgScalar>(a: &Array<T>, b: &Array<T>) -> Array<T> {
-    let (sa, sb) = match (a.layer(), b.layer()) {
-        (Ok(x), Ok(y)) => (x.shape.clone(), y.shape.clone()),
-        (Err(e), _) | (_, Err(e)) => return Array::from_error(e),
-    };
-    let as_matrix = |x: &Array<T>, s: &[usize], row: bool| match s {
-        [n] if row => x.reshape([1, *n]),
-        [n] => x.reshape([*n, 1]),
-        _ => x.clone(),
-    };
-    if sa.len() <= 2 && sb.len() <= 2 && sa.last() != sb.first() {
-        return Array::failed(
-            "dot",
-            format!("shapes {sa:?} and {sb:?} do not multiply (inner lengths differ)"),
-        );
-    }
-    match (sa.as_slice(), sb.as_slice()) {
-        ([_, _] | [_], [_, _] | [_]) => {
-            let product = super::dot::matmul(&as_matrix(a, &sa, true), &as_matrix(b, &sb, false));
-            match (sa.as_slice(), sb.as_slice()) {
-                ([m, _], [_]) => product.reshape([*m]),
-                ([_], [_, p]) => product.reshape([*p]),
-                ([_], [_]) => product.reshape(Vec::<usize>::new()),
-                _ => product,
-            }
-        }
-        _ => Array::failed(
-            "dot",
-            format!("complex dot takes 1-d and 2-d operands, not shapes {sa:?} and {sb:?}"),
-        ),
-    }
-}
-
 macro_rules! complex_methods {
     ($c:ident, $f:ty) => {
         impl Array<$c> {
@@ -90,10 +57,11 @@ macro_rules! complex_methods {
             pub fn im(&self) -> Array<$f> {
                 self.map_named("im", Tokenizer::new("im"), |v: $c| v.im)
             }
-            /// NumPy's `dot` of 1-d and 2-d complex arrays: the matrix product (each
-            /// output block a tree sum of block products, as [`Array::dot`] of real
-            /// arrays), a matrix times a vector, or the inner product (a 0-d array;
-            /// not conjugated, as NumPy's `dot`).
+            /// NumPy's `dot` of complex arrays, as [`Array::dot`] of real ones: the
+            /// matrix product (each output block a tree sum of block products), a
+            /// matrix times a vector, the inner product (a 0-d array; not conjugated,
+            /// as NumPy's `dot`), and for more axes the sum over `self`'s last axis and
+            /// `other`'s second-to-last.
             ///
             /// ```
             /// # use dask_runtime as dask;
@@ -104,7 +72,33 @@ macro_rules! complex_methods {
             /// assert_eq!(a.dot(&v).compute().unwrap().as_slice().unwrap(), [2.0 * i, 1.0.into()]);
             /// ```
             pub fn dot(&self, other: &Array<$c>) -> Array<$c> {
-                complex_dot(self, other)
+                dot_by(self, other, matmul::<$c>)
+            }
+            /// NumPy's `matmul` (`@`), as [`Array::matmul`] of real arrays: stacks of
+            /// matrices broadcast over their leading axes.
+            ///
+            /// ```
+            /// # use dask_runtime as dask;
+            /// use dask::array::{Complex64, from_ndarray};
+            /// let i = Complex64::new(0.0, 1.0);
+            /// let a = from_ndarray(ndarray::Array3::from_elem((2, 2, 2), i).into_dyn(), 1);
+            /// let p = a.matmul(&a).compute().unwrap();
+            /// assert_eq!(p.shape(), [2, 2, 2]);
+            /// assert_eq!(p[[1, 0, 1]], Complex64::new(-2.0, 0.0));
+            /// ```
+            pub fn matmul(&self, other: &Array<$c>) -> Array<$c> {
+                matmul_by(self, other, matmul::<$c>, batched_matmul::<$c>)
+            }
+            /// The sum of products over `axes.0` of `self` and `axes.1` of `other`
+            /// (NumPy's `tensordot`, no conjugation), as [`Array::tensordot`] of real
+            /// arrays.
+            pub fn tensordot(&self, other: &Array<$c>, axes: (&[usize], &[usize])) -> Array<$c> {
+                tensordot_by(self, other, axes, matmul::<$c>)
+            }
+            /// The outer product of the two arrays flattened (NumPy's `outer`, no
+            /// conjugation).
+            pub fn outer(&self, other: &Array<$c>) -> Array<$c> {
+                outer_by(self, other, |x: $c, y: $c| x * y)
             }
             /// The complex conjugates.
             pub fn conj(&self) -> Array<$c> {

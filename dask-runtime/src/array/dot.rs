@@ -77,18 +77,7 @@ impl<T: Numeric> Array<T> {
     /// assert_eq!(v.dot(&v).compute().unwrap()[[]], 2.0);
     /// ```
     pub fn dot(&self, other: &Array<T>) -> Array<T> {
-        let (n, m) = match (self.layer(), other.layer()) {
-            (Ok(a), Ok(b)) => (a.shape.len(), b.shape.len()),
-            (Err(e), _) | (_, Err(e)) => return Array::from_error(e),
-        };
-        match (n, m) {
-            (2, 2) => T::matmul(self, other),
-            (0, _) | (_, 0) => {
-                Array::failed("dot", "a 0-d operand: multiply elementwise instead".into())
-            }
-            (_, 1) => self.tensordot(other, (&[n - 1], &[0])),
-            (_, m) => self.tensordot(other, (&[n - 1], &[m - 2])),
-        }
+        dot_by(self, other, T::matmul)
     }
 
     /// NumPy's `matmul` (`@`): as [`Array::dot`] for 1-d and 2-d operands; with more
@@ -106,20 +95,7 @@ impl<T: Numeric> Array<T> {
     /// assert_eq!(c.compute().unwrap()[[3, 2, 1]], 5.0);
     /// ```
     pub fn matmul(&self, other: &Array<T>) -> Array<T> {
-        let (n, m) = match (self.layer(), other.layer()) {
-            (Ok(a), Ok(b)) => (a.shape.len(), b.shape.len()),
-            (Err(e), _) | (_, Err(e)) => return Array::from_error(e),
-        };
-        if n <= 2 && m <= 2 {
-            return self.dot(other);
-        }
-        if n < 2 || m < 2 {
-            return Array::failed(
-                "matmul",
-                "a stack of matrices times a vector: give the vector a length-1 axis".into(),
-            );
-        }
-        T::batched_matmul(self, other)
+        matmul_by(self, other, T::matmul, T::batched_matmul)
     }
 
     /// The sum of products over `axes.0` of `self` and `axes.1` of `other` (NumPy's
@@ -137,60 +113,7 @@ impl<T: Numeric> Array<T> {
     /// assert_eq!(c.compute().unwrap()[[4, 1]], 12.0);
     /// ```
     pub fn tensordot(&self, other: &Array<T>, axes: (&[usize], &[usize])) -> Array<T> {
-        let (a, b) = match (self.layer(), other.layer()) {
-            (Ok(a), Ok(b)) => (Arc::clone(a), Arc::clone(b)),
-            (Err(e), _) | (_, Err(e)) => return Array::from_error(e),
-        };
-        let (sa, sb) = (axes.0, axes.1);
-        let fail = |m: String| Array::failed("tensordot", m);
-        if sa.len() != sb.len() {
-            return fail(format!(
-                "{} axes of one against {} of the other",
-                sa.len(),
-                sb.len()
-            ));
-        }
-        for (&i, &j) in sa.iter().zip(sb) {
-            match (a.shape.get(i), b.shape.get(j)) {
-                (Some(x), Some(y)) if x == y => {}
-                (Some(x), Some(y)) => {
-                    return fail(format!(
-                        "axis {i} (length {x}) against axis {j} (length {y})"
-                    ));
-                }
-                _ => {
-                    return fail(format!(
-                        "axes {i}, {j} of shapes {:?}, {:?}",
-                        a.shape, b.shape
-                    ));
-                }
-            }
-        }
-        let distinct = |v: &[usize]| {
-            let mut s = v.to_vec();
-            s.sort_unstable();
-            s.dedup();
-            s.len() == v.len()
-        };
-        if !distinct(sa) || !distinct(sb) {
-            return fail("an axis summed twice".into());
-        }
-        let free_a: Vec<usize> = (0..a.shape.len()).filter(|x| !sa.contains(x)).collect();
-        let free_b: Vec<usize> = (0..b.shape.len()).filter(|x| !sb.contains(x)).collect();
-        let len = |shape: &[usize], ax: &[usize]| ax.iter().map(|&x| shape[x]).product::<usize>();
-        let inner = len(&a.shape, sa);
-        let left = self
-            .transpose(&[free_a.clone(), sa.to_vec()].concat())
-            .reshape([len(&a.shape, &free_a), inner]);
-        let right = other
-            .transpose(&[sb.to_vec(), free_b.clone()].concat())
-            .reshape([inner, len(&b.shape, &free_b)]);
-        let shape: Vec<usize> = free_a
-            .iter()
-            .map(|&x| a.shape[x])
-            .chain(free_b.iter().map(|&x| b.shape[x]))
-            .collect();
-        T::matmul(&left, &right).reshape(shape)
+        tensordot_by(self, other, axes, T::matmul)
     }
 
     /// The outer product of the two arrays flattened (NumPy's `outer`): element
@@ -203,23 +126,138 @@ impl<T: Numeric> Array<T> {
     /// assert_eq!(o.compute().unwrap()[[2, 3]], 6.0);
     /// ```
     pub fn outer(&self, other: &Array<T>) -> Array<T> {
-        let flat = |x: &Array<T>| x.reshape([-1]);
-        super::blockwise(
-            "ij",
-            &[(&flat(self), "i"), (&flat(other), "j")],
-            super::BlockOptions::new(),
-            |b, _| {
-                let (p, q) = (&b[0], &b[1]);
-                let (m, n) = (p.len(), q.len());
-                let values: Vec<T> = p
-                    .iter()
-                    .flat_map(|&x| q.iter().map(move |&y| T::prod(x, y)))
-                    .collect();
-                ndarray::ArrayD::from_shape_vec(ndarray::IxDyn(&[m, n]), values)
-                    .unwrap_or_else(|_| ndarray::ArrayD::default(ndarray::IxDyn(&[m, n])))
-            },
-        )
+        outer_by(self, other, T::prod)
     }
+}
+
+/// A matrix product of one element type: 2-d operands, blockwise.
+pub(crate) type MatrixProduct<T> = fn(&Array<T>, &Array<T>) -> Array<T>;
+
+/// [`Array::dot`] for any element type whose 2-d product is `mm`.
+pub(crate) fn dot_by<T: Element>(x: &Array<T>, y: &Array<T>, mm: MatrixProduct<T>) -> Array<T> {
+    let (n, m) = match (x.layer(), y.layer()) {
+        (Ok(a), Ok(b)) => (a.shape.len(), b.shape.len()),
+        (Err(e), _) | (_, Err(e)) => return Array::from_error(e),
+    };
+    match (n, m) {
+        (2, 2) => mm(x, y),
+        (0, _) | (_, 0) => {
+            Array::failed("dot", "a 0-d operand: multiply elementwise instead".into())
+        }
+        (_, 1) => tensordot_by(x, y, (&[n - 1], &[0]), mm),
+        (_, m) => tensordot_by(x, y, (&[n - 1], &[m - 2]), mm),
+    }
+}
+
+/// [`Array::matmul`] for any element type whose 2-d product is `mm` and stacked
+/// product `batched`.
+pub(crate) fn matmul_by<T: Element>(
+    x: &Array<T>,
+    y: &Array<T>,
+    mm: MatrixProduct<T>,
+    batched: MatrixProduct<T>,
+) -> Array<T> {
+    let (n, m) = match (x.layer(), y.layer()) {
+        (Ok(a), Ok(b)) => (a.shape.len(), b.shape.len()),
+        (Err(e), _) | (_, Err(e)) => return Array::from_error(e),
+    };
+    if n <= 2 && m <= 2 {
+        return dot_by(x, y, mm);
+    }
+    if n < 2 || m < 2 {
+        return Array::failed(
+            "matmul",
+            "a stack of matrices times a vector: give the vector a length-1 axis".into(),
+        );
+    }
+    batched(x, y)
+}
+
+/// [`Array::tensordot`] for any element type whose 2-d product is `mm`.
+pub(crate) fn tensordot_by<T: Element>(
+    x: &Array<T>,
+    y: &Array<T>,
+    axes: (&[usize], &[usize]),
+    mm: MatrixProduct<T>,
+) -> Array<T> {
+    let (a, b) = match (x.layer(), y.layer()) {
+        (Ok(a), Ok(b)) => (Arc::clone(a), Arc::clone(b)),
+        (Err(e), _) | (_, Err(e)) => return Array::from_error(e),
+    };
+    let (sa, sb) = (axes.0, axes.1);
+    let fail = |m: String| Array::failed("tensordot", m);
+    if sa.len() != sb.len() {
+        return fail(format!(
+            "{} axes of one against {} of the other",
+            sa.len(),
+            sb.len()
+        ));
+    }
+    for (&i, &j) in sa.iter().zip(sb) {
+        match (a.shape.get(i), b.shape.get(j)) {
+            (Some(x), Some(y)) if x == y => {}
+            (Some(x), Some(y)) => {
+                return fail(format!(
+                    "axis {i} (length {x}) against axis {j} (length {y})"
+                ));
+            }
+            _ => {
+                return fail(format!(
+                    "axes {i}, {j} of shapes {:?}, {:?}",
+                    a.shape, b.shape
+                ));
+            }
+        }
+    }
+    let distinct = |v: &[usize]| {
+        let mut s = v.to_vec();
+        s.sort_unstable();
+        s.dedup();
+        s.len() == v.len()
+    };
+    if !distinct(sa) || !distinct(sb) {
+        return fail("an axis summed twice".into());
+    }
+    let free_a: Vec<usize> = (0..a.shape.len()).filter(|x| !sa.contains(x)).collect();
+    let free_b: Vec<usize> = (0..b.shape.len()).filter(|x| !sb.contains(x)).collect();
+    let len = |shape: &[usize], ax: &[usize]| ax.iter().map(|&x| shape[x]).product::<usize>();
+    let inner = len(&a.shape, sa);
+    let left = x
+        .transpose(&[free_a.clone(), sa.to_vec()].concat())
+        .reshape([len(&a.shape, &free_a), inner]);
+    let right = y
+        .transpose(&[sb.to_vec(), free_b.clone()].concat())
+        .reshape([inner, len(&b.shape, &free_b)]);
+    let shape: Vec<usize> = free_a
+        .iter()
+        .map(|&x| a.shape[x])
+        .chain(free_b.iter().map(|&x| b.shape[x]))
+        .collect();
+    mm(&left, &right).reshape(shape)
+}
+
+/// [`Array::outer`] for any element type multiplied by `mul`.
+pub(crate) fn outer_by<T: Element + Copy>(
+    x: &Array<T>,
+    y: &Array<T>,
+    mul: fn(T, T) -> T,
+) -> Array<T> {
+    let flat = |a: &Array<T>| a.reshape([-1]);
+    super::blockwise(
+        "ij",
+        &[(&flat(x), "i"), (&flat(y), "j")],
+        super::BlockOptions::new(),
+        move |b, _| {
+            let (p, q) = (&b[0], &b[1]);
+            let (m, n) = (p.len(), q.len());
+            let values: Vec<T> = p
+                .iter()
+                .flat_map(|&x| q.iter().map(move |&y| mul(x, y)))
+                .collect();
+            ndarray::ArrayD::from_shape_vec(ndarray::IxDyn(&[m, n]), values)
+                .unwrap_or_else(|_| ndarray::ArrayD::default(ndarray::IxDyn(&[m, n])))
+        },
+    )
 }
 
 /// The matrix of a stack at batch index `at` (of `batch` axes, lined up from the right;
