@@ -759,3 +759,34 @@ fn a_wide_fork_with_one_failing_branch_names_it_and_drops_every_value_once() {
         }
     }
 }
+
+#[test]
+fn inputs_consumed_by_lists_and_nested_forks_inside_branches() {
+    // One branch takes `xs` (read once, so moved in) through two chained `for` stages;
+    // the other forks again inside, `p` consuming `t` beside `q` and `r` reading `n`.
+    let plan = graph!(|xs: Vec<i64>, t: Token, n: i64| {
+        let ys = for x in xs {
+            inc(x)
+        };
+        let zs = for y in ys {
+            tasks::double(y)
+        };
+        let a = total(zs);
+        let p = { t.0 * 1000 };
+        let q = inc(n);
+        let r = inc(q);
+        let b = add(p, r);
+        add(a, b)
+    });
+    for s in schedulers() {
+        let drops = Arc::new(AtomicUsize::new(0));
+        let t = Token(3, Arc::clone(&drops));
+        // a = 2 * (2 + 3 + 4) = 18, b = 3000 + 7
+        assert_eq!(
+            plan.compute_with((vec![1, 2, 3], t, 5), s.clone()).unwrap(),
+            18 + 3007,
+            "{s:?}"
+        );
+        assert_eq!(drops.load(Ordering::SeqCst), 1, "{s:?}");
+    }
+}
