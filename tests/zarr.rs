@@ -73,9 +73,14 @@ fn every_element_type_round_trips_and_types_are_checked() {
 fn a_zarr_v2_array_from_zarr_python_reads() {
     // data/zarr/v2_arange: zarr-python's `zarr.create_array(..., zarr_format=2)` of
     // np.arange(60.0).reshape(6, 10) in chunks (4, 3) (scripts/make_zarr_fixture.py).
-    let x = fixture("v2_arange").unwrap();
-    assert_eq!(x.chunks(), [vec![4, 2], vec![3, 3, 3, 1]]);
-    assert_eq!(x.compute().unwrap(), arange_6_10());
+    reads_as_arange("v2_arange");
+}
+
+/// The fixture `name` reads as `arange_6_10`, in its (4, 3) chunks.
+fn reads_as_arange(name: &str) {
+    let x = fixture(name).unwrap();
+    assert_eq!(x.chunks(), [vec![4, 2], vec![3, 3, 3, 1]], "{name}");
+    assert_eq!(x.compute().unwrap(), arange_6_10(), "{name}");
 }
 
 /// A fixture of `scripts/make_zarr_fixture.py`: arange(60.0) as 6 x 10 in (4, 3) chunks.
@@ -175,9 +180,7 @@ fn zarr_pythons_default_codecs_without_the_c_codecs_are_a_clear_error() {
 fn zarr_pythons_default_codecs_read_and_zstd_writes() {
     use dask::array::{Compression, ZarrOptions};
     for name in ["v3_zstd_arange", "v2_zstd_arange", "v2_blosc_arange"] {
-        let x = fixture(name).unwrap();
-        assert_eq!(x.chunks(), [vec![4, 2], vec![3, 3, 3, 1]], "{name}");
-        assert_eq!(x.compute().unwrap(), arange_6_10(), "{name}");
+        reads_as_arange(name);
     }
     let dir = scratch("zstd");
     let x = random::default_rng(7).normal(0.0, 1.0, [120, 80], [50, 30]);
@@ -245,9 +248,7 @@ fn uncompressed_chunks_read_straight_and_big_endian_ones_through_zarrs() {
     // `bytes` codec with `endian: big`, v2's `>f8`) are swapped by zarrs. Read the
     // wrong way, the values would be byte-swapped garbage.
     for name in ["v2_arange", "v3_big_endian_arange", "v2_big_endian_arange"] {
-        let x = fixture(name).unwrap();
-        assert_eq!(x.chunks(), [vec![4, 2], vec![3, 3, 3, 1]], "{name}");
-        assert_eq!(x.compute().unwrap(), arange_6_10(), "{name}");
+        reads_as_arange(name);
     }
 }
 

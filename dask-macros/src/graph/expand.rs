@@ -222,8 +222,8 @@ fn schedule_code(
 }
 
 /// The values defined outside `s` that its nodes consume (read by move): a branch of a
-/// fork takes them out of a `Slot`, as the fork's
-/// closure is shared by all its branches.
+/// fork takes them out of a `Slot`, as the fork's closure is shared by all its
+/// branches.
 fn moved_into(a: &Analysis<'_>, stages: &Stages, s: &Schedule) -> BTreeSet<usize> {
     fn walk(s: &Schedule, out: &mut Vec<usize>) {
         match s {

@@ -17,6 +17,9 @@ use std::time::Instant;
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Stop;
 
+/// The branches of one fork: `branch(i)` runs branch `i` (see [`Runner::join_each`]).
+pub type Branch<'a> = &'a (dyn Fn(usize) -> Result<(), Stop> + Sync);
+
 /// The run-time context of one plan run.
 pub struct Runner {
     parallel: bool,
@@ -166,8 +169,7 @@ impl Runner {
     /// expression went over all of them (a 2,000-node fan-in spent 43 s there, with a
     /// generic `join` of two closures a fork).
     #[inline]
-    pub fn join_each(&self, n: usize, branch: &(dyn Fn(usize) -> Result<(), Stop> + Sync)) {
-        type Branch<'a> = &'a (dyn Fn(usize) -> Result<(), Stop> + Sync);
+    pub fn join_each(&self, n: usize, branch: Branch<'_>) {
         fn split(lo: usize, hi: usize, branch: Branch<'_>) {
             if hi - lo == 1 {
                 // A branch that stopped has written no values: the code after the
@@ -189,8 +191,8 @@ impl Runner {
 
     /// Runs node `index` as one task, its body a closure that keeps the value itself
     /// and returns only its error, if any: skipped once the run has stopped; a panic
-    /// or an `Err` records the run's error (the first one wins) and stops the run. `graph!`'s form: the
-    /// closure is passed as `dyn`, so a plan instantiates none of the task machinery
+    /// or an `Err` records the run's error (the first one wins) and stops the run.
+    /// The body is passed as `dyn`, so a plan instantiates none of the task machinery
     /// per node and leaves rustc nothing pending per task.
     #[inline]
     pub fn task_dyn(
@@ -203,9 +205,7 @@ impl Runner {
         self.run_task(index, name, TaskKey::Plan(key), body)
     }
 
-    /// What [`Runner::task_dyn`] and [`Runner::item`] run: task `index` named `key`:
-    /// skipped once the run has stopped; a panic or an `Err` records the run's error
-    /// (the first one wins) and stops the run.
+    /// What [`Runner::task_dyn`] and [`Runner::item`] run: task `index` named `key`.
     #[inline]
     fn run_task<T>(
         &self,
