@@ -40,8 +40,30 @@ fn is_block<T>(len: usize) -> bool {
 /// An empty buffer with room for `len` elements, recycled when one is spare: the
 /// smallest spare of its size class (strip or block) that fits.
 pub(crate) fn take<T: Element>(len: usize) -> Vec<T> {
+    match spare::<T>(len) {
+        Some(mut v) => {
+            v.clear();
+            v
+        }
+        // None fits: growing a smaller one would copy it; a fresh allocation does not.
+        None => Vec::with_capacity(len),
+    }
+}
+
+/// A buffer of `len` elements for a caller that overwrites every one of them (a chunk
+/// read from a file, a block grown by its margins): a recycled buffer keeps the values
+/// of its last use rather than being zeroed first, a pass over the whole block saved.
+pub(crate) fn take_filled<T: Element>(len: usize) -> Vec<T> {
+    let mut v = spare::<T>(len).unwrap_or_default();
+    v.truncate(len);
+    v.resize(len, T::default());
+    v
+}
+
+/// The smallest spare buffer of `len`'s size class with room for `len` elements.
+fn spare<T: Element>(len: usize) -> Option<Vec<T>> {
     // try_with: during a thread's teardown the pool may be gone; then just allocate.
-    let spare = T::spare()
+    T::spare()
         .try_with(|s| {
             let mut spare = s.try_borrow_mut().ok()?;
             let fit = spare
@@ -55,15 +77,7 @@ pub(crate) fn take<T: Element>(len: usize) -> Vec<T> {
             Some(spare.swap_remove(fit))
         })
         .ok()
-        .flatten();
-    match spare {
-        Some(mut v) => {
-            v.clear();
-            v
-        }
-        // None fits: growing a smaller one would copy it; a fresh allocation does not.
-        None => Vec::with_capacity(len),
-    }
+        .flatten()
 }
 
 /// Keeps `array`'s memory for a later [`take`] on this thread.

@@ -226,8 +226,18 @@ fn grown<T: Element>(
         .map(|p| p.segments.iter().map(|s| s.len).sum())
         .collect();
     let read = blocks_read(plans);
-    let mut values = super::buffers::take::<T>(shape.iter().product());
-    values.resize(shape.iter().product(), fill);
+    let len = shape.iter().product();
+    // Only a constant boundary leaves parts that no block covers.
+    let values = if plans
+        .iter()
+        .any(|p| p.segments.iter().any(|s| s.block.is_none()))
+    {
+        let mut values = super::buffers::take::<T>(len);
+        values.resize(len, fill);
+        values
+    } else {
+        super::buffers::take_filled::<T>(len)
+    };
     let mut out = ArrayD::from_shape_vec(IxDyn(&shape), values)?;
     let per_axis: Vec<Vec<usize>> = plans
         .iter()

@@ -848,6 +848,25 @@ fn strip_buffers_are_recycled_on_the_same_thread_only_when_unshared() {
 }
 
 #[test]
+fn filled_buffers_keep_a_spare_s_values_and_default_the_rest() {
+    // A spare of 40,000 values, each 7: a filled take of fewer keeps them (the caller
+    // writes every element), of more adds zeros; with no spare, all zeros.
+    buffers::recycle(ArrayD::from_elem(IxDyn(&[40, 1000]), 7_i64));
+    let shorter = buffers::take_filled::<i64>(30_000);
+    assert_eq!(shorter.len(), 30_000);
+    assert!(shorter.iter().all(|&v| v == 7));
+    buffers::recycle(ArrayD::from_shape_vec(IxDyn(&[30_000]), shorter).unwrap());
+    let longer = buffers::take_filled::<i64>(35_000);
+    assert_eq!(longer.len(), 35_000);
+    assert!(longer[..30_000].iter().all(|&v| v == 7));
+    assert!(longer[30_000..].iter().all(|&v| v == 0));
+    let fresh = std::thread::spawn(|| buffers::take_filled::<i64>(100))
+        .join()
+        .unwrap();
+    assert_eq!(fresh, vec![0; 100]);
+}
+
+#[test]
 fn recycled_maps_match_ndarray_in_every_layout() {
     let a = data(&[6, 5]);
     // The same values as `a`, column-major.

@@ -214,6 +214,8 @@ impl<T: ZarrElement> BlockOp for WriteChunks<T> {
                 let bytes =
                     Bytes::from_owner(ChunkBytes::<T>(Arc::clone(input), std::marker::PhantomData));
                 store_raw(&self.array, &chunk, bytes)?;
+                // Written: the block's memory makes the next block on this thread.
+                inputs.into_iter().for_each(super::buffers::recycle_any);
             }
         } else if full == values.shape()
             && let Some(slice) = values.as_slice()
@@ -279,7 +281,8 @@ impl<T: ZarrElement> ReadChunks<T> {
         if file.metadata()?.len() != (n * size_of::<T>()) as u64 {
             return Ok(None);
         }
-        let mut values = vec![T::default(); n];
+        // Every element is read over: a recycled block's old values need no zeroing.
+        let mut values = super::buffers::take_filled::<T>(n);
         let Some(bytes) = T::bytes_mut(&mut values) else {
             return Ok(None);
         };
