@@ -172,11 +172,34 @@ fn matmul_stacks_and_broadcasts_batches() {
             assert!(close(&got, &per_matrix(&d, &at, &[j, 0], &[i])));
         }
     }
+    // A vector beside a stack, as NumPy: a column on the right, a row on the left,
+    // the axis it gained dropped.
+    let v = data(&[6], 0.1);
+    let av = lazy(&a, 2).matmul(&lazy(&v, 4)).compute().unwrap();
+    assert_eq!(av.shape(), [4, 3]);
+    let w = data(&[3], 0.7);
+    let wa = lazy(&w, 2).matmul(&lazy(&a, 2)).compute().unwrap();
+    assert_eq!(wa.shape(), [4, 6]);
+    let column = v.clone().into_shape_with_order(IxDyn(&[6, 1])).unwrap();
+    let row = w.clone().into_shape_with_order(IxDyn(&[1, 3])).unwrap();
+    for i in 0..4 {
+        let want = per_matrix(&a, &column, &[i], &[]);
+        assert!(close(
+            &av.index_axis(ndarray::Axis(0), i).to_owned(),
+            &want.index_axis(ndarray::Axis(1), 0).to_owned()
+        ));
+        let want = per_matrix(&row, &a, &[], &[i]);
+        assert!(close(
+            &wa.index_axis(ndarray::Axis(0), i).to_owned(),
+            &want.index_axis(ndarray::Axis(0), 0).to_owned()
+        ));
+    }
     assert!(
         lazy(&a, 2)
-            .matmul(&lazy(&data(&[6], 0.1), 2))
+            .matmul(&lazy(&data(&[5], 0.1), 2))
             .check()
-            .is_err()
+            .is_err(),
+        "a vector of the wrong length"
     );
     assert!(
         lazy(&a, 2)

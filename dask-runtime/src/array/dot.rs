@@ -83,7 +83,8 @@ impl<T: Numeric> Array<T> {
     /// NumPy's `matmul` (`@`): as [`Array::dot`] for 1-d and 2-d operands; with more
     /// axes, a stack of matrix products over the leading (batch) axes, broadcast as
     /// NumPy broadcasts them, each block a product of whole matrices (the inner axis
-    /// made one block).
+    /// made one block). A vector beside a stack is a column on the right or a row on
+    /// the left, and the result drops that axis again, as NumPy's does.
     ///
     /// ```
     /// # use dask_runtime as dask;
@@ -157,18 +158,25 @@ pub(crate) fn matmul_by<T: Element>(
     mm: MatrixProduct<T>,
     batched: MatrixProduct<T>,
 ) -> Array<T> {
-    let (n, m) = match (x.layer(), y.layer()) {
-        (Ok(a), Ok(b)) => (a.shape.len(), b.shape.len()),
+    let (xs, ys) = match (x.layer(), y.layer()) {
+        (Ok(a), Ok(b)) => (a.shape.clone(), b.shape.clone()),
         (Err(e), _) | (_, Err(e)) => return Array::from_error(e),
     };
+    let (n, m) = (xs.len(), ys.len());
     if n <= 2 && m <= 2 {
         return dot_by(x, y, mm);
     }
-    if n < 2 || m < 2 {
-        return Array::failed(
-            "matmul",
-            "a stack of matrices times a vector: give the vector a length-1 axis".into(),
-        );
+    // NumPy's rule for a vector beside a stack: made a matrix (a column on the right,
+    // a row on the left), multiplied, and the axis it gained dropped again.
+    if m == 1 {
+        let product = batched(x, &y.expand_dims(1));
+        return product.reshape(&xs[..n - 1]);
+    }
+    if n == 1 {
+        let product = batched(&x.expand_dims(0), y);
+        let mut shape = ys.clone();
+        shape.remove(m - 2);
+        return product.reshape(shape);
     }
     batched(x, y)
 }
