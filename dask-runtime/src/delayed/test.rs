@@ -121,6 +121,30 @@ fn a_list_of_delayeds_is_one_argument() {
     assert_eq!(t.dependencies()[0].dependencies().len(), 4);
     assert_eq!(total(vec![1, 2]).compute().unwrap(), 3);
     assert_eq!(total(&[5_i64, 6][..]).compute().unwrap(), 11);
+    // A part listed twice and read by another task too: each read gets its value, and
+    // the list holds its parts (in order) until it is dropped.
+    let shared = delayed_value(7_i64).map(|v| v * 10);
+    let list = vec![shared.clone(), delayed_value(1), shared.clone()];
+    let t = total(list);
+    assert_eq!(
+        compute_with((&t, &shared), Scheduler::Threads(2)).unwrap(),
+        (141, 70)
+    );
+    let parts = t.dependencies()[0].dependencies();
+    assert_eq!(
+        parts.iter().map(|p| p.name()).collect::<Vec<_>>(),
+        ["map", "value", "map"]
+    );
+    drop(t);
+    assert_eq!(shared.compute().unwrap(), 70);
+}
+
+#[test]
+fn a_list_of_a_million_parts_runs_and_drops() {
+    let parts: Vec<Delayed<u64>> = (0..1_000_000_u64).map(delayed_value).collect();
+    let list = super::arg::gather(parts);
+    assert_eq!(list.compute().unwrap().iter().sum::<u64>(), 499_999_500_000);
+    drop(list);
 }
 
 #[test]
