@@ -1,7 +1,8 @@
 //! Operators on `Delayed`s build nodes, like Dask's `x + y` on delayed objects.
 //!
 //! Between two `Delayed`s (owned or borrowed) any types that implement the operator work;
-//! with a plain operand on either side, the primitive number types do.
+//! with a plain operand on either side, the primitive number types do (a plain number on
+//! the left with a `Delayed` of its own type).
 
 use super::{Arg, Delayed, node};
 use std::ops::{Add, BitAnd, BitOr, BitXor, Div, Mul, Neg, Not, Rem, Shl, Shr, Sub};
@@ -18,7 +19,7 @@ where
 }
 
 macro_rules! binary_op {
-    ($Trait:ident, $method:ident, $name:literal; $($prim:ty),*) => {
+    ($Trait:ident, $method:ident, $name:literal; $($prim:ty),*; $($lhs:ty),*) => {
         impl<T, U> $Trait<Delayed<U>> for Delayed<T>
         where
             T: $Trait<U> + Clone + Send + Sync + 'static,
@@ -84,26 +85,21 @@ macro_rules! binary_op {
                     binary($name, Arg::node(self.clone()), Arg::value(rhs), T::$method)
                 }
             }
-            impl<U> $Trait<Delayed<U>> for $prim
-            where
-                $prim: $Trait<U>,
-                U: Clone + Send + Sync + 'static,
-                <$prim as $Trait<U>>::Output: Send + Sync + 'static,
-            {
-                type Output = Delayed<<$prim as $Trait<U>>::Output>;
-                fn $method(self, rhs: Delayed<U>) -> Self::Output {
-                    binary($name, Arg::value(self), Arg::node(rhs), <$prim as $Trait<U>>::$method)
+        )*
+        $(
+            // Same type on both sides only: an impl for every `Delayed<U>` with
+            // `$lhs: $Trait<U>` sent rustc's trait solver down `Delayed<Delayed<..>>`
+            // when it met `n - 2` in a user's generic code, a compile error (E0275).
+            impl $Trait<Delayed<$lhs>> for $lhs {
+                type Output = Delayed<<$lhs as $Trait>::Output>;
+                fn $method(self, rhs: Delayed<$lhs>) -> Self::Output {
+                    binary($name, Arg::value(self), Arg::node(rhs), <$lhs as $Trait>::$method)
                 }
             }
-            impl<U> $Trait<&Delayed<U>> for $prim
-            where
-                $prim: $Trait<U>,
-                U: Clone + Send + Sync + 'static,
-                <$prim as $Trait<U>>::Output: Send + Sync + 'static,
-            {
-                type Output = Delayed<<$prim as $Trait<U>>::Output>;
-                fn $method(self, rhs: &Delayed<U>) -> Self::Output {
-                    binary($name, Arg::value(self), Arg::node(rhs.clone()), <$prim as $Trait<U>>::$method)
+            impl $Trait<&Delayed<$lhs>> for $lhs {
+                type Output = Delayed<<$lhs as $Trait>::Output>;
+                fn $method(self, rhs: &Delayed<$lhs>) -> Self::Output {
+                    binary($name, Arg::value(self), Arg::node(rhs.clone()), <$lhs as $Trait>::$method)
                 }
             }
         )*
@@ -111,22 +107,22 @@ macro_rules! binary_op {
 }
 
 macro_rules! all_binary_ops {
-    ($($prim:ty),*) => {
-        binary_op!(Add, add, "add"; $($prim),*);
-        binary_op!(Sub, sub, "sub"; $($prim),*);
-        binary_op!(Mul, mul, "mul"; $($prim),*);
-        binary_op!(Div, div, "div"; $($prim),*);
-        binary_op!(Rem, rem, "rem"; $($prim),*);
-        binary_op!(BitAnd, bitand, "and"; $($prim),*);
-        binary_op!(BitOr, bitor, "or"; $($prim),*);
-        binary_op!(BitXor, bitxor, "xor"; $($prim),*);
-        binary_op!(Shl, shl, "shl"; $($prim),*);
-        binary_op!(Shr, shr, "shr"; $($prim),*);
+    ($($int:ty),*; $($float:ty),*) => {
+        binary_op!(Add, add, "add"; $($int,)* $($float),*; $($int,)* $($float),*);
+        binary_op!(Sub, sub, "sub"; $($int,)* $($float),*; $($int,)* $($float),*);
+        binary_op!(Mul, mul, "mul"; $($int,)* $($float),*; $($int,)* $($float),*);
+        binary_op!(Div, div, "div"; $($int,)* $($float),*; $($int,)* $($float),*);
+        binary_op!(Rem, rem, "rem"; $($int,)* $($float),*; $($int,)* $($float),*);
+        binary_op!(BitAnd, bitand, "and"; $($int,)* $($float),*; $($int),*);
+        binary_op!(BitOr, bitor, "or"; $($int,)* $($float),*; $($int),*);
+        binary_op!(BitXor, bitxor, "xor"; $($int,)* $($float),*; $($int),*);
+        binary_op!(Shl, shl, "shl"; $($int,)* $($float),*; $($int),*);
+        binary_op!(Shr, shr, "shr"; $($int,)* $($float),*; $($int),*);
     };
 }
 
 all_binary_ops!(
-    i8, i16, i32, i64, i128, isize, u8, u16, u32, u64, u128, usize, f32, f64
+    i8, i16, i32, i64, i128, isize, u8, u16, u32, u64, u128, usize; f32, f64
 );
 
 macro_rules! unary_op {

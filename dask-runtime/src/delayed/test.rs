@@ -205,3 +205,32 @@ fn dropping_a_deep_chain_that_is_shared_halfway_keeps_the_shared_part() {
     drop(x);
     assert_eq!(kept.unwrap().compute().unwrap(), 100_001);
 }
+
+/// A trait with a lifetime, as a user's generic code has them.
+trait Cut<'a>: Sized {
+    fn cut(&self, at: usize) -> Self;
+}
+
+impl<'a> Cut<'a> for &'a [u8] {
+    fn cut(&self, at: usize) -> Self {
+        &self[at..]
+    }
+}
+
+/// `len - 2` below compiles only while the operator impls for plain numbers on the
+/// left do not send rustc's trait solver down `Delayed<Delayed<..>>` (it was E0275).
+fn last_two<'a, C: Cut<'a>>(len: usize, c: C) -> C {
+    c.cut(len - 2)
+}
+
+#[test]
+fn plain_arithmetic_in_generic_code_is_not_taken_for_delayed_arithmetic() {
+    assert_eq!(last_two(5, &[1_u8, 2, 3, 4, 5][..]), [4, 5]);
+    let d = delayed_value(6_u32);
+    assert_eq!(
+        compute((2 * &d, 1 << &d, 100 - d.clone())).unwrap(),
+        (12, 64, 94)
+    );
+    let f = delayed_value(0.5_f64);
+    assert_eq!((1.0 - &f).compute().unwrap(), 0.5);
+}
