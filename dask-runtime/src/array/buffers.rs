@@ -105,10 +105,8 @@ pub(crate) fn recycle<T: Element>(array: ArrayD<T>) {
 
 /// Recycles a block (of `T`), or the block under a window, that nobody else holds.
 pub(crate) fn recycle_value<T: Element>(value: BlockValue) {
-    if let Ok(block) = super::window::into_base(value).downcast::<ArrayD<T>>()
-        && let Ok(array) = Arc::try_unwrap(block)
-    {
-        recycle(array);
+    if let Ok(block) = super::window::into_base(value).downcast::<ArrayD<T>>() {
+        recycle_unshared(block);
     }
 }
 
@@ -116,19 +114,26 @@ pub(crate) fn recycle_value<T: Element>(value: BlockValue) {
 /// else holds.
 pub(crate) fn recycle_any(value: BlockValue) {
     let value = match super::window::into_base(value).downcast::<ArrayD<f64>>() {
-        Ok(block) => return recycle_value::<f64>(block),
+        Ok(block) => return recycle_unshared(block),
         Err(other) => other,
     };
     let value = match value.downcast::<ArrayD<f32>>() {
-        Ok(block) => return recycle_value::<f32>(block),
+        Ok(block) => return recycle_unshared(block),
         Err(other) => other,
     };
     let value = match value.downcast::<ArrayD<i64>>() {
-        Ok(block) => return recycle_value::<i64>(block),
+        Ok(block) => return recycle_unshared(block),
         Err(other) => other,
     };
     if let Ok(block) = value.downcast::<ArrayD<bool>>() {
-        recycle_value::<bool>(block);
+        recycle_unshared(block);
+    }
+}
+
+/// Recycles `block` if this is its last holder.
+fn recycle_unshared<T: Element>(block: Arc<ArrayD<T>>) {
+    if let Ok(array) = Arc::try_unwrap(block) {
+        recycle(array);
     }
 }
 
