@@ -174,7 +174,7 @@ pub(crate) fn matmul_by<T: Element>(
     }
     if n == 1 {
         let product = batched(&x.expand_dims(0), y);
-        let mut shape = ys.clone();
+        let mut shape = ys;
         shape.remove(m - 2);
         return product.reshape(shape);
     }
