@@ -102,6 +102,12 @@ fn run(case: &str) -> (f64, f64) {
             let x = mission();
             (&x + &x.t()).mean().compute().expect("mean")
         }
+        "x_plus_xt_sum_axis0" => {
+            // An axis reduction folds strips in order: no tile groups, the transposed
+            // block read through strips.
+            let x = mission();
+            (&x + &x.t()).sum_axis(0).compute().expect("sum_axis").sum()
+        }
         "x_plus_x_mean" => {
             // Beside `x_plus_xt_mean`: the same shared blocks, none read transposed.
             let x = mission();
@@ -238,6 +244,7 @@ fn main() {
         "exact_mean",
         "sum_axis0",
         "x_plus_xt_mean",
+        "x_plus_xt_sum_axis0",
         "x_plus_x_mean",
         "std",
         "cumsum",

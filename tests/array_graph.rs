@@ -62,6 +62,59 @@ fn a_shared_array_runs_each_block_once_per_compute() {
 }
 
 #[test]
+fn mirrored_blocks_are_made_once_and_reduced_a_tile_at_a_time() {
+    // 300 x 300 in blocks of 150: tiles are cut at multiples of 128, so some cross
+    // no block edge and some are slivers; `x + x.t()` pairs block (0, 1) with (1, 0).
+    let a = data(300, 300);
+    let sym = &a + &a.t();
+    let runs = Arc::new(AtomicUsize::new(0));
+    let x = counted(&a, [150, 150], &runs);
+    let s = &x + &x.t();
+    let (sum, mean, max, arg, custom) = dask::compute((
+        s.sum(),
+        s.mean(),
+        s.max(),
+        s.argmax(),
+        // A user's reduction is folded in strips, in order, as Dask promises.
+        s.reduction(|b| b.sum(), |p: f64, q: f64| p + q, |t| t),
+    ))
+    .unwrap();
+    assert_eq!(
+        runs.swap(0, Ordering::SeqCst),
+        4,
+        "each block of x made once"
+    );
+    assert!((sum - sym.sum()).abs() <= 1e-9 * sym.sum().abs());
+    assert!((mean - sym.mean().unwrap()).abs() <= 1e-12);
+    assert!((custom - sym.sum()).abs() <= 1e-9 * sym.sum().abs());
+    let want_max = sym.iter().copied().fold(f64::MIN, f64::max);
+    assert_eq!(max, want_max);
+    // The matrix is symmetric: its max is at (i, j) and (j, i); NumPy's argmax is the
+    // first in row-major order, whatever order the tiles were folded in.
+    let first = sym.iter().position(|&v| v == want_max).unwrap();
+    assert_eq!(arg, first as i64);
+    assert_ne!(
+        first / 300,
+        first % 300,
+        "the max is off the diagonal: a tie"
+    );
+
+    // A generated `x` (its second block of a pair made a strip at a time), rows and
+    // columns of different chunkings, on one thread and on several.
+    let g = default_rng(9).normal(0.0, 1.0, [300, 300], [128, 100]);
+    let ga = g.compute().unwrap();
+    let want = (&ga + &ga.t()).mean().unwrap();
+    for scheduler in [dask::Scheduler::Sync, dask::Scheduler::Threads(3)] {
+        let got = (&g + &g.t()).mean().compute_with(scheduler).unwrap();
+        assert!((got - want).abs() <= 1e-12, "{got} vs {want}");
+    }
+    // Each reduction alone, and an axis reduction (strips, in order) beside them.
+    let (total, along) = dask::compute(((&g - &g.t()).sum(), (&g + &g.t()).sum_axis(0))).unwrap();
+    assert!(total.abs() <= 1e-9);
+    assert_close(&along, &(&ga + &ga.t()).sum_axis(Axis(0)));
+}
+
+#[test]
 fn reductions_are_operands_and_still_compute_to_values() {
     let a = data(12, 9);
     let x = array::from_ndarray(a.clone(), [5, 4]);

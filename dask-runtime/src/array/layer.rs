@@ -153,6 +153,11 @@ pub(crate) trait BlockOp: Send + Sync + 'static {
 pub(crate) trait Regional {
     /// The region of input `input` that the output region `region` reads.
     fn input_region(&self, layer: &Layer, input: usize, region: &Region) -> Vec<(usize, usize)>;
+    /// Whether some output region reads its input at another place (a transpose): the
+    /// reads a tile-at-a-time fold pairs up (see `tiles.rs`).
+    fn permutes(&self) -> bool {
+        false
+    }
     /// The output region, from the values of the inputs' regions.
     fn run_region(
         &self,
@@ -172,10 +177,15 @@ pub(crate) trait Streaming {
         idx: &[usize],
         input: &Region,
     ) -> Box<dyn Folder + 'a>;
+    /// Whether the folder takes parts of any shape in any order (a reduction over all
+    /// elements), not only strips of whole rows in order.
+    fn any_order(&self) -> bool {
+        false
+    }
 }
 
-/// Folds an input block part by part (strips of rows, in order), then gives the
-/// op's block.
+/// Folds an input block part by part (strips of rows, in order; or, if its op says
+/// [`Streaming::any_order`], any parts in any order), then gives the op's block.
 pub(crate) trait Folder {
     /// Folds `part` (global coordinates) of the input; its values are in `data`, whose
     /// first element sits at `origin` (a strip made for the part, or the whole block).

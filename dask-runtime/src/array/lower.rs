@@ -15,6 +15,11 @@
 //!    block; a generated block read only by several reductions (`(x.mean(),
 //!    x.std())`) is one task that folds each strip into all of them, and a small
 //!    projection task hands each its result.
+//! 5. Tile groups: when up to [`MAX_GROUP`] reductions read up to as many blocks that
+//!    nothing else reads, some through a transpose (`(x + x.t()).mean()` reads `x[i,
+//!    j]` and `x[j, i]` in blocks `(i, j)` and `(j, i)`), one task makes those blocks
+//!    and folds the reductions a tile at a time, each input tile read once
+//!    (`tiles.rs`); projections hand each reduction its result.
 //!
 //! Everything here is iterative: a million-layer chain needs no deep stack.
 
@@ -31,6 +36,10 @@ use std::sync::Arc;
 /// The most steps fused into one task: bounds a task's work list and the recursion
 /// that runs it (Dask bounds `fuse`'s depth the same way).
 pub(crate) const MAX_FUSED_DEPTH: u32 = 32;
+
+/// The most reductions, and the most blocks made for them, in one tile group: a pair
+/// of mirrored blocks. (A larger group would hold more blocks at once in one task.)
+const MAX_GROUP: usize = 2;
 
 struct Planned {
     layer: Arc<Layer>,
@@ -58,6 +67,18 @@ struct Block {
     shared_stream: bool,
     /// This block is output `k` of its input's shared-stream task.
     projection: Option<usize>,
+    /// The tile group this block is made in, or folded by (see [`Group`]).
+    group: Option<usize>,
+    node: Option<NodeRef>,
+}
+
+/// Streaming reductions folded a tile at a time in one task, which first makes the
+/// blocks they read (nothing else reads them).
+struct Group {
+    /// The reductions' blocks, as (layer, block): output `k` of the task is `members[k]`.
+    members: Vec<(usize, usize)>,
+    /// The blocks the task makes whole, read only by the members.
+    made: Vec<(usize, usize)>,
     node: Option<NodeRef>,
 }
 
@@ -73,7 +94,8 @@ pub(crate) fn lower(roots: &[Arc<Layer>]) -> Result<Vec<Vec<NodeRef>>, Error> {
     }
     count_consumers(&mut planned)?;
     choose_fusion(&mut planned);
-    build_nodes(&mut planned)?;
+    let mut groups = choose_groups(&mut planned);
+    build_nodes(&mut planned, &mut groups)?;
     root_ids
         .iter()
         .map(|&id| {
@@ -213,7 +235,139 @@ fn choose_fusion(planned: &mut [Planned]) {
     }
 }
 
+/// Finds the tile groups and marks their blocks.
+fn choose_groups(planned: &mut [Planned]) -> Vec<Group> {
+    // The task each needed block is made in: its own, or its (only) consumer's.
+    let mut task_of: Vec<Vec<(usize, usize)>> = planned
+        .iter()
+        .map(|p| vec![(usize::MAX, 0); p.blocks.len()])
+        .collect();
+    for id in (0..planned.len()).rev() {
+        for (f, b) in planned[id].blocks.iter().enumerate() {
+            task_of[id][f] = match b.consumers.first() {
+                Some(&(l, g)) if b.fused => task_of[l][g],
+                _ => (id, f),
+            };
+        }
+    }
+    let mut groups = Vec::new();
+    for id in 0..planned.len() {
+        for f in 0..planned[id].blocks.len() {
+            if let Some(group) = group_from(planned, &task_of, (id, f)) {
+                for &(l, g) in group.members.iter().chain(&group.made) {
+                    planned[l].blocks[g].group = Some(groups.len());
+                }
+                groups.push(group);
+            }
+        }
+    }
+    groups
+}
+
+/// Whether block `(l, f)` is a task of its own that no other plan (a shared stream, a
+/// projection, another group, an output, an existing node) has claimed.
+fn unclaimed_task(planned: &[Planned], (l, f): (usize, usize)) -> bool {
+    let b = &planned[l].blocks[f];
+    b.needed
+        && !b.fused
+        && !b.output
+        && b.group.is_none()
+        && b.projection.is_none()
+        && !b.shared_stream
+        && planned[l].layer.op.external().is_none()
+}
+
+/// Whether block `(l, f)` is a reduction a tile group can fold: a streaming task whose
+/// parts may come in any order, over a 2-d input.
+fn groupable_reduction(planned: &[Planned], (l, f): (usize, usize)) -> bool {
+    let [(dl, _)] = planned[l].blocks[f].deps[..] else {
+        return false;
+    };
+    unclaimed_task(planned, (l, f))
+        && planned[l]
+            .layer
+            .op
+            .streaming()
+            .is_some_and(|s| s.any_order())
+        && planned[dl].grid.len() == 2
+}
+
+/// Whether block `(l, f)` can be made whole inside a tile group's task.
+fn groupable_block(planned: &[Planned], (l, f): (usize, usize)) -> bool {
+    unclaimed_task(planned, (l, f)) && !planned[l].layer.op.unknown_chunks()
+}
+
+/// The blocks made by other tasks that the fused tree of block `(l, f)` reads (pushed to
+/// `leaves`), and whether some step of it permutes its input; `None` if a step of the
+/// tree cannot make any region (it is not regional).
+fn tree_leaves(
+    planned: &[Planned],
+    (l, f): (usize, usize),
+    leaves: &mut Vec<(usize, usize)>,
+) -> Option<bool> {
+    let b = &planned[l].blocks[f];
+    if !b.fused {
+        leaves.push((l, f));
+        return Some(false);
+    }
+    let regional = planned[l].layer.op.regional()?;
+    let mut permutes = regional.permutes();
+    for &dep in &b.deps {
+        permutes |= tree_leaves(planned, dep, leaves)?;
+    }
+    Some(permutes)
+}
+
+/// The tile group that reduction `start` begins, if it makes one: the reductions and
+/// blocks that read each other's blocks, at most [`MAX_GROUP`] of each, nothing else
+/// reading those blocks, and some tile read through a permutation (else strips do as
+/// well).
+fn group_from(
+    planned: &[Planned],
+    task_of: &[Vec<(usize, usize)>],
+    start: (usize, usize),
+) -> Option<Group> {
+    if !groupable_reduction(planned, start) {
+        return None;
+    }
+    let (mut members, mut made) = (vec![start], Vec::new());
+    let (mut next, mut permutes) = (0, false);
+    let mut leaves = Vec::new();
+    while let Some(&(l, f)) = members.get(next) {
+        next += 1;
+        leaves.clear();
+        permutes |= tree_leaves(planned, planned[l].blocks[f].deps[0], &mut leaves)?;
+        for &leaf in &leaves {
+            if made.contains(&leaf) {
+                continue;
+            }
+            if !groupable_block(planned, leaf) || made.len() == MAX_GROUP {
+                return None;
+            }
+            made.push(leaf);
+            for &(cl, cf) in &planned[leaf.0].blocks[leaf.1].consumers {
+                let task = task_of[cl][cf];
+                if members.contains(&task) {
+                    continue;
+                }
+                if !groupable_reduction(planned, task) || members.len() == MAX_GROUP {
+                    return None;
+                }
+                members.push(task);
+            }
+        }
+    }
+    // A tree with no block made by another task (`x.t().sum()` of a generated `x`)
+    // streams strips from nothing: no group.
+    (permutes && !made.is_empty()).then_some(Group {
+        members,
+        made,
+        node: None,
+    })
+}
+
 /// What one task runs: a tree of block steps whose leaves are the task's inputs.
+#[derive(Clone)]
 enum Step {
     /// Argument `arg` of the task: a block made by another task, covering `region`
     /// (`(start, len)` per axis) of its layer.
@@ -229,8 +383,17 @@ enum Step {
 }
 
 /// Builds the node of every block that is not fused, inputs first.
-fn build_nodes(planned: &mut [Planned]) -> Result<(), Error> {
+fn build_nodes(planned: &mut [Planned], groups: &mut [Group]) -> Result<(), Error> {
     for id in 0..planned.len() {
+        // The task of each group whose first member is in this layer.
+        for flat in 0..planned[id].blocks.len() {
+            if let Some(g) = planned[id].blocks[flat].group
+                && groups[g].node.is_none()
+                && groups[g].members.contains(&(id, flat))
+            {
+                groups[g].node = Some(group_task(planned, &groups[g])?);
+            }
+        }
         let (below, rest) = planned.split_at_mut(id);
         let Some((p, above)) = rest.split_first_mut() else {
             continue;
@@ -238,6 +401,18 @@ fn build_nodes(planned: &mut [Planned]) -> Result<(), Error> {
         for flat in 0..p.blocks.len() {
             let b = &p.blocks[flat];
             if !b.needed || b.fused {
+                continue;
+            }
+            if let Some(g) = b.group {
+                // A member is its output of the group's task; a made block has no task.
+                let group = &groups[g];
+                if let (Some(k), Some(node)) = (
+                    group.members.iter().position(|&m| m == (id, flat)),
+                    &group.node,
+                ) {
+                    let key = block_key(&p.layer, &unflatten(&p.grid, flat));
+                    p.blocks[flat].node = Some(project(p.layer.label, key, Arc::clone(node), k));
+                }
                 continue;
             }
             if let Some(node) = p.layer.op.external() {
@@ -318,10 +493,7 @@ fn run_task(root: Step, args: Vec<Arg<BlockValue>>) -> NodeRef {
         &BLOCK_WIRE,
         args,
         move |args: &Vec<Arg<BlockValue>>, inputs| {
-            let mut values = args
-                .iter()
-                .map(|a| a.take(inputs).map(Some))
-                .collect::<Result<Vec<_>, _>>()?;
+            let mut values = take_args(args, inputs)?;
             if streams {
                 let folded = run_streaming(&root, &values);
                 // The blocks read are spent (where this task is their last reader):
@@ -336,6 +508,14 @@ fn run_task(root: Step, args: Vec<Arg<BlockValue>>) -> NodeRef {
             }
         },
     )
+}
+
+/// Every argument's value, each the task's to take.
+fn take_args(
+    args: &[Arg<BlockValue>],
+    inputs: &mut crate::graph::Inputs<'_>,
+) -> Result<Vec<Option<BlockValue>>, BoxError> {
+    args.iter().map(|a| a.take(inputs).map(Some)).collect()
 }
 
 /// The node that makes the pure block `root` a strip at a time and folds each strip
@@ -405,8 +585,26 @@ fn step(
     flat: usize,
     args: &mut Vec<Arg<BlockValue>>,
 ) -> Result<Step, Error> {
+    step_over(planned, id, flat, args, &[])
+}
+
+/// [`step`] in a task that makes the blocks `made` itself: block `made[k]` is the
+/// task's value `args.len() + k` once every argument is in.
+fn step_over(
+    planned: &[Planned],
+    id: usize,
+    flat: usize,
+    args: &mut Vec<Arg<BlockValue>>,
+    made: &[(usize, usize)],
+) -> Result<Step, Error> {
     let p = &planned[id];
     let b = &p.blocks[flat];
+    if let Some(k) = made.iter().position(|&m| m == (id, flat)) {
+        return Ok(Step::Input {
+            arg: args.len() + k,
+            region: p.layer.region(&unflatten(&p.grid, flat)),
+        });
+    }
     if !b.fused {
         let node = b
             .node
@@ -421,13 +619,247 @@ fn step(
     let children = b
         .deps
         .iter()
-        .map(|&(l, f)| step(planned, l, f, args))
+        .map(|&(l, f)| step_over(planned, l, f, args, made))
         .collect::<Result<Vec<_>, Error>>()?;
     Ok(Step::Op {
         layer: Arc::clone(&p.layer),
         idx: unflatten(&p.grid, flat),
         children,
     })
+}
+
+/// A tile group's reduction: its layer and block, its input's step tree, and the
+/// region of that input.
+struct GroupMember {
+    layer: Arc<Layer>,
+    idx: Vec<usize>,
+    input: Step,
+    region: Vec<(usize, usize)>,
+}
+
+/// The node of tile group `group`: makes its blocks whole, then folds every member a
+/// tile at a time, the tiles that read the same input tiles one after the other. Its
+/// value is the members' blocks, in order.
+fn group_task(planned: &[Planned], group: &Group) -> Result<NodeRef, Error> {
+    let mut args: Vec<Arg<BlockValue>> = Vec::new();
+    let made = group
+        .made
+        .iter()
+        .map(|&(l, f)| {
+            let children = planned[l].blocks[f]
+                .deps
+                .iter()
+                .map(|&(dl, df)| step(planned, dl, df, &mut args))
+                .collect::<Result<Vec<_>, Error>>()?;
+            Ok(Step::Op {
+                layer: Arc::clone(&planned[l].layer),
+                idx: unflatten(&planned[l].grid, f),
+                children,
+            })
+        })
+        .collect::<Result<Vec<_>, Error>>()?;
+    let members = group
+        .members
+        .iter()
+        .map(|&(l, f)| {
+            let &(dl, df) = planned[l].blocks[f]
+                .deps
+                .first()
+                .ok_or_else(|| Error::Internal("a grouped reduction without input".into()))?;
+            // Every leaf of a member's tree is a made block: no argument is added here.
+            let input = step_over(planned, dl, df, &mut args, &group.made)?;
+            Ok(GroupMember {
+                layer: Arc::clone(&planned[l].layer),
+                idx: unflatten(&planned[l].grid, f),
+                input,
+                region: planned[dl].layer.region(&unflatten(&planned[dl].grid, df)),
+            })
+        })
+        .collect::<Result<Vec<_>, Error>>()?;
+    let (&(l, f), &(ml, _)) = group
+        .made
+        .first()
+        .zip(group.members.first())
+        .ok_or_else(|| Error::Internal("an empty tile group".into()))?;
+    let key = block_key(&planned[l].layer, &unflatten(&planned[l].grid, f));
+    let label = planned[ml].layer.label;
+    Ok(keyed_node(
+        label,
+        key,
+        args,
+        move |args: &Vec<Arg<BlockValue>>, inputs| {
+            let mut values = take_args(args, inputs)?;
+            // Every made block but the last is made whole; the last, if it can make
+            // any region, a strip at a time as the tiles need it (see `fold_tiles`).
+            let Some((last, whole)) = made.split_last() else {
+                return Err("internal: a tile group that makes nothing".into());
+            };
+            for step in whole {
+                let block = run(step, &mut values)?;
+                values.push(Some(block));
+            }
+            let streamed = regional_tree(last).then_some(last);
+            let folded = fold_tiles(&members, &mut values, streamed).and_then(|done| match done {
+                Some(blocks) => Ok(blocks),
+                None => {
+                    let block = run(last, &mut values)?;
+                    values.push(Some(block));
+                    fold_tiles(&members, &mut values, None)?
+                        .ok_or_else(|| "internal: a tile group folded nothing".into())
+                }
+            });
+            values
+                .into_iter()
+                .flatten()
+                .for_each(super::buffers::recycle_any);
+            Ok(block(folded?))
+        },
+    ))
+}
+
+/// Folds each member of a tile group a tile at a time over the task's `values`, in
+/// the order that reads each input tile once: the members' blocks.
+///
+/// With `streamed`, the members' last input (value `values.len()`, not made yet) is
+/// made a strip of [`TILE`](super::tiles::TILE) rows at a time, just before the tiles
+/// that read it, so that it is read from cache rather than memory; `None` (nothing
+/// folded) if some tile would read it across two strips.
+fn fold_tiles(
+    members: &[GroupMember],
+    values: &mut Vec<Option<BlockValue>>,
+    streamed: Option<&Step>,
+) -> Result<Option<Vec<BlockValue>>, BoxError> {
+    let mut folders = members
+        .iter()
+        .map(|m| {
+            m.layer
+                .op
+                .streaming()
+                .map(|s| s.folder(&m.layer, &m.idx, &m.region))
+                .ok_or_else(|| BoxError::from("internal: a grouped reduction cannot stream"))
+        })
+        .collect::<Result<Vec<_>, _>>()?;
+    let tiles: Vec<Vec<Vec<(usize, usize)>>> = members
+        .iter()
+        .map(|m| super::tiles::tiles(&m.region))
+        .collect();
+    let reads = |m: usize, tile: &[(usize, usize)]| {
+        let mut reads = Vec::new();
+        footprint(&members[m].input, tile, &mut reads);
+        reads.sort_unstable();
+        reads
+    };
+    let mut order: Vec<(usize, usize, Option<usize>)> = super::tiles::paired_order(&tiles, reads)
+        .into_iter()
+        .map(|(m, t)| (m, t, None))
+        .collect();
+    // The strip of the streamed block each tile reads, and the strips' regions.
+    let mut strips: Vec<Vec<(usize, usize)>> = Vec::new();
+    if let Some(Step::Op { layer, idx, .. }) = streamed {
+        let arg = values.len();
+        let region = layer.region(idx);
+        let Some(&rows) = region.first() else {
+            return Ok(None);
+        };
+        strips = super::tiles::tiles(&[rows])
+            .into_iter()
+            .map(|band| {
+                let mut strip = region.clone();
+                strip[0] = band[0];
+                strip
+            })
+            .collect();
+        for (m, t, strip) in &mut order {
+            let mut bands = reads(*m, &tiles[*m][*t])
+                .into_iter()
+                .filter(|(a, _)| *a == arg)
+                .map(|(_, r)| strips.iter().position(|s| within(&r, s)));
+            *strip = match bands.next() {
+                None => None,
+                Some(Some(band)) if bands.all(|b| b == Some(band)) => Some(band),
+                _ => return Ok(None),
+            };
+        }
+        // Stable: within a strip, mirrored tiles stay together.
+        order.sort_by_key(|&(_, _, strip)| strip);
+        values.push(None);
+    }
+    let mut inputs: Vec<Step> = members.iter().map(|m| m.input.clone()).collect();
+    let mut current = None;
+    for (m, t, strip) in order {
+        if let (Some(band), Some(step)) = (strip, streamed)
+            && current != Some(band)
+        {
+            let made = region_of(step, &strips[band], values)?;
+            let arg = values.len() - 1;
+            if let Some(old) = values[arg].replace(made) {
+                super::buffers::recycle_any(old);
+            }
+            for (input, member) in inputs.iter_mut().zip(members) {
+                *input = with_input_region(&member.input, arg, &strips[band]);
+            }
+            current = Some(band);
+        }
+        let tile = &tiles[m][t];
+        let value = region_of(&inputs[m], tile, values)?;
+        let origin: Vec<usize> = tile.iter().map(|&(start, _)| start).collect();
+        folders[m].fold(tile, &value, &origin)?;
+        super::buffers::recycle_any(value);
+    }
+    folders
+        .into_iter()
+        .map(|f| f.finish())
+        .collect::<Result<_, _>>()
+        .map(Some)
+}
+
+/// Whether region `inner` lies inside `outer`.
+fn within(inner: &[(usize, usize)], outer: &[(usize, usize)]) -> bool {
+    inner.len() == outer.len()
+        && inner
+            .iter()
+            .zip(outer)
+            .all(|(&(s, l), &(os, ol))| s >= os && s + l <= os + ol)
+}
+
+/// `step` with input `arg` covering `region` (a strip of it made on its own).
+fn with_input_region(step: &Step, arg: usize, region: &[(usize, usize)]) -> Step {
+    match step {
+        Step::Input { arg: a, .. } if *a == arg => Step::Input {
+            arg,
+            region: region.to_vec(),
+        },
+        Step::Input { .. } => step.clone(),
+        Step::Op {
+            layer,
+            idx,
+            children,
+        } => Step::Op {
+            layer: Arc::clone(layer),
+            idx: idx.clone(),
+            children: children
+                .iter()
+                .map(|c| with_input_region(c, arg, region))
+                .collect(),
+        },
+    }
+}
+
+/// The regions of the task's values that region `r` of a regional step tree reads, as
+/// (value, region).
+fn footprint(step: &Step, r: &[(usize, usize)], reads: &mut Vec<(usize, Vec<(usize, usize)>)>) {
+    match step {
+        Step::Input { arg, .. } => reads.push((*arg, r.to_vec())),
+        Step::Op {
+            layer, children, ..
+        } => {
+            if let Some(regional) = layer.op.regional() {
+                for (i, c) in children.iter().enumerate() {
+                    footprint(c, &regional.input_region(layer, i, r), reads);
+                }
+            }
+        }
+    }
 }
 
 /// Whether a fused step tree can be made any region at a time: regional steps over

@@ -37,8 +37,11 @@
 //!   else folds each block a strip of rows at a time (about 256 KB, in cache) and never
 //!   makes the whole block: the mission's mean of an 800 MB array peaks at a few MB;
 //! - a shared block is never copied to be transposed or cut: its consumers read it
-//!   through a window (the block, a region, an axis order), so `(x + x.t()).mean()`
-//!   adds a strip of `x` to a strip of the transposed `x` and folds the sum in cache.
+//!   through a window (the block, a region, an axis order);
+//! - blocks read only by full reductions, some through a transpose, are made and folded
+//!   in pairs: in `(x + x.t()).mean()`, one task makes blocks `(i, j)` and `(j, i)` of
+//!   `x` and folds blocks `(i, j)` and `(j, i)` of the sum a tile at a time, each tile
+//!   of `x` read once for both (`tiles.rs`).
 //!
 //! # Errors
 //!
@@ -75,6 +78,7 @@ mod stream;
 mod structure;
 #[cfg(test)]
 mod test;
+mod tiles;
 mod window;
 mod wire;
 #[cfg(feature = "zarr")]

@@ -36,6 +36,9 @@ impl BlockOp for Transpose {
 }
 
 impl Regional for Transpose {
+    fn permutes(&self) -> bool {
+        self.perm.iter().enumerate().any(|(i, &p)| i != p)
+    }
     fn input_region(&self, _: &Layer, _: usize, region: &Region) -> Vec<(usize, usize)> {
         // A region of the output is the permuted region of the input.
         let mut input = vec![(0, 0); region.len()];

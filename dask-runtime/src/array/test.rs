@@ -689,7 +689,16 @@ fn elementwise_steps_fuse_into_one_task_a_block() {
     // `x` read by two consumers (itself and its transpose): its blocks are tasks of
     // their own, made once.
     let shared = (&x + &x.t()).mean();
-    assert_eq!(tasks(shared.as_array()), 16 + 16 + 1);
+    // Blocks (i, j) and (j, i) of `x` are read only by the mirrored blocks of the sum:
+    // one task a pair makes both and folds both (6 pairs, 4 on the diagonal), and 16
+    // projections hand out the partials.
+    assert_eq!(tasks(shared.as_array()), 6 + 4 + 16 + 1);
+    // Read by something else too (a max), the blocks are tasks of their own, made
+    // once, each folded by a sum task and a max task; then the two merges.
+    let (sum, max) = ((&x + &x.t()).sum(), x.max());
+    let layers =
+        [sum.as_array(), max.as_array()].map(|a| std::sync::Arc::clone(a.layer().unwrap()));
+    assert_eq!(lower::task_count(&layers), 16 + 16 + 16 + 1 + 1);
 }
 
 #[test]
@@ -880,6 +889,20 @@ fn recycled_maps_match_ndarray_in_every_layout() {
             let got = buffers::zip_map(&x, &y, |p, q| p - 3.0 * q).unwrap();
             assert_eq!(got, &a - &(&a * 3.0));
         }
+    }
+    // A block beside a transposed one, as tiles of larger blocks (rows not
+    // contiguous either way), as a tile group folds them.
+    let big = data(&[40, 43]);
+    let big_t = big.t().as_standard_layout().into_owned();
+    let window = big.slice_each_axis(|ax| Slice::from(3..3 + [19, 21][ax.axis.index()]));
+    let big_tt = big_t.t();
+    let mirror = big_tt.slice_each_axis(|ax| Slice::from(3..3 + [19, 21][ax.axis.index()]));
+    assert!(window.as_slice().is_none() && mirror.as_slice().is_none());
+    for (x, y) in [(&window, &mirror), (&mirror, &window)] {
+        let want = ndarray::Zip::from(x)
+            .and(y)
+            .map_collect(|&p, &q| p * 10.0 + q);
+        assert_eq!(buffers::zip_map(x, y, |p, q| p * 10.0 + q).unwrap(), want);
     }
 }
 

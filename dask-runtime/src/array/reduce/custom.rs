@@ -26,6 +26,8 @@ where
 {
     type Acc = Option<A>;
     type Out = U;
+    // A user's `combine` may depend on order (Dask promises strips in order).
+    const ANY_ORDER: bool = false;
     fn empty(&self) -> Option<A> {
         None
     }

@@ -93,6 +93,9 @@ impl<T: Element, R: Reducer<T>> Streaming for FoldAll<T, R> {
             element: PhantomData,
         })
     }
+    fn any_order(&self) -> bool {
+        R::ANY_ORDER
+    }
 }
 
 /// The layer of one partial result a block of `layer`, made by `op`.

@@ -21,6 +21,9 @@ pub(crate) trait Reducer<T>: Send + Sync + 'static {
     }
     fn merge(&self, a: Self::Acc, b: Self::Acc) -> Self::Acc;
     fn finish(&self, acc: Self::Acc) -> Result<Self::Out, BoxError>;
+    /// Whether parts may be folded in any order and any shape (merges commute, up to
+    /// rounding; positions are global): true of every built-in reduction.
+    const ANY_ORDER: bool = true;
 }
 
 pub(crate) struct SumR;
