@@ -70,20 +70,21 @@ fn mirrored_blocks_are_made_once_and_reduced_a_tile_at_a_time() {
     let runs = Arc::new(AtomicUsize::new(0));
     let x = counted(&a, [150, 150], &runs);
     let s = &x + &x.t();
-    let (sum, mean, max, arg, custom) = dask::compute((
-        s.sum(),
-        s.mean(),
-        s.max(),
-        s.argmax(),
-        // A user's reduction is folded in strips, in order, as Dask promises.
-        s.reduction(|b| b.sum(), |p: f64, q: f64| p + q, |t| t),
-    ))
-    .unwrap();
-    assert_eq!(
-        runs.swap(0, Ordering::SeqCst),
-        4,
-        "each block of x made once"
-    );
+    // Computed together, the reductions share the blocks of `s` (made once each).
+    let (sum, mean, max, arg) = dask::compute((s.sum(), s.mean(), s.max(), s.argmax())).unwrap();
+    let made_once = || assert_eq!(runs.swap(0, Ordering::SeqCst), 4, "x made once");
+    made_once();
+    // One at a time, each reduction fuses the blocks of `s` into its tasks, and
+    // blocks (0, 1) and (1, 0) of `x` are made in one task for both sums.
+    let sum_alone = s.sum().compute().unwrap();
+    made_once();
+    assert_eq!(s.argmax().compute().unwrap(), arg);
+    made_once();
+    assert!((sum_alone - sum).abs() <= 1e-9 * sum.abs());
+    // A user's reduction is folded in strips, in order, as Dask promises.
+    let reduction = s.reduction(|b| b.sum(), |p: f64, q: f64| p + q, |t| t);
+    let custom = reduction.compute().unwrap();
+    made_once();
     assert!((sum - sym.sum()).abs() <= 1e-9 * sym.sum().abs());
     assert!((mean - sym.mean().unwrap()).abs() <= 1e-12);
     assert!((custom - sym.sum()).abs() <= 1e-9 * sym.sum().abs());
@@ -298,8 +299,12 @@ proptest! {
                 prop_assert!((x - y).abs() <= 1e-9 * y.abs().max(1.0), "{} vs {}", x, y);
             }
         }
-        let total: f64 = lazy.last().unwrap().sum().compute().unwrap();
-        prop_assert!((total - eager.last().unwrap().sum()).abs() <= 1e-8 * eager.last().unwrap().sum().abs().max(1.0));
+        // Each node's sum alone: fused into the sum's tasks (tile groups where a
+        // node reads blocks through a transpose).
+        for (l, e) in lazy.iter().zip(&eager) {
+            let total: f64 = l.sum().compute().unwrap();
+            prop_assert!((total - e.sum()).abs() <= 1e-8 * e.sum().abs().max(1.0), "{} vs {}", total, e.sum());
+        }
     }
 }
 
@@ -319,6 +324,21 @@ fn a_failing_block_is_named_by_its_dask_key() {
     // still says which step and block.
     let err = format!("{:#}", x.sum().compute().unwrap_err());
     assert!(err.contains("map_blocks: block [1, 0]"), "{err}");
+    // Made inside a tile group (with its mirror, block [0, 1]), the same.
+    let err = format!("{:#}", (&x + &x.t()).sum().compute().unwrap_err());
+    assert!(err.contains("map_blocks: block [1, 0]"), "{err}");
+    // A panic there is the group task's error, and the next compute works.
+    let panics = array::ones::<f64>([4, 4], 2).map_blocks(|b, idx| {
+        assert!(idx != [0, 1], "no block [0, 1] today");
+        b.to_owned()
+    });
+    let err = (&panics + &panics.t()).mean().compute().unwrap_err();
+    assert!(
+        matches!(&err, dask::Error::TaskPanicked { message, .. } if message.contains("no block [0, 1] today")),
+        "{err:#}"
+    );
+    let fine = array::ones::<f64>([4, 4], 2);
+    assert_eq!((&fine + &fine.t()).sum().compute().unwrap(), 32.0);
 }
 
 /// A block read by several consumers is shared: its transpose and its strips reach

@@ -698,8 +698,12 @@ fn group_task(planned: &[Planned], group: &Group) -> Result<NodeRef, Error> {
                 let block = run(step, &mut values)?;
                 values.push(Some(block));
             }
-            let streamed = regional_tree(last).then_some(last);
-            let folded = fold_tiles(&members, &mut values, streamed).and_then(|done| match done {
+            let streamed = if regional_tree(last) {
+                fold_tiles(&members, &mut values, Some(last))
+            } else {
+                Ok(None)
+            };
+            let folded = streamed.and_then(|done| match done {
                 Some(blocks) => Ok(blocks),
                 None => {
                     let block = run(last, &mut values)?;
