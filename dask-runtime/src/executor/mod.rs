@@ -13,6 +13,7 @@ pub(crate) mod mpi;
 #[cfg_attr(not(feature = "mpi"), allow(dead_code))]
 mod placement;
 pub(crate) mod pool;
+mod slot;
 mod state;
 pub(crate) mod stop;
 mod sync;

@@ -1,21 +1,19 @@
 //! The shared state of one run: a waiting counter and a result slot per node, the stop
 //! state, and how a task reads its inputs.
 
+use super::slot::Slot;
 use super::stop::{RunStop, Stopper};
-use super::sync::{AtomicU32, Mutex, MutexGuard};
 use crate::Error;
 use crate::error::{panic_message, task_outcome};
 use crate::graph::{InputSource, Inputs, Layout, Value, key_of};
 use crate::hooks::{Observed, TaskKey};
 use std::panic::{AssertUnwindSafe, catch_unwind};
-use std::sync::PoisonError;
 use std::sync::atomic::Ordering;
 
 pub(crate) struct RunState<'g> {
     pub(crate) layout: Layout<'g>,
-    /// Dependencies not yet finished, per node: the node is ready at zero.
-    waiting: Vec<AtomicU32>,
-    slots: Vec<Mutex<Slot>>,
+    /// Per node: its value for its readers, and its dependencies not yet finished.
+    slots: Vec<Slot>,
     pub(crate) stopper: RunStop,
     observed: Option<Observed>,
     /// How many times a failed task is run again.
@@ -39,13 +37,6 @@ pub(crate) struct Locality {
 
 /// See [`Locality::on_made`].
 pub(crate) type OnMade = Box<dyn Fn(u32, &Value) -> Result<(), Error> + Send + Sync>;
-
-/// A node's output and how many reads of it are left; the last read takes it, so an
-/// intermediate is freed as soon as its last consumer has it.
-struct Slot {
-    value: Option<Value>,
-    reads_left: u32,
-}
 
 impl<'g> RunState<'g> {
     pub(crate) fn new(
@@ -82,17 +73,10 @@ impl<'g> RunState<'g> {
             }
         }
         RunState {
-            waiting: (0..n)
-                .map(|i| AtomicU32::new(layout.deps(i as u32).len() as u32))
-                .collect(),
             slots: reads
                 .into_iter()
-                .map(|reads_left| {
-                    Mutex::new(Slot {
-                        value: None,
-                        reads_left,
-                    })
-                })
+                .enumerate()
+                .map(|(i, reads)| Slot::new(reads, layout.deps(i as u32).len() as u32))
                 .collect(),
             layout,
             stopper: RunStop::new(stopper),
@@ -124,10 +108,33 @@ impl<'g> RunState<'g> {
     /// Node `i`'s value, made in another process: stored for its readers here, and
     /// `ready` called for each of them it makes ready.
     #[cfg(feature = "mpi")]
-    pub(crate) fn deliver(&self, i: u32, value: Value, mut ready: impl FnMut(u32)) {
-        self.slot(i).value = Some(value);
+    pub(crate) fn deliver(&self, i: u32, value: Value, ready: impl FnMut(u32)) {
+        self.store(i, value);
+        self.notify_consumers(i, ready);
+    }
+
+    /// Stores node `i`'s value for its readers (or drops it if it has none here).
+    fn store(&self, i: u32, value: Value) {
+        // SAFETY: a node's value is stored once, by the one task that made it (or the
+        // one delivery of it), before any of its readers is made ready below.
+        #[allow(unsafe_code)]
+        let unread = unsafe { self.slots[i as usize].store(value) };
+        if let Some(value) = unread {
+            self.drop_value(i, value);
+        }
+    }
+
+    /// Counts node `i` done for each of its consumers here; `ready` is called for each
+    /// one that was waiting only for it.
+    fn notify_consumers(&self, i: u32, mut ready: impl FnMut(u32)) {
         for &c in self.layout.consumers(i) {
-            if self.is_local(c) && self.waiting[c as usize].fetch_sub(1, Ordering::AcqRel) == 1 {
+            // AcqRel: the consumer must see every input's slot written.
+            if self.is_local(c)
+                && self.slots[c as usize]
+                    .waiting
+                    .fetch_sub(1, Ordering::AcqRel)
+                    == 1
+            {
                 ready(c);
             }
         }
@@ -155,7 +162,7 @@ impl<'g> RunState<'g> {
         ok
     }
 
-    fn run_counted(&self, i: u32, mut ready: impl FnMut(u32)) -> bool {
+    fn run_counted(&self, i: u32, ready: impl FnMut(u32)) -> bool {
         let node = self.layout.node(i as usize);
         let mut inputs = Inputs::new(self, self.layout.deps(i), self.retries > 0);
         let mut attempt = 1;
@@ -212,15 +219,8 @@ impl<'g> RunState<'g> {
                     self.drop_value(i, value);
                     return false;
                 }
-                self.slot(i).value = Some(value);
-                for &c in self.layout.consumers(i) {
-                    // AcqRel: the consumer must see every input's slot written.
-                    if self.is_local(c)
-                        && self.waiting[c as usize].fetch_sub(1, Ordering::AcqRel) == 1
-                    {
-                        ready(c);
-                    }
-                }
+                self.store(i, value);
+                self.notify_consumers(i, ready);
                 true
             }
             // The run stopped while the task ran (a callback failed, another task did):
@@ -259,13 +259,10 @@ impl<'g> RunState<'g> {
         // cancels the run: those tasks may have cut their work short.
         if self.stopper.should_stop(|j| self.key(j)) {
             for (i, slot) in self.slots.iter().enumerate() {
-                let left = slot
-                    .lock()
-                    .unwrap_or_else(PoisonError::into_inner)
-                    .value
-                    .take();
-                if let Some(value) = left {
-                    self.drop_value(i as u32, value);
+                // SAFETY: `finish` runs once every task of the run has ended.
+                #[allow(unsafe_code)]
+                unsafe {
+                    slot.take_unread(|value| self.drop_value(i as u32, value));
                 }
             }
             return Err(self
@@ -288,23 +285,17 @@ impl<'g> RunState<'g> {
         }
         Ok(values)
     }
-
-    fn slot(&self, i: u32) -> MutexGuard<'_, Slot> {
-        self.slots[i as usize]
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner)
-    }
 }
 
 impl InputSource for RunState<'_> {
-    /// One read of node `i`'s output: the last read takes it out of the slot.
+    /// One read of node `i`'s output: a reference of its own for each reader, the
+    /// last one holding the value alone once the others let theirs go.
     fn read(&self, i: u32) -> Option<Value> {
-        let mut slot = self.slot(i);
-        slot.reads_left = slot.reads_left.saturating_sub(1);
-        if slot.reads_left == 0 {
-            slot.value.take()
-        } else {
-            slot.value.clone()
+        // SAFETY: node `i` is read by its consumers, which run only once its value is
+        // stored (`notify_consumers`), and by `finish` once every task has ended.
+        #[allow(unsafe_code)]
+        unsafe {
+            self.slots[i as usize].read()
         }
     }
 }

@@ -1,0 +1,193 @@
+//! A node's output, handed to its readers without a lock.
+//!
+//! A run has a slot per node, ten million of them in a big graph, each written once
+//! and read once per consumer. With a mutex each, every store was a locked
+//! read-modify-write on a line not yet in cache (a quarter of a ten-million-task
+//! fan-in's time went to taking those locks), and each slot took 32 bytes plus its
+//! waiting count. Instead the producer stores the value with one strong reference per
+//! read to come, and each read takes one of them: readers never write the slot, so
+//! they need no lock, and the last reader holds the value alone (a block it reads can
+//! be reused in place), as before. A slot is 24 bytes, its waiting count included.
+
+use super::sync::{AtomicU32, UnsafeCell};
+use crate::graph::Value;
+use std::mem::ManuallyDrop;
+use std::sync::Arc;
+use std::sync::atomic::Ordering;
+
+pub(crate) struct Slot {
+    /// The value, once stored, holding `reads_left` strong references (`ManuallyDrop`:
+    /// the references are counted here, not by the `Arc` in the cell).
+    value: UnsafeCell<ManuallyDrop<Option<Value>>>,
+    /// Reads still to come, each owning one reference of the value.
+    reads_left: AtomicU32,
+    /// Dependencies not yet finished: the node is ready at zero.
+    pub(crate) waiting: AtomicU32,
+}
+
+// SAFETY: the value is an `Arc` of a `Send + Sync` type. It is written only by
+// `store` and `take_unread`, whose callers promise that nothing else touches the slot
+// meanwhile, and is otherwise only read (see `read`).
+#[allow(unsafe_code)]
+unsafe impl Sync for Slot {}
+
+impl Slot {
+    /// A slot whose value will be read `reads` times, for a node with `waiting`
+    /// dependencies.
+    pub(crate) fn new(reads: u32, waiting: u32) -> Slot {
+        Slot {
+            value: UnsafeCell::new(ManuallyDrop::new(None)),
+            reads_left: AtomicU32::new(reads),
+            waiting: AtomicU32::new(waiting),
+        }
+    }
+
+    /// Stores the node's value for its readers; gives it back if there are none.
+    ///
+    /// # Safety
+    ///
+    /// Called at most once, before any [`Slot::read`] of this slot can start (the
+    /// readers are made ready only after it returns, through `waiting`), and never
+    /// beside [`Slot::take_unread`].
+    #[allow(unsafe_code)] // The value's references are counted by hand (see the module).
+    pub(crate) unsafe fn store(&self, value: Value) -> Option<Value> {
+        // Relaxed: nothing reads or changes the count before the value is stored.
+        let reads = self.reads_left.load(Ordering::Relaxed);
+        if reads == 0 {
+            return Some(value);
+        }
+        let raw = Arc::as_ptr(&value);
+        for _ in 1..reads {
+            // SAFETY: `raw` comes from `value`, alive here.
+            unsafe { Arc::increment_strong_count(raw) };
+        }
+        // SAFETY: the caller promises no other access to the slot meanwhile.
+        self.value
+            .with_mut(|cell| unsafe { *cell = ManuallyDrop::new(Some(value)) });
+        None
+    }
+
+    /// One read of the value: the reader's own reference; `None` once every read was
+    /// taken (or nothing was stored).
+    ///
+    /// # Safety
+    ///
+    /// The value's [`Slot::store`] happened before this read (the executor runs a
+    /// consumer only after its inputs' stores), and no [`Slot::take_unread`] runs
+    /// beside it.
+    #[allow(unsafe_code)] // The value's references are counted by hand (see the module).
+    pub(crate) unsafe fn read(&self) -> Option<Value> {
+        // Claim one reference. AcqRel on a chain of updates: the last reader's claim
+        // comes after every other reader's, so it holds the value alone once they let
+        // their references go. Never below zero: a read too many claims nothing.
+        self.reads_left
+            .fetch_update(Ordering::AcqRel, Ordering::Acquire, |n| n.checked_sub(1))
+            .ok()?;
+        // SAFETY: the value was stored before (caller) and is not written again while
+        // reads are left; the claimed reference is this reader's to own.
+        self.value.with(|cell| {
+            let value = unsafe { &*cell }.as_ref()?;
+            Some(unsafe { Arc::from_raw(Arc::as_ptr(value)) })
+        })
+    }
+
+    /// Hands `drop` the references no reader took (a run that stopped halfway) and
+    /// empties the slot.
+    ///
+    /// # Safety
+    ///
+    /// Nothing else uses the slot meanwhile (every task of the run has ended).
+    #[allow(unsafe_code)] // The value's references are counted by hand (see the module).
+    pub(crate) unsafe fn take_unread(&self, mut drop: impl FnMut(Value)) {
+        let left = self.reads_left.swap(0, Ordering::AcqRel);
+        // SAFETY: exclusive (caller); the slot holds `left` references of its value.
+        let stored = self.value.with_mut(|cell| unsafe { (*cell).take() });
+        if let Some(value) = stored {
+            let value = ManuallyDrop::new(value);
+            for _ in 0..left {
+                drop(unsafe { Arc::from_raw(Arc::as_ptr(&value)) });
+            }
+        }
+    }
+}
+
+impl Drop for Slot {
+    fn drop(&mut self) {
+        // SAFETY: `&mut self`: nothing else uses the slot.
+        #[allow(unsafe_code)]
+        unsafe {
+            self.take_unread(std::mem::drop);
+        }
+    }
+}
+
+#[cfg(all(test, not(loom)))]
+mod tests {
+    use super::*;
+    use std::sync::atomic::AtomicUsize;
+
+    /// Counts its drops.
+    struct Counted(Arc<AtomicUsize>);
+    impl Drop for Counted {
+        fn drop(&mut self) {
+            self.0.fetch_add(1, Ordering::SeqCst);
+        }
+    }
+
+    fn counted(drops: &Arc<AtomicUsize>) -> Value {
+        Arc::new(Counted(Arc::clone(drops)))
+    }
+
+    #[test]
+    #[allow(unsafe_code)] // The slot's contract, kept by hand: store, then reads.
+    fn each_read_owns_a_reference_and_the_last_holds_the_value_alone() {
+        let drops = Arc::new(AtomicUsize::new(0));
+        let slot = Slot::new(3, 0);
+        assert!(unsafe { slot.store(counted(&drops)) }.is_none());
+        let (first, second) = std::thread::scope(|s| {
+            let a = s.spawn(|| unsafe { slot.read() }.unwrap());
+            let b = s.spawn(|| unsafe { slot.read() }.unwrap());
+            (a.join().unwrap(), b.join().unwrap())
+        });
+        assert!(Arc::ptr_eq(&first, &second));
+        drop((first, second));
+        assert_eq!(drops.load(Ordering::SeqCst), 0, "one read is still to come");
+        let last = unsafe { slot.read() }.unwrap();
+        assert_eq!(Arc::strong_count(&last), 1);
+        assert!(
+            unsafe { slot.read() }.is_none(),
+            "a read too many gets nothing"
+        );
+        drop(last);
+        drop(slot);
+        assert_eq!(drops.load(Ordering::SeqCst), 1);
+    }
+
+    #[test]
+    #[allow(unsafe_code)] // The slot's contract, kept by hand: store, then reads.
+    fn unread_references_are_handed_back_once_and_an_unread_value_at_once() {
+        let drops = Arc::new(AtomicUsize::new(0));
+        let slot = Slot::new(4, 0);
+        assert!(unsafe { slot.store(counted(&drops)) }.is_none());
+        let read = unsafe { slot.read() }.unwrap();
+        let mut handed = Vec::new();
+        unsafe { slot.take_unread(|v| handed.push(v)) };
+        assert_eq!(handed.len(), 3);
+        assert_eq!(Arc::strong_count(&read), 4);
+        drop((read, handed));
+        assert_eq!(drops.load(Ordering::SeqCst), 1);
+        // Nothing left for the slot's own drop, and a read finds nothing.
+        assert!(unsafe { slot.read() }.is_none());
+        drop(slot);
+        assert_eq!(drops.load(Ordering::SeqCst), 1);
+        // Dropped with reads left (a run that never got to them): freed once.
+        let slot = Slot::new(2, 0);
+        assert!(unsafe { slot.store(counted(&drops)) }.is_none());
+        drop(slot);
+        assert_eq!(drops.load(Ordering::SeqCst), 2);
+        // A value nobody reads is given back to the caller.
+        let slot = Slot::new(0, 0);
+        assert!(unsafe { slot.store(counted(&drops)) }.is_some());
+        assert_eq!(drops.load(Ordering::SeqCst), 3);
+    }
+}
