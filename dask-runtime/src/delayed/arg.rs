@@ -12,16 +12,33 @@ pub struct Arg<T>(Source<T>);
 enum Source<T> {
     /// A plain value, cloned each time the task runs (a graph can be computed again).
     Value(T),
-    /// Another node's output. `None` once the node is being dropped.
-    Node(Option<NodeRef>),
+    /// Another node's output; [`unhooked`] once the node is being dropped. (Not an
+    /// `Option`: the handle's own niche then tells the two variants apart, and an
+    /// `Arg<u64>` takes 16 bytes instead of 24.)
+    Node(NodeRef),
+}
+
+/// What a node being dropped holds in place of each dependency it gave up: one shared
+/// node that is never run.
+fn unhooked() -> &'static NodeRef {
+    static UNHOOKED: std::sync::LazyLock<NodeRef> = std::sync::LazyLock::new(|| {
+        crate::graph::new_node("dropped", (), |(), _| -> Result<(), BoxError> {
+            Err("internal: a dropped node's dependency ran".into())
+        })
+    });
+    &UNHOOKED
+}
+
+fn is_unhooked(node: &NodeRef) -> bool {
+    Arc::ptr_eq(node, unhooked())
 }
 
 impl<T> std::fmt::Debug for Arg<T> {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match &self.0 {
             Source::Value(_) => f.write_str("Arg::Value"),
-            Source::Node(Some(n)) => write!(f, "Arg::Node({})", key_of(&**n)),
-            Source::Node(None) => f.write_str("Arg::Node(<dropped>)"),
+            Source::Node(n) if is_unhooked(n) => f.write_str("Arg::Node(<dropped>)"),
+            Source::Node(n) => write!(f, "Arg::Node({})", key_of(&**n)),
         }
     }
 }
@@ -29,7 +46,7 @@ impl<T> std::fmt::Debug for Arg<T> {
 impl<T: Send + Sync + 'static> Arg<T> {
     /// An argument that is the output of `node`.
     pub fn node(node: Delayed<T>) -> Self {
-        Arg(Source::Node(Some(node.into_node())))
+        Arg(Source::Node(node.into_node()))
     }
 
     /// An argument that is a plain value.
@@ -38,14 +55,18 @@ impl<T: Send + Sync + 'static> Arg<T> {
     }
 
     pub(crate) fn visit_dep<'a>(&'a self, f: &mut dyn FnMut(&'a NodeRef)) {
-        if let Source::Node(Some(n)) = &self.0 {
+        if let Source::Node(n) = &self.0
+            && !is_unhooked(n)
+        {
             f(n);
         }
     }
 
     pub(crate) fn take_dep(&mut self, out: &mut Vec<NodeRef>) {
-        if let Source::Node(n) = &mut self.0 {
-            out.extend(n.take());
+        if let Source::Node(n) = &mut self.0
+            && !is_unhooked(n)
+        {
+            out.push(std::mem::replace(n, Arc::clone(unhooked())));
         }
     }
 
@@ -61,7 +82,7 @@ impl<T: Send + Sync + 'static> Arg<T> {
                 0_u8.hash(h);
                 v.pure_hash(h);
             }
-            Source::Node(n) => (1_u8, n.as_ref().map(|n| n.id())).hash(h),
+            Source::Node(n) => (1_u8, n.id()).hash(h),
         }
     }
 

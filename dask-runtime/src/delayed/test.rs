@@ -234,3 +234,24 @@ fn plain_arithmetic_in_generic_code_is_not_taken_for_delayed_arithmetic() {
     let f = delayed_value(0.5_f64);
     assert_eq!((1.0 - &f).compute().unwrap(), 0.5);
 }
+
+#[test]
+fn an_argument_takes_no_more_room_than_its_value_or_handle() {
+    // The handle's niche tells a plain value from a node: 16 bytes, not 24, so a
+    // one-argument node fits the allocator's 64-byte size.
+    assert_eq!(size_of::<Arg<u64>>(), 16);
+    assert_eq!(size_of::<Arg<f64>>(), size_of::<crate::graph::NodeRef>());
+    // A node whose dependencies were unhooked while it was dropped prints so, and
+    // the dependencies themselves outlive it when others still hold them.
+    let shared = delayed_value(3_u64);
+    let mut args = (Arg::node(shared.clone()), ());
+    let mut taken = Vec::new();
+    crate::graph::Args::take_deps(&mut args, &mut taken);
+    assert_eq!(taken.len(), 1);
+    assert_eq!(format!("{:?}", args.0), "Arg::Node(<dropped>)");
+    let mut again = Vec::new();
+    crate::graph::Args::take_deps(&mut args, &mut again);
+    assert!(again.is_empty(), "unhooked once");
+    drop((args, taken));
+    assert_eq!(shared.compute().unwrap(), 3);
+}

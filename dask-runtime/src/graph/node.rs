@@ -83,7 +83,8 @@ struct Node<A: Args, F, R, K = (), W = ()> {
     /// The layout walk's mark: its epoch and the node's index in it. (Eight bytes that
     /// keep the node in the same allocator size class, and save the walk a hash map.)
     mark: AtomicU64,
-    name: &'static str,
+    /// The name, through a thin pointer (see [`thin`]).
+    name: &'static &'static str,
     key: K,
     wire: W,
     args: A,
@@ -216,13 +217,46 @@ where
     Arc::new(Node {
         id,
         mark: AtomicU64::new(0),
-        name,
+        name: thin(name),
         key,
         wire,
         args,
         task,
         output: PhantomData,
     })
+}
+
+/// `name` behind a thin pointer: 8 bytes in each node instead of 16, which brings a
+/// one-argument node from the allocator's 80-byte size to its 64-byte one (ten million
+/// nodes, 160 MB). Each distinct name is boxed once for the life of the process; names
+/// are the program's function and operation names, a fixed set.
+fn thin(name: &'static str) -> &'static &'static str {
+    thread_local! {
+        // The last name seen: a graph built in a loop names every node alike.
+        static LAST: std::cell::Cell<Option<(&'static str, &'static &'static str)>> =
+            const { std::cell::Cell::new(None) };
+    }
+    if let Ok(Some((last, thin))) = LAST.try_with(std::cell::Cell::get)
+        && std::ptr::eq(last, name)
+    {
+        return thin;
+    }
+    static NAMES: LazyLock<Mutex<HashMap<&'static str, &'static &'static str>>> =
+        LazyLock::new(Mutex::default);
+    let mut names = NAMES
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner);
+    let thin = match names.get(name) {
+        Some(&thin) => thin,
+        None => {
+            let thin: &'static &'static str = Box::leak(Box::new(name));
+            names.insert(name, thin);
+            thin
+        }
+    };
+    drop(names);
+    let _ = LAST.try_with(|last| last.set(Some((name, thin))));
+    thin
 }
 
 /// A key that reads like Dask's (`inc-9e3779b97f4a7c15`): the name and a scrambled id.
