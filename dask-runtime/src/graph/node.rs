@@ -231,14 +231,20 @@ where
 /// nodes, 160 MB). Each distinct name is boxed once for the life of the process; names
 /// are the program's function and operation names, a fixed set.
 fn thin(name: &'static str) -> &'static &'static str {
+    /// Names a thread keeps at hand: a graph is built from a few functions, often
+    /// alternating (`add(inc(i), dec(i))`), so the global map is rarely locked.
+    const NEAR: usize = 16;
     thread_local! {
-        // The last name seen: a graph built in a loop names every node alike.
-        static LAST: std::cell::Cell<Option<(&'static str, &'static &'static str)>> =
-            const { std::cell::Cell::new(None) };
+        static SEEN: std::cell::RefCell<Vec<(&'static str, &'static &'static str)>> =
+            const { std::cell::RefCell::new(Vec::new()) };
     }
-    if let Ok(Some((last, thin))) = LAST.try_with(std::cell::Cell::get)
-        && std::ptr::eq(last, name)
-    {
+    let near = |seen: &std::cell::RefCell<Vec<(&'static str, &'static &'static str)>>| {
+        let seen = seen.try_borrow().ok()?;
+        seen.iter()
+            .find(|(n, _)| std::ptr::eq(*n, name))
+            .map(|&(_, thin)| thin)
+    };
+    if let Ok(Some(thin)) = SEEN.try_with(near) {
         return thin;
     }
     static NAMES: LazyLock<Mutex<HashMap<&'static str, &'static &'static str>>> =
@@ -255,7 +261,14 @@ fn thin(name: &'static str) -> &'static &'static str {
         }
     };
     drop(names);
-    let _ = LAST.try_with(|last| last.set(Some((name, thin))));
+    let _ = SEEN.try_with(|seen| {
+        if let Ok(mut seen) = seen.try_borrow_mut() {
+            if seen.len() == NEAR {
+                seen.remove(0);
+            }
+            seen.push((name, thin));
+        }
+    });
     thin
 }
 
@@ -272,4 +285,32 @@ pub(crate) fn key_from(name: &str, id: u64) -> String {
     z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
     z ^= z >> 31;
     format!("{name}-{z:016x}")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::thin;
+
+    #[test]
+    fn a_name_is_interned_once_whatever_the_thread_or_the_copy() {
+        // Forty names, more than a thread keeps at hand, twice over: each comes back
+        // as the same thin pointer, spelling the same name.
+        let names: Vec<&'static str> = (0..40)
+            .map(|i| &*Box::leak(format!("name-{i}").into_boxed_str()))
+            .collect();
+        let first: Vec<usize> = names.iter().map(|n| thin(n) as *const _ as usize).collect();
+        for _ in 0..2 {
+            for (n, &p) in names.iter().zip(&first) {
+                let t = thin(n);
+                assert_eq!(t as *const _ as usize, p);
+                assert_eq!(*t, *n);
+            }
+        }
+        // Another thread, and another copy of the same text: the same pointer.
+        let copy: &'static str = Box::leak("name-7".to_owned().into_boxed_str());
+        let there = std::thread::spawn(move || thin(copy) as *const _ as usize)
+            .join()
+            .unwrap();
+        assert_eq!(there, first[7]);
+    }
 }
