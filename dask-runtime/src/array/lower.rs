@@ -616,7 +616,20 @@ fn step_over(
             region: p.layer.region(&unflatten(&p.grid, flat)),
         });
     }
-    let children = b
+    op_step(planned, id, flat, args, made)
+}
+
+/// The step that makes block `flat` of layer `id` in the task, from the steps of its
+/// dependencies (see [`step_over`]), whether or not it is fused.
+fn op_step(
+    planned: &[Planned],
+    id: usize,
+    flat: usize,
+    args: &mut Vec<Arg<BlockValue>>,
+    made: &[(usize, usize)],
+) -> Result<Step, Error> {
+    let p = &planned[id];
+    let children = p.blocks[flat]
         .deps
         .iter()
         .map(|&(l, f)| step_over(planned, l, f, args, made))
@@ -628,35 +641,33 @@ fn step_over(
     })
 }
 
-/// A tile group's reduction: its layer and block, its input's step tree, and the
-/// region of that input.
+/// A tile group's reduction: its layer and block, its input's step tree, the region
+/// of that input, and its tiles.
 struct GroupMember {
     layer: Arc<Layer>,
     idx: Vec<usize>,
     input: Step,
     region: Vec<(usize, usize)>,
+    tiles: Vec<Vec<(usize, usize)>>,
 }
 
-/// The node of tile group `group`: makes its blocks whole, then folds every member a
-/// tile at a time, the tiles that read the same input tiles one after the other. Its
-/// value is the members' blocks, in order.
+/// The order a tile group's task folds its members' tiles, planned with the task.
+struct TilePlan {
+    /// (member, tile, strip of the streamed block the tile reads), in folding order.
+    order: Vec<(usize, usize, Option<usize>)>,
+    /// With the group's last made block made a strip at a time: the strips' regions.
+    strips: Option<Vec<Vec<(usize, usize)>>>,
+}
+
+/// The node of tile group `group`: makes its blocks, then folds every member a tile at
+/// a time, the tiles that read the same input tiles one after the other. Its value is
+/// the members' blocks, in order.
 fn group_task(planned: &[Planned], group: &Group) -> Result<NodeRef, Error> {
     let mut args: Vec<Arg<BlockValue>> = Vec::new();
     let made = group
         .made
         .iter()
-        .map(|&(l, f)| {
-            let children = planned[l].blocks[f]
-                .deps
-                .iter()
-                .map(|&(dl, df)| step(planned, dl, df, &mut args))
-                .collect::<Result<Vec<_>, Error>>()?;
-            Ok(Step::Op {
-                layer: Arc::clone(&planned[l].layer),
-                idx: unflatten(&planned[l].grid, f),
-                children,
-            })
-        })
+        .map(|&(l, f)| op_step(planned, l, f, &mut args, &[]))
         .collect::<Result<Vec<_>, Error>>()?;
     let members = group
         .members
@@ -668,11 +679,13 @@ fn group_task(planned: &[Planned], group: &Group) -> Result<NodeRef, Error> {
                 .ok_or_else(|| Error::Internal("a grouped reduction without input".into()))?;
             // Every leaf of a member's tree is a made block: no argument is added here.
             let input = step_over(planned, dl, df, &mut args, &group.made)?;
+            let region = planned[dl].layer.region(&unflatten(&planned[dl].grid, df));
             Ok(GroupMember {
                 layer: Arc::clone(&planned[l].layer),
                 idx: unflatten(&planned[l].grid, f),
                 input,
-                region: planned[dl].layer.region(&unflatten(&planned[dl].grid, df)),
+                tiles: super::tiles::tiles(&region),
+                region,
             })
         })
         .collect::<Result<Vec<_>, Error>>()?;
@@ -683,35 +696,21 @@ fn group_task(planned: &[Planned], group: &Group) -> Result<NodeRef, Error> {
         .ok_or_else(|| Error::Internal("an empty tile group".into()))?;
     let key = block_key(&planned[l].layer, &unflatten(&planned[l].grid, f));
     let label = planned[ml].layer.label;
+    // The made blocks are the task's values after its arguments, in order.
+    let plan = plan_tiles(&members, made.last(), args.len() + made.len() - 1);
     Ok(keyed_node(
         label,
         key,
         args,
         move |args: &Vec<Arg<BlockValue>>, inputs| {
             let mut values = take_args(args, inputs)?;
-            // Every made block but the last is made whole; the last, if it can make
-            // any region, a strip at a time as the tiles need it (see `fold_tiles`).
-            let Some((last, whole)) = made.split_last() else {
-                return Err("internal: a tile group that makes nothing".into());
-            };
-            for step in whole {
+            // Every made block whole, but the last when it is made a strip at a time.
+            let whole = made.len() - usize::from(plan.strips.is_some());
+            for step in &made[..whole] {
                 let block = run(step, &mut values)?;
                 values.push(Some(block));
             }
-            let streamed = if regional_tree(last) {
-                fold_tiles(&members, &mut values, Some(last))
-            } else {
-                Ok(None)
-            };
-            let folded = streamed.and_then(|done| match done {
-                Some(blocks) => Ok(blocks),
-                None => {
-                    let block = run(last, &mut values)?;
-                    values.push(Some(block));
-                    fold_tiles(&members, &mut values, None)?
-                        .ok_or_else(|| "internal: a tile group folded nothing".into())
-                }
-            });
+            let folded = fold_tiles(&members, &plan, made.last(), &mut values);
             values
                 .into_iter()
                 .flatten()
@@ -721,18 +720,80 @@ fn group_task(planned: &[Planned], group: &Group) -> Result<NodeRef, Error> {
     ))
 }
 
-/// Folds each member of a tile group a tile at a time over the task's `values`, in
-/// the order that reads each input tile once: the members' blocks.
-///
-/// With `streamed`, the members' last input (value `values.len()`, not made yet) is
-/// made a strip of [`TILE`](super::tiles::TILE) rows at a time, just before the tiles
-/// that read it, so that it is read from cache rather than memory; `None` (nothing
-/// folded) if some tile would read it across two strips.
+/// Plans the folding of a tile group's members: their tiles in the order that reads
+/// each input tile once ([`paired_order`](super::tiles::paired_order)) and, if the
+/// group's last made block (`last`, the task's value `arg`) can make any region and
+/// every tile reads it within one strip of [`TILE`](super::tiles::TILE) rows, sorted
+/// by that strip, so that the block is made a strip at a time just before the tiles
+/// that read it, read from cache rather than memory.
+fn plan_tiles(members: &[GroupMember], last: Option<&Step>, arg: usize) -> TilePlan {
+    let reads: Vec<Vec<Footprint>> = members
+        .iter()
+        .map(|m| {
+            m.tiles
+                .iter()
+                .map(|tile| {
+                    let mut reads = Vec::new();
+                    footprint(&m.input, tile, &mut reads);
+                    reads.sort_unstable();
+                    reads
+                })
+                .collect()
+        })
+        .collect();
+    let paired = super::tiles::paired_order(&reads);
+    let unstreamed = || TilePlan {
+        order: paired.iter().map(|&(m, t)| (m, t, None)).collect(),
+        strips: None,
+    };
+    let Some(last @ Step::Op { layer, idx, .. }) = last else {
+        return unstreamed();
+    };
+    let region = layer.region(idx);
+    let Some(&rows) = region.first() else {
+        return unstreamed();
+    };
+    if !regional_tree(last) {
+        return unstreamed();
+    }
+    let strips: Vec<Vec<(usize, usize)>> = super::tiles::tiles(&[rows])
+        .into_iter()
+        .map(|band| {
+            let mut strip = region.clone();
+            strip[0] = band[0];
+            strip
+        })
+        .collect();
+    let mut order = Vec::with_capacity(paired.len());
+    for &(m, t) in &paired {
+        let mut bands = reads[m][t]
+            .iter()
+            .filter(|(a, _)| *a == arg)
+            .map(|(_, r)| strips.iter().position(|s| within(r, s)));
+        let band = match bands.next() {
+            None => None,
+            Some(Some(band)) if bands.all(|b| b == Some(band)) => Some(band),
+            _ => return unstreamed(),
+        };
+        order.push((m, t, band));
+    }
+    // Stable: within a strip, mirrored tiles stay together.
+    order.sort_by_key(|&(_, _, band)| band);
+    TilePlan {
+        order,
+        strips: Some(strips),
+    }
+}
+
+/// Folds each member of a tile group over the task's `values` in `plan`'s order: the
+/// members' blocks. With strips in the plan, `last` (the group's last made block, the
+/// next value) is made a strip at a time as the tiles reach it.
 fn fold_tiles(
     members: &[GroupMember],
+    plan: &TilePlan,
+    last: Option<&Step>,
     values: &mut Vec<Option<BlockValue>>,
-    streamed: Option<&Step>,
-) -> Result<Option<Vec<BlockValue>>, BoxError> {
+) -> Result<Vec<BlockValue>, BoxError> {
     let mut folders = members
         .iter()
         .map(|m| {
@@ -743,55 +804,14 @@ fn fold_tiles(
                 .ok_or_else(|| BoxError::from("internal: a grouped reduction cannot stream"))
         })
         .collect::<Result<Vec<_>, _>>()?;
-    let tiles: Vec<Vec<Vec<(usize, usize)>>> = members
-        .iter()
-        .map(|m| super::tiles::tiles(&m.region))
-        .collect();
-    let reads = |m: usize, tile: &[(usize, usize)]| {
-        let mut reads = Vec::new();
-        footprint(&members[m].input, tile, &mut reads);
-        reads.sort_unstable();
-        reads
-    };
-    let mut order: Vec<(usize, usize, Option<usize>)> = super::tiles::paired_order(&tiles, reads)
-        .into_iter()
-        .map(|(m, t)| (m, t, None))
-        .collect();
-    // The strip of the streamed block each tile reads, and the strips' regions.
-    let mut strips: Vec<Vec<(usize, usize)>> = Vec::new();
-    if let Some(Step::Op { layer, idx, .. }) = streamed {
-        let arg = values.len();
-        let region = layer.region(idx);
-        let Some(&rows) = region.first() else {
-            return Ok(None);
-        };
-        strips = super::tiles::tiles(&[rows])
-            .into_iter()
-            .map(|band| {
-                let mut strip = region.clone();
-                strip[0] = band[0];
-                strip
-            })
-            .collect();
-        for (m, t, strip) in &mut order {
-            let mut bands = reads(*m, &tiles[*m][*t])
-                .into_iter()
-                .filter(|(a, _)| *a == arg)
-                .map(|(_, r)| strips.iter().position(|s| within(&r, s)));
-            *strip = match bands.next() {
-                None => None,
-                Some(Some(band)) if bands.all(|b| b == Some(band)) => Some(band),
-                _ => return Ok(None),
-            };
-        }
-        // Stable: within a strip, mirrored tiles stay together.
-        order.sort_by_key(|&(_, _, strip)| strip);
+    let streamed = plan.strips.as_ref().zip(last);
+    if streamed.is_some() {
         values.push(None);
     }
     let mut inputs: Vec<Step> = members.iter().map(|m| m.input.clone()).collect();
     let mut current = None;
-    for (m, t, strip) in order {
-        if let (Some(band), Some(step)) = (strip, streamed)
+    for &(m, t, band) in &plan.order {
+        if let (Some(band), Some((strips, step))) = (band, streamed)
             && current != Some(band)
         {
             let made = region_of(step, &strips[band], values)?;
@@ -804,17 +824,13 @@ fn fold_tiles(
             }
             current = Some(band);
         }
-        let tile = &tiles[m][t];
+        let tile = &members[m].tiles[t];
         let value = region_of(&inputs[m], tile, values)?;
         let origin: Vec<usize> = tile.iter().map(|&(start, _)| start).collect();
         folders[m].fold(tile, &value, &origin)?;
         super::buffers::recycle_any(value);
     }
-    folders
-        .into_iter()
-        .map(|f| f.finish())
-        .collect::<Result<_, _>>()
-        .map(Some)
+    folders.into_iter().map(|f| f.finish()).collect()
 }
 
 /// Whether region `inner` lies inside `outer`.
@@ -849,9 +865,12 @@ fn with_input_region(step: &Step, arg: usize, region: &[(usize, usize)]) -> Step
     }
 }
 
+/// What a region of a step tree reads: (value of the task, region of it), sorted.
+type Footprint = Vec<(usize, Vec<(usize, usize)>)>;
+
 /// The regions of the task's values that region `r` of a regional step tree reads, as
 /// (value, region).
-fn footprint(step: &Step, r: &[(usize, usize)], reads: &mut Vec<(usize, Vec<(usize, usize)>)>) {
+fn footprint(step: &Step, r: &[(usize, usize)], reads: &mut Footprint) {
     match step {
         Step::Input { arg, .. } => reads.push((*arg, r.to_vec())),
         Step::Op {

@@ -57,22 +57,19 @@ pub(crate) fn tiles(region: &Region) -> Vec<Vec<(usize, usize)>> {
     out
 }
 
-/// The order to fold the tiles of several readers (`tiles[m]` the tiles of reader
-/// `m`): reader by reader, tile by tile, except that each tile brings along at once
-/// every other tile whose `footprint` (what it reads) is the same. Every tile comes
+/// The order to fold the tiles of several readers, `footprints[m][t]` saying what tile
+/// `t` of reader `m` reads: reader by reader, tile by tile, except that each tile
+/// brings along at once every other tile whose footprint is the same. Every tile comes
 /// exactly once, as `(reader, tile)`.
-pub(crate) fn paired_order<F: Hash + Eq + Clone>(
-    tiles: &[Vec<Vec<(usize, usize)>>],
-    footprint: impl Fn(usize, &Region) -> F,
-) -> Vec<(usize, usize)> {
-    let mut first_seen: Vec<F> = Vec::new();
-    let mut by_footprint: HashMap<F, Vec<(usize, usize)>> = HashMap::new();
-    for (m, reader) in tiles.iter().enumerate() {
-        for (t, tile) in reader.iter().enumerate() {
+pub(crate) fn paired_order<F: Hash + Eq>(footprints: &[Vec<F>]) -> Vec<(usize, usize)> {
+    let mut first_seen: Vec<&F> = Vec::new();
+    let mut by_footprint: HashMap<&F, Vec<(usize, usize)>> = HashMap::new();
+    for (m, reader) in footprints.iter().enumerate() {
+        for (t, print) in reader.iter().enumerate() {
             by_footprint
-                .entry(footprint(m, tile))
-                .or_insert_with_key(|f| {
-                    first_seen.push(f.clone());
+                .entry(print)
+                .or_insert_with(|| {
+                    first_seen.push(print);
                     Vec::new()
                 })
                 .push((m, t));
@@ -123,11 +120,19 @@ mod tests {
                 vec![(1, 1), (1, 1)],
             ]
         };
-        let tiles = vec![grid(0), grid(1)];
-        let order = paired_order(&tiles, |_, t: &Region| {
-            let (p, q) = (t[0].0, t[1].0);
-            (p.min(q), p.max(q))
-        });
+        let prints: Vec<Vec<(usize, usize)>> = [grid(0), grid(1)]
+            .iter()
+            .map(|tiles| {
+                tiles
+                    .iter()
+                    .map(|t| {
+                        let (p, q) = (t[0].0, t[1].0);
+                        (p.min(q), p.max(q))
+                    })
+                    .collect()
+            })
+            .collect();
+        let order = paired_order(&prints);
         assert_eq!(
             order,
             [

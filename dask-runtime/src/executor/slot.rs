@@ -134,16 +134,21 @@ mod tests {
         }
     }
 
-    fn counted(drops: &Arc<AtomicUsize>) -> Value {
-        Arc::new(Counted(Arc::clone(drops)))
+    /// A slot for `reads` reads holding a counted value (`None`), or the value given
+    /// back when no read is to come.
+    #[allow(unsafe_code)] // The slot's contract, kept by hand: stored before any read.
+    fn stored(reads: u32, drops: &Arc<AtomicUsize>) -> (Slot, Option<Value>) {
+        let slot = Slot::new(reads, 0);
+        let back = unsafe { slot.store(Arc::new(Counted(Arc::clone(drops)))) };
+        (slot, back)
     }
 
     #[test]
     #[allow(unsafe_code)] // The slot's contract, kept by hand: store, then reads.
     fn each_read_owns_a_reference_and_the_last_holds_the_value_alone() {
         let drops = Arc::new(AtomicUsize::new(0));
-        let slot = Slot::new(3, 0);
-        assert!(unsafe { slot.store(counted(&drops)) }.is_none());
+        let (slot, back) = stored(3, &drops);
+        assert!(back.is_none());
         let (first, second) = std::thread::scope(|s| {
             let a = s.spawn(|| unsafe { slot.read() }.unwrap());
             let b = s.spawn(|| unsafe { slot.read() }.unwrap());
@@ -167,8 +172,8 @@ mod tests {
     #[allow(unsafe_code)] // The slot's contract, kept by hand: store, then reads.
     fn unread_references_are_handed_back_once_and_an_unread_value_at_once() {
         let drops = Arc::new(AtomicUsize::new(0));
-        let slot = Slot::new(4, 0);
-        assert!(unsafe { slot.store(counted(&drops)) }.is_none());
+        let (slot, back) = stored(4, &drops);
+        assert!(back.is_none());
         let read = unsafe { slot.read() }.unwrap();
         let mut handed = Vec::new();
         unsafe { slot.take_unread(|v| handed.push(v)) };
@@ -181,13 +186,14 @@ mod tests {
         drop(slot);
         assert_eq!(drops.load(Ordering::SeqCst), 1);
         // Dropped with reads left (a run that never got to them): freed once.
-        let slot = Slot::new(2, 0);
-        assert!(unsafe { slot.store(counted(&drops)) }.is_none());
+        let (slot, back) = stored(2, &drops);
+        assert!(back.is_none());
         drop(slot);
         assert_eq!(drops.load(Ordering::SeqCst), 2);
         // A value nobody reads is given back to the caller.
-        let slot = Slot::new(0, 0);
-        assert!(unsafe { slot.store(counted(&drops)) }.is_some());
+        let (_slot, back) = stored(0, &drops);
+        assert!(back.is_some());
+        drop(back);
         assert_eq!(drops.load(Ordering::SeqCst), 3);
     }
 }

@@ -238,13 +238,13 @@ fn thin(name: &'static str) -> &'static &'static str {
         static SEEN: std::cell::RefCell<Vec<(&'static str, &'static &'static str)>> =
             const { std::cell::RefCell::new(Vec::new()) };
     }
-    let near = |seen: &std::cell::RefCell<Vec<(&'static str, &'static &'static str)>>| {
+    let near = SEEN.try_with(|seen| {
         let seen = seen.try_borrow().ok()?;
         seen.iter()
             .find(|(n, _)| std::ptr::eq(*n, name))
             .map(|&(_, thin)| thin)
-    };
-    if let Ok(Some(thin)) = SEEN.try_with(near) {
+    });
+    if let Ok(Some(thin)) = near {
         return thin;
     }
     static NAMES: LazyLock<Mutex<HashMap<&'static str, &'static &'static str>>> =
