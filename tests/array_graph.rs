@@ -100,6 +100,21 @@ fn mirrored_blocks_are_made_once_and_reduced_a_tile_at_a_time() {
         "the max is off the diagonal: a tie"
     );
 
+    // Two computes at once, on threads of their own, each making its own groups.
+    let sums: Vec<f64> = std::thread::scope(|scope| {
+        let handles: Vec<_> = (0..2)
+            .map(|_| scope.spawn(|| s.sum().compute_with(dask::Scheduler::Threads(2))))
+            .collect();
+        handles
+            .into_iter()
+            .map(|h| h.join().unwrap().unwrap())
+            .collect()
+    });
+    assert_eq!(runs.swap(0, Ordering::SeqCst), 8, "x made once per compute");
+    for got in sums {
+        assert!((got - sum).abs() <= 1e-9 * sum.abs());
+    }
+
     // A generated `x` (its second block of a pair made a strip at a time), rows and
     // columns of different chunkings, on one thread and on several.
     let g = default_rng(9).normal(0.0, 1.0, [300, 300], [128, 100]);
