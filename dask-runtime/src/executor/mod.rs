@@ -77,7 +77,7 @@ pub(crate) fn observe(
                 key: TaskKey::Node(node.name(), node.id()),
             })
             .collect();
-        let (dep_start, deps) = layout.dep_table();
+        let (dep_start, deps) = layout.dep_rows();
         (tasks, dep_start.into(), deps.into())
     })
 }

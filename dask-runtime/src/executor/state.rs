@@ -57,27 +57,27 @@ impl<'g> RunState<'g> {
         retries: u32,
         locality: Option<Locality>,
     ) -> Self {
-        let n = layout.len();
-        let mut reads = vec![0_u32; n];
-        for i in 0..n {
+        // Each slot counts the reads of its value to come: one per consumer here, one
+        // per time it is an output. (Made in place: a separate count would be 4 bytes
+        // more a node at the run's peak.)
+        let mut slots: Vec<Slot> = (0..layout.len())
+            .map(|i| Slot::new(0, layout.deps(i as u32).len() as u32))
+            .collect();
+        for i in 0..layout.len() {
             if locality.as_ref().is_some_and(|l| !l.local[i]) {
                 continue; // read in another process
             }
             for &d in layout.deps(i as u32) {
-                reads[d as usize] += 1;
+                slots[d as usize].add_reads(1);
             }
         }
         if locality.as_ref().is_none_or(|l| l.outputs_here) {
             for &o in &layout.outputs {
-                reads[o as usize] += 1;
+                slots[o as usize].add_reads(1);
             }
         }
         RunState {
-            slots: reads
-                .into_iter()
-                .enumerate()
-                .map(|(i, reads)| Slot::new(reads, layout.deps(i as u32).len() as u32))
-                .collect(),
+            slots,
             layout,
             stopper: RunStop::new(stopper),
             observed,
@@ -115,8 +115,19 @@ impl<'g> RunState<'g> {
 
     /// Stores node `i`'s value for its readers (or drops it if it has none here).
     fn store(&self, i: u32, value: Value) {
+        // The slot keeps the value's data pointer only, rebuilt as the node's type by
+        // `read`: a value of another type (a bad delivery) fails the run instead.
+        if !self.layout.node(i as usize).holds_output(&value) {
+            self.stopper.fail(Error::Internal(format!(
+                "a value of the wrong type for {}",
+                self.key(i as usize)
+            )));
+            self.drop_value(i, value);
+            return;
+        }
         // SAFETY: a node's value is stored once, by the one task that made it (or the
-        // one delivery of it), before any of its readers is made ready below.
+        // one delivery of it), before any of its readers is made ready below. It is
+        // of the node's type (checked above), which `rebuild` rebuilds.
         #[allow(unsafe_code)]
         let unread = unsafe { self.slots[i as usize].store(value) };
         if let Some(value) = unread {
@@ -258,12 +269,8 @@ impl<'g> RunState<'g> {
         // A token cancelled (or a deadline passed) while the last tasks ran still
         // cancels the run: those tasks may have cut their work short.
         if self.stopper.should_stop(|j| self.key(j)) {
-            for (i, slot) in self.slots.iter().enumerate() {
-                // SAFETY: `finish` runs once every task of the run has ended.
-                #[allow(unsafe_code)]
-                unsafe {
-                    slot.take_unread(|value| self.drop_value(i as u32, value));
-                }
+            for i in 0..self.slots.len() {
+                self.take_unread(i, |value| self.drop_value(i as u32, value));
             }
             return Err(self
                 .stopper
@@ -287,6 +294,38 @@ impl<'g> RunState<'g> {
     }
 }
 
+impl RunState<'_> {
+    /// Rebuilds a handle to a value node `i` made from the data pointer its slot kept.
+    fn rebuild(&self, i: usize) -> impl Fn(*const ()) -> Value + '_ {
+        let node = self.layout.node(i);
+        // SAFETY: node `i`'s slot holds only values of which its `holds_output` is
+        // true (see `store`), each pointer with the references the slot counts.
+        #[allow(unsafe_code)]
+        move |raw| unsafe { node.value_from_raw(raw) }
+    }
+
+    /// Hands `drop` the references of node `i`'s value no reader took.
+    fn take_unread(&self, i: usize, drop: impl FnMut(Value)) {
+        // SAFETY: called once every task of the run has ended (`finish`, `Drop`).
+        #[allow(unsafe_code)]
+        unsafe {
+            self.slots[i].take_unread(&self.rebuild(i), drop);
+        }
+    }
+}
+
+impl Drop for RunState<'_> {
+    /// Frees what a run left in its slots (its outputs and a stopped run's values are
+    /// taken by `finish`, so normally nothing), where a panic in a `Drop` is caught.
+    fn drop(&mut self) {
+        for i in 0..self.slots.len() {
+            if self.slots[i].has_unread() {
+                self.take_unread(i, drop_caught);
+            }
+        }
+    }
+}
+
 impl InputSource for RunState<'_> {
     /// One read of node `i`'s output: a reference of its own for each reader, the
     /// last one holding the value alone once the others let theirs go.
@@ -295,7 +334,7 @@ impl InputSource for RunState<'_> {
         // stored (`notify_consumers`), and by `finish` once every task has ended.
         #[allow(unsafe_code)]
         unsafe {
-            self.slots[i as usize].read()
+            self.slots[i as usize].read(&self.rebuild(i as usize))
         }
     }
 }
@@ -304,4 +343,53 @@ impl InputSource for RunState<'_> {
 /// `Drop` is caught; such a panic is lost with the attempt.
 fn drop_caught<T>(value: T) {
     let _ = catch_unwind(AssertUnwindSafe(move || drop(value)));
+}
+
+#[cfg(all(test, not(loom)))]
+mod tests {
+    use super::*;
+    use crate::graph::NodeRef;
+    use crate::{Delayed, Options, delayed_value};
+    use std::sync::Arc;
+    use std::sync::atomic::AtomicUsize;
+
+    use crate::executor::slot::tests::Counted;
+
+    fn state<'g>(outputs: &[&'g NodeRef]) -> RunState<'g> {
+        let layout = Layout::new(outputs).unwrap();
+        let tasks = layout.len();
+        RunState::new(layout, None, Stopper::new(&Options::new(), tasks), 0)
+    }
+
+    #[test]
+    fn a_value_of_the_wrong_type_fails_the_run_and_is_dropped() {
+        let drops = Arc::new(AtomicUsize::new(0));
+        let x: Delayed<u64> = delayed_value(1);
+        let state = state(&[x.node()]);
+        state.store(0, Arc::new(Counted(Arc::clone(&drops))));
+        assert_eq!(drops.load(Ordering::SeqCst), 1);
+        match state.finish() {
+            Err(Error::Internal(message)) => assert!(message.contains("wrong type"), "{message}"),
+            other => panic!("expected an internal error, got {other:?}"),
+        }
+    }
+
+    #[test]
+    fn values_a_run_left_unread_are_freed_with_its_state() {
+        // A value stored for two reads, read once, then the state dropped without
+        // `finish`: the reference left is freed once, and the one read is the reader's.
+        let drops = Arc::new(AtomicUsize::new(0));
+        let x: Delayed<Counted> = crate::delayed::node("made", (), |(), _| {
+            Ok(Counted(Arc::new(AtomicUsize::new(0))))
+        });
+        let outputs = [x.node(), x.node()];
+        let state = state(&outputs);
+        state.store(0, Arc::new(Counted(Arc::clone(&drops))));
+        let read = state.read(0).unwrap();
+        assert!(read.is::<Counted>());
+        drop(state);
+        assert_eq!(drops.load(Ordering::SeqCst), 0, "the reader still holds it");
+        drop(read);
+        assert_eq!(drops.load(Ordering::SeqCst), 1);
+    }
 }

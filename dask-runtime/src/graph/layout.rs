@@ -10,6 +10,7 @@
 //! A mark is trusted only if the index it names holds that very node, so a mark left
 //! by a walk 2^32 epochs ago cannot be mistaken for this walk's.
 
+use super::adjacency::{Adjacency, index};
 use super::node::{NodeDyn, NodeRef};
 use rustc_hash::FxHashMap;
 use std::sync::atomic::{AtomicBool, AtomicU32, Ordering};
@@ -86,14 +87,12 @@ impl Drop for Seen {
     }
 }
 
-/// The graph of one run, in compressed-row form.
+/// The graph of one run: its nodes in order, and who reads whom.
 pub(crate) struct Layout<'g> {
     /// The nodes in layout order, as the handles that hold them (a thin pointer each).
     pub(crate) nodes: Vec<&'g NodeRef>,
-    dep_start: Vec<u32>,
-    deps: Vec<u32>,
-    consumer_start: Vec<u32>,
-    consumers: Vec<u32>,
+    deps: Adjacency,
+    consumers: Adjacency,
     /// The index of each requested output, in request order (repeats allowed).
     pub(crate) outputs: Vec<u32>,
 }
@@ -104,47 +103,53 @@ impl<'g> Layout<'g> {
     pub(crate) fn new(outputs: &[&'g NodeRef]) -> Result<Layout<'g>, String> {
         let mut seen = Seen::new();
         let mut nodes: Vec<&'g NodeRef> = Vec::new();
-        let mut dep_start = vec![0_u32];
-        let mut deps: Vec<u32> = Vec::new();
-        // (node, expanded): a node is expanded once, then placed after its dependencies.
-        let mut stack: Vec<(&'g NodeRef, bool)> = Vec::new();
+        let mut deps = Adjacency::default();
+        // Nodes to place, one entry each (8 bytes: a chain of ten million nodes is
+        // this deep). A node met the first time is marked started and its
+        // dependencies go above it; met again once they are placed, it is placed.
+        let mut stack: Vec<&'g NodeRef> = Vec::new();
         let mut children: Vec<&'g NodeRef> = Vec::new();
+        let mut indices: Vec<u32> = Vec::new();
 
         for &out in outputs.iter().rev() {
-            stack.push((out, false));
+            stack.push(out);
         }
-        while let Some((node, expanded)) = stack.pop() {
-            if !expanded {
-                if seen.get(node, &nodes).is_some() {
-                    continue;
+        while let Some(&node) = stack.last() {
+            match seen.get(node, &nodes) {
+                // Placed already: a second path to it.
+                Some(i) if i != STARTED => {
+                    stack.pop();
                 }
-                seen.set(node, STARTED);
-                stack.push((node, true));
-                children.clear();
-                node.visit_deps(&mut |d| children.push(d));
-                // Reversed, so the first argument is walked (and numbered) first.
-                for &child in children.iter().rev() {
-                    if seen.get(child, &nodes).is_none() {
-                        stack.push((child, false));
+                None => {
+                    seen.set(node, STARTED);
+                    children.clear();
+                    node.visit_deps(&mut |d| children.push(d));
+                    // Reversed, so the first argument is walked (and numbered) first.
+                    for &child in children.iter().rev() {
+                        if seen.get(child, &nodes).is_none() {
+                            stack.push(child);
+                        }
                     }
                 }
-                continue;
+                // Its dependencies are placed (in a graph without cycles, a started
+                // node is met again only once everything above it is done).
+                Some(_) => {
+                    stack.pop();
+                    let id = index(nodes.len())?;
+                    let mut missing = false;
+                    indices.clear();
+                    node.visit_deps(&mut |d| match seen.get(d, &nodes) {
+                        Some(i) if i != STARTED => indices.push(i),
+                        _ => missing = true,
+                    });
+                    if missing {
+                        return Err(format!("dependency of {} not laid out first", node.name()));
+                    }
+                    deps.push(&indices)?;
+                    nodes.push(node);
+                    seen.set(node, id);
+                }
             }
-            let id = u32::try_from(nodes.len())
-                .ok()
-                .filter(|&i| i < STARTED)
-                .ok_or("a graph of more than 4 billion tasks")?;
-            let mut missing = false;
-            node.visit_deps(&mut |d| match seen.get(d, &nodes) {
-                Some(i) if i != STARTED => deps.push(i),
-                _ => missing = true,
-            });
-            if missing {
-                return Err(format!("dependency of {} not laid out first", node.name()));
-            }
-            nodes.push(node);
-            seen.set(node, id);
-            dep_start.push(len_u32(deps.len())?);
         }
 
         let outputs = outputs
@@ -155,45 +160,24 @@ impl<'g> Layout<'g> {
                     .ok_or_else(|| "an output was not laid out".to_owned())
             })
             .collect::<Result<Vec<_>, _>>()?;
-        // The walk is done: let its index go, and give back what the tables' doubling
-        // left unused, before the run allocates its own state (a graph of ten million
-        // nodes reaches its peak memory here).
+        // The walk is done: let its index and stack go, and give back what the tables'
+        // doubling left unused, before the consumers and the run's own state are made.
         drop(seen);
+        drop(stack);
         nodes.shrink_to_fit();
         deps.shrink_to_fit();
-        dep_start.shrink_to_fit();
-
-        // Consumers: the transpose of the dependency table, by counting sort.
-        let n = nodes.len();
-        let mut consumer_start = vec![0_u32; n + 1];
-        for &d in &deps {
-            consumer_start[d as usize + 1] += 1;
-        }
-        for i in 0..n {
-            consumer_start[i + 1] += consumer_start[i];
-        }
-        let mut fill = consumer_start.clone();
-        let mut consumers = vec![0_u32; deps.len()];
-        for node in 0..n {
-            for &d in &deps[dep_start[node] as usize..dep_start[node + 1] as usize] {
-                consumers[fill[d as usize] as usize] = len_u32(node)?;
-                fill[d as usize] += 1;
-            }
-        }
-
+        let consumers = Adjacency::transpose(&deps, nodes.len())?;
         Ok(Layout {
             nodes,
-            dep_start,
             deps,
-            consumer_start,
             consumers,
             outputs,
         })
     }
 
     /// The dependency table in compressed rows: offsets (`len() + 1`) and indices.
-    pub(crate) fn dep_table(&self) -> (&[u32], &[u32]) {
-        (&self.dep_start, &self.deps)
+    pub(crate) fn dep_rows(&self) -> (Vec<u32>, Vec<u32>) {
+        self.deps.to_rows()
     }
 
     pub(crate) fn len(&self) -> usize {
@@ -207,24 +191,20 @@ impl<'g> Layout<'g> {
     }
 
     /// The dependencies of node `i`, in argument order (repeats allowed).
+    #[inline]
     pub(crate) fn deps(&self, i: u32) -> &[u32] {
-        let i = i as usize;
-        &self.deps[self.dep_start[i] as usize..self.dep_start[i + 1] as usize]
+        self.deps.list(i as usize)
     }
 
     /// The nodes that read node `i`, once per read.
+    #[inline]
     pub(crate) fn consumers(&self, i: u32) -> &[u32] {
-        let i = i as usize;
-        &self.consumers[self.consumer_start[i] as usize..self.consumer_start[i + 1] as usize]
+        self.consumers.list(i as usize)
     }
 }
 
 fn address(node: &NodeRef) -> *const () {
     std::sync::Arc::as_ptr(node).cast::<()>()
-}
-
-fn len_u32(n: usize) -> Result<u32, String> {
-    u32::try_from(n).map_err(|_| "a graph of more than 4 billion edges".to_owned())
 }
 
 #[cfg(test)]

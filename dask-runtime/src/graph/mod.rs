@@ -2,6 +2,7 @@
 //! arguments, the values they produce, their keys, how a task reads its inputs, and the
 //! layout walk that numbers a graph for one run. Nothing here runs a task.
 
+mod adjacency;
 mod inputs;
 mod layout;
 mod node;

@@ -39,6 +39,17 @@ pub trait NodeDyn: Send + Sync + 'static {
     fn take_deps(&mut self, out: &mut Vec<NodeRef>);
     /// Runs the task; its dependencies' values come from `inputs`.
     fn run(&self, inputs: &mut Inputs<'_>) -> Result<Value, BoxError>;
+    /// Whether `value` is of the type this node's task returns.
+    fn holds_output(&self, value: &Value) -> bool;
+    /// The handle of one of this node's values from its data pointer (a run's slots
+    /// keep that pointer only, see `executor/slot.rs`).
+    ///
+    /// # Safety
+    ///
+    /// `raw` is `Arc::into_raw` of a value of which [`NodeDyn::holds_output`] is true,
+    /// and owns the strong reference the handle takes.
+    #[allow(unsafe_code)] // The caller vouches for the type.
+    unsafe fn value_from_raw(&self, raw: *const ()) -> Value;
     /// How the output crosses to another process, if it can.
     fn wire(&self) -> Option<&'static Wire>;
     /// Where a layout walk notes that it has seen the node (see `layout.rs`).
@@ -128,6 +139,14 @@ where
     fn run(&self, inputs: &mut Inputs<'_>) -> Result<Value, BoxError> {
         let output = (self.task)(&self.args, inputs)?;
         Ok(Arc::new(output))
+    }
+    fn holds_output(&self, value: &Value) -> bool {
+        (**value).is::<R>()
+    }
+    #[allow(unsafe_code)] // The caller vouches for the type.
+    unsafe fn value_from_raw(&self, raw: *const ()) -> Value {
+        // SAFETY: `raw` points to an `R` in an `Arc` and owns a reference (caller).
+        unsafe { Arc::<R>::from_raw(raw.cast::<R>()) }
     }
     fn wire(&self) -> Option<&'static Wire> {
         self.wire.wire()
