@@ -4,86 +4,115 @@
 //! intermediates soon: the idea behind `dask.order`). No recursion: a chain of a million
 //! nodes is walked with an explicit stack.
 //!
-//! The walk remembers which nodes it has seen in the nodes themselves: each carries a
-//! mark, its walk's epoch and its index. One walk at a time may mark (a flag taken
-//! for the walk); a walk that starts while another marks keeps a hash map instead.
-//! A mark is trusted only if the index it names holds that very node, so a mark left
-//! by a walk 2^32 epochs ago cannot be mistaken for this walk's.
+//! The walk remembers the index it gave each node by the node's id, in a table (see
+//! [`Seen`]): ids are handed out in order and a graph is mostly built in one go, so its
+//! ids are close together. No hashing a node (a third of a chain's time when nodes were
+//! hashed by address), and nothing written into the nodes, so walks of the same graph
+//! may run at once.
 
 use super::adjacency::{Adjacency, index};
-use super::node::{NodeDyn, NodeRef};
+use super::node::{NodeDyn, NodeRef, ids_wrapped};
 use rustc_hash::FxHashMap;
-use std::sync::atomic::{AtomicBool, AtomicU32, Ordering};
 
-/// Whether a walk is marking nodes now.
-static MARKING: AtomicBool = AtomicBool::new(false);
-/// The last marking walk's epoch (0 is never used: a fresh node's mark is 0).
-static EPOCH: AtomicU32 = AtomicU32::new(0);
+/// An entry of [`Seen`]: not met yet.
+const UNSEEN: u32 = 0;
+/// An entry of [`Seen`]: met, its dependencies being laid out. (Otherwise an entry is
+/// the node's index plus one.)
+const STARTED_ENTRY: u32 = u32::MAX;
 
-/// How a walk finds the index it gave a node.
-enum Seen {
-    /// In the nodes' marks, under this epoch; the flag is given back when dropped.
-    Marks(u32),
-    /// In a map by address (another walk is marking).
-    Map(FxHashMap<*const (), u32>),
+/// What a walk knows of a node.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Met {
+    Unseen,
+    Started,
+    Placed(u32),
+}
+
+/// How far below the top id the walk's table reaches without being asked to by a
+/// graph that size (see [`Seen::set`]).
+const SLACK: usize = 1 << 16;
+
+/// The walk's entry for each id it met. A consumer's id is above its dependencies'
+/// (it was made after them), so every id of the graph is at most the outputs' top id,
+/// and a graph mostly made in one go has its ids just below it: entries are kept in a
+/// table by distance below the top id, grown as the walk goes down. An id far below
+/// the rest (a node made long before, in a long-running program) goes in a map, so
+/// the table stays within a few entries a node.
+struct Seen {
+    top: u64,
+    table: Vec<u32>,
+    far: FxHashMap<u64, u32>,
 }
 
 impl Seen {
-    fn new() -> Seen {
-        if MARKING
-            .compare_exchange(false, true, Ordering::Acquire, Ordering::Relaxed)
-            .is_ok()
-        {
-            let mut epoch = EPOCH.fetch_add(1, Ordering::Relaxed).wrapping_add(1);
-            if epoch == 0 {
-                epoch = EPOCH.fetch_add(1, Ordering::Relaxed).wrapping_add(1);
-            }
-            Seen::Marks(epoch)
-        } else {
-            Seen::Map(FxHashMap::default())
+    fn new(outputs: &[&NodeRef]) -> Seen {
+        Seen {
+            top: outputs.iter().map(|o| o.id()).max().unwrap_or(0),
+            table: Vec::new(),
+            far: FxHashMap::default(),
         }
     }
 
-    /// The index given to `node` (or [`STARTED`]), if this walk has seen it.
     #[inline]
-    fn get(&self, node: &NodeRef, nodes: &[&NodeRef]) -> Option<u32> {
-        match self {
-            Seen::Marks(epoch) => {
-                let mark = node.mark().load(Ordering::Relaxed);
-                if (mark >> 32) as u32 != *epoch {
-                    return None;
-                }
-                let index = mark as u32;
-                let own = index == STARTED
-                    || nodes
+    fn entry(&self, id: u64) -> u32 {
+        match self.top.checked_sub(id) {
+            Some(below) if (below as usize) < self.table.len() => self.table[below as usize],
+            _ if self.far.is_empty() => UNSEEN,
+            _ => self.far.get(&id).copied().unwrap_or(UNSEEN),
+        }
+    }
+
+    /// Notes `entry` for `id`; `size` is how many nodes the walk has placed or has
+    /// waiting, which bounds how far the table grows.
+    fn set_entry(&mut self, id: u64, entry: u32, size: usize) {
+        if let Some(below) = self.top.checked_sub(id) {
+            let below = below as usize;
+            if below < self.table.len() {
+                self.table[below] = entry;
+                return;
+            }
+            if below <= 2 * size + SLACK {
+                self.table.resize(below + 1, UNSEEN);
+                self.table[below] = entry;
+                return;
+            }
+        }
+        self.far.insert(id, entry);
+    }
+
+    /// What this walk knows of `node`. Two nodes with one id (ids wrap after 2^47
+    /// nodes) are an error rather than a wrong layout.
+    #[inline]
+    fn get(&self, node: &NodeRef, nodes: &[&NodeRef]) -> Result<Met, String> {
+        Ok(match self.entry(node.id()) {
+            UNSEEN => Met::Unseen,
+            STARTED_ENTRY => Met::Started,
+            entry => {
+                let index = entry - 1;
+                if ids_wrapped()
+                    && nodes
                         .get(index as usize)
-                        .is_some_and(|n| address(n) == address(node));
-                own.then_some(index)
+                        .is_none_or(|n| address(n) != address(node))
+                {
+                    return Err(format!(
+                        "two tasks share the id {}: more than 2^47 tasks were made",
+                        node.id()
+                    ));
+                }
+                Met::Placed(index)
             }
-            Seen::Map(map) => map.get(&address(node)).copied(),
-        }
+        })
     }
 
     #[inline]
-    fn set(&mut self, node: &NodeRef, index: u32) {
-        match self {
-            Seen::Marks(epoch) => node.mark().store(
-                (u64::from(*epoch) << 32) | u64::from(index),
-                Ordering::Relaxed,
-            ),
-            Seen::Map(map) => {
-                map.insert(address(node), index);
-            }
-        }
-    }
-}
-
-impl Drop for Seen {
-    fn drop(&mut self) {
-        if let Seen::Marks(_) = self {
-            // Release: the next marking walk sees every mark this one wrote.
-            MARKING.store(false, Ordering::Release);
-        }
+    fn set(&mut self, node: &NodeRef, met: Met, size: usize) {
+        let entry = match met {
+            Met::Unseen => UNSEEN,
+            Met::Started => STARTED_ENTRY,
+            // Within u32: indices stay below `adjacency::MAX_INDEX`.
+            Met::Placed(index) => index + 1,
+        };
+        self.set_entry(node.id(), entry, size);
     }
 }
 
@@ -97,11 +126,9 @@ pub(crate) struct Layout<'g> {
     pub(crate) outputs: Vec<u32>,
 }
 
-const STARTED: u32 = u32::MAX;
-
 impl<'g> Layout<'g> {
     pub(crate) fn new(outputs: &[&'g NodeRef]) -> Result<Layout<'g>, String> {
-        let mut seen = Seen::new();
+        let mut seen = Seen::new(outputs);
         let mut nodes: Vec<&'g NodeRef> = Vec::new();
         let mut deps = Adjacency::default();
         // Nodes to place, one entry each (8 bytes: a chain of ten million nodes is
@@ -115,49 +142,51 @@ impl<'g> Layout<'g> {
             stack.push(out);
         }
         while let Some(&node) = stack.last() {
-            match seen.get(node, &nodes) {
+            match seen.get(node, &nodes)? {
                 // Placed already: a second path to it.
-                Some(i) if i != STARTED => {
+                Met::Placed(_) => {
                     stack.pop();
                 }
-                None => {
-                    seen.set(node, STARTED);
+                Met::Unseen => {
+                    seen.set(node, Met::Started, nodes.len() + stack.len());
                     children.clear();
                     node.visit_deps(&mut |d| children.push(d));
                     // Reversed, so the first argument is walked (and numbered) first.
                     for &child in children.iter().rev() {
-                        if seen.get(child, &nodes).is_none() {
+                        if seen.get(child, &nodes)? == Met::Unseen {
                             stack.push(child);
                         }
                     }
                 }
                 // Its dependencies are placed (in a graph without cycles, a started
                 // node is met again only once everything above it is done).
-                Some(_) => {
+                Met::Started => {
                     stack.pop();
                     let id = index(nodes.len())?;
-                    let mut missing = false;
                     indices.clear();
+                    let mut bad = None;
                     node.visit_deps(&mut |d| match seen.get(d, &nodes) {
-                        Some(i) if i != STARTED => indices.push(i),
-                        _ => missing = true,
+                        Ok(Met::Placed(i)) => indices.push(i),
+                        Ok(_) => {
+                            bad = Some(format!("dependency of {} not laid out first", node.name()))
+                        }
+                        Err(e) => bad = Some(e),
                     });
-                    if missing {
-                        return Err(format!("dependency of {} not laid out first", node.name()));
+                    if let Some(e) = bad {
+                        return Err(e);
                     }
                     deps.push(&indices)?;
                     nodes.push(node);
-                    seen.set(node, id);
+                    seen.set(node, Met::Placed(id), nodes.len() + stack.len());
                 }
             }
         }
 
         let outputs = outputs
             .iter()
-            .map(|o| {
-                seen.get(o, &nodes)
-                    .filter(|&i| i != STARTED)
-                    .ok_or_else(|| "an output was not laid out".to_owned())
+            .map(|o| match seen.get(o, &nodes)? {
+                Met::Placed(i) => Ok(i),
+                _ => Err("an output was not laid out".to_owned()),
             })
             .collect::<Result<Vec<_>, _>>()?;
         // The walk is done: let its index and stack go, and give back what the tables'
@@ -231,12 +260,13 @@ mod tests {
     }
 
     #[test]
-    fn walks_at_once_and_stale_marks_give_the_same_layout() {
+    fn walks_at_once_give_the_same_layout() {
         let outputs = graph();
         let refs: Vec<&NodeRef> = outputs.iter().map(Delayed::node).collect();
         let want = shape(&Layout::new(&refs).unwrap());
         assert_eq!(want.0.len(), 5);
-        // Eight walks at once: one marks, the others keep maps; all agree.
+        assert_eq!(want.2, [4, 3, 4]);
+        // Eight walks at once, each with its own table: all agree.
         std::thread::scope(|s| {
             for _ in 0..8 {
                 s.spawn(|| {
@@ -246,27 +276,60 @@ mod tests {
                 });
             }
         });
-        // Marks that claim the next walk's epoch, each naming another node's index (as
-        // a mark 2^32 walks old would): the walk sees they are not its own.
+    }
+
+    #[test]
+    fn nodes_made_far_apart_in_time_are_laid_out_alike() {
+        // Ids thousands apart, and a consumer made between two others: the same layout
+        // as a graph made in one go.
+        let a = delayed_value(1_i64);
+        let made_between: Vec<Delayed<i64>> = (0..5000).map(delayed_value).collect();
+        let b = a.map(|v| v + 1);
+        drop(made_between);
+        let made_between: Vec<Delayed<i64>> = (0..3000).map(delayed_value).collect();
+        let c = &b + &a;
+        let d = &c * &b;
+        drop(made_between);
+        let refs = [d.node(), a.node()];
         let layout = Layout::new(&refs).unwrap();
-        let next = u64::from(EPOCH.load(Ordering::Relaxed).wrapping_add(1));
-        for (i, node) in layout.nodes.iter().enumerate() {
-            let other = (i + 1) % layout.len();
-            node.mark()
-                .store((next << 32) | other as u64, Ordering::Relaxed);
+        let (names, deps, outputs) = shape(&layout);
+        assert_eq!(names.len(), 4);
+        // a, b (reads a), c (reads b, a), d (reads c, b).
+        assert_eq!(deps, [vec![], vec![0], vec![1, 0], vec![2, 1]]);
+        assert_eq!(outputs, [3, 0]);
+        assert_eq!(layout.consumers(0), [1, 2]);
+        assert_eq!(layout.consumers(1), [2, 3]);
+
+        // A longer chain with ids spread out, its last node reading a node made long
+        // before (further below the top id than the walk's table reaches: it goes in
+        // the walk's map).
+        drop((0..2 * SLACK).map(delayed_value).collect::<Vec<_>>());
+        let mut x = a.clone();
+        for step in 0..60 {
+            if step % 10 == 0 {
+                drop((0..3000).map(delayed_value).collect::<Vec<_>>());
+            }
+            x = x.map(|v| v + 1);
         }
-        drop(layout);
-        assert_eq!(shape(&Layout::new(&refs).unwrap()), want);
-        // A walk while another holds the marks uses a map. (Other tests' walks may
-        // hold them a moment: wait for the flag.)
-        while MARKING
-            .compare_exchange(false, true, Ordering::Acquire, Ordering::Relaxed)
-            .is_err()
-        {
-            std::thread::yield_now();
+        let y = &x + &a;
+        let layout = Layout::new(&[y.node()]).unwrap();
+        let (names, deps, outputs) = shape(&layout);
+        assert_eq!(names.len(), 62);
+        assert!(deps[0].is_empty());
+        for (i, d) in deps.iter().enumerate().take(61).skip(1) {
+            assert_eq!(d, &[i as u32 - 1]);
         }
-        assert_eq!(shape(&Layout::new(&refs).unwrap()), want);
-        MARKING.store(false, Ordering::Release);
-        assert_eq!(shape(&Layout::new(&refs).unwrap()), want);
+        assert_eq!(deps[61], [60, 0]);
+        assert_eq!(outputs, [61]);
+        // Where the walk kept them: the chain in its table, `a` in its map.
+        let mut seen = Seen::new(&[y.node()]);
+        seen.set_entry(x.node().id(), 7, 62);
+        seen.set_entry(a.node().id(), 9, 62);
+        assert_eq!(seen.far.len(), 1);
+        assert_eq!(
+            (seen.entry(x.node().id()), seen.entry(a.node().id())),
+            (7, 9)
+        );
+        assert_eq!(seen.entry(y.node().id()), UNSEEN);
     }
 }

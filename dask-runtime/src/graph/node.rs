@@ -7,8 +7,8 @@ use crate::error::BoxError;
 use std::any::Any;
 use std::collections::HashMap;
 use std::marker::PhantomData;
-use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::{Arc, LazyLock, Mutex};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::{Arc, LazyLock, Mutex, OnceLock};
 
 /// A task's output as the executor stores it: type-erased and shared, so a value with
 /// several consumers is cloned only when a consumer needs its own copy.
@@ -24,7 +24,8 @@ pub(crate) type WeakNode = std::sync::Weak<dyn NodeDyn>;
 ///
 /// `pub` but in a private module: nameable by the runtime only.
 pub trait NodeDyn: Send + Sync + 'static {
-    /// Unique for the life of the process.
+    /// Unique for the life of the process (see [`MAX_ID`]); a consumer's id is above
+    /// its dependencies'.
     fn id(&self) -> u64;
     /// The function the node runs (`inc`, `add`, `map`, ...).
     fn name(&self) -> &'static str;
@@ -52,8 +53,6 @@ pub trait NodeDyn: Send + Sync + 'static {
     unsafe fn value_from_raw(&self, raw: *const ()) -> Value;
     /// How the output crosses to another process, if it can.
     fn wire(&self) -> Option<&'static Wire>;
-    /// Where a layout walk notes that it has seen the node (see `layout.rs`).
-    fn mark(&self) -> &AtomicU64;
 }
 
 /// The arguments of a node: a list `(Arg<A>, (Arg<B>, ()))` of any length, or a
@@ -89,13 +88,9 @@ impl KeySpelling for Box<str> {
 }
 
 struct Node<A: Args, F, R, K = (), W = ()> {
-    /// The id, with [`LABELED`] set once the user named the task.
-    id: AtomicU64,
-    /// The layout walk's mark: its epoch and the node's index in it. (Eight bytes that
-    /// keep the node in the same allocator size class, and save the walk a hash map.)
-    mark: AtomicU64,
-    /// The name, through a thin pointer (see [`thin`]).
-    name: &'static &'static str,
+    /// The id, the name's number (see [`name_number`]) and [`LABELED`], in one word:
+    /// with the `Arc`'s counts and one argument, 40 bytes, glibc's 48-byte size.
+    meta: AtomicU64,
     key: K,
     wire: W,
     args: A,
@@ -112,22 +107,23 @@ where
     W: WireOf<R>,
 {
     fn id(&self) -> u64 {
-        self.id.load(Ordering::Relaxed) & !LABELED
+        self.meta.load(Ordering::Relaxed) & MAX_ID
     }
     fn name(&self) -> &'static str {
-        self.name
+        name_of(self.meta.load(Ordering::Relaxed))
     }
     fn key(&self) -> String {
-        let id = self.id.load(Ordering::Relaxed);
-        if id & LABELED != 0
-            && let Some(label) = labels().get(&(id & !LABELED))
+        let meta = self.meta.load(Ordering::Relaxed);
+        let id = meta & MAX_ID;
+        if meta & LABELED != 0
+            && let Some(label) = labels().get(&id)
         {
             return label.to_string();
         }
-        self.key.spell(self.name, id & !LABELED)
+        self.key.spell(name_of(meta), id)
     }
     fn set_label(&self, label: String) {
-        let id = self.id.fetch_or(LABELED, Ordering::Relaxed) & !LABELED;
+        let id = self.meta.fetch_or(LABELED, Ordering::Relaxed) & MAX_ID;
         labels().insert(id, label.into_boxed_str());
     }
     fn visit_deps<'a>(&'a self, f: &mut dyn FnMut(&'a NodeRef)) {
@@ -151,9 +147,6 @@ where
     fn wire(&self) -> Option<&'static Wire> {
         self.wire.wire()
     }
-    fn mark(&self) -> &AtomicU64 {
-        &self.mark
-    }
 }
 
 impl<A: Args, F, R, K, W> Drop for Node<A, F, R, K, W> {
@@ -161,9 +154,9 @@ impl<A: Args, F, R, K, W> Drop for Node<A, F, R, K, W> {
     // its dependency, ... one stack frame a node. Instead, unhook the dependencies and drop
     // them from a loop: a node whose last owner we are gives up its own dependencies first.
     fn drop(&mut self) {
-        let id = *self.id.get_mut();
-        if id & LABELED != 0 {
-            labels().remove(&(id & !LABELED));
+        let meta = *self.meta.get_mut();
+        if meta & LABELED != 0 {
+            labels().remove(&(meta & MAX_ID));
         }
         let mut pending = Vec::new();
         self.args.take_deps(&mut pending);
@@ -177,8 +170,25 @@ impl<A: Args, F, R, K, W> Drop for Node<A, F, R, K, W> {
 
 static NEXT_ID: AtomicU64 = AtomicU64::new(0);
 
-/// The bit of a node's id that says the user named it: its label is in [`labels`].
-/// Ids count from 0 and never reach it.
+/// The largest id, and the id's bits of a node's word. Ids count up from 0 and wrap
+/// after 2^47 (140 trillion) nodes: a process making thirty million nodes a second
+/// without pause reaches it in 54 days. (A layout walk that meets two nodes with one
+/// id says so, see `layout.rs`.)
+pub(crate) const MAX_ID: u64 = (1 << 47) - 1;
+
+/// Set once ids have wrapped: from then on two live nodes may share an id, and a
+/// layout walk checks every node it looks up (see `layout.rs`).
+static WRAPPED: AtomicBool = AtomicBool::new(false);
+
+/// Whether ids have wrapped (see [`MAX_ID`]).
+pub(crate) fn ids_wrapped() -> bool {
+    WRAPPED.load(Ordering::Relaxed)
+}
+
+/// Where a node's word keeps its name's number (16 bits, above the id).
+const NAME_SHIFT: u32 = 47;
+
+/// The bit of a node's word that says the user named it: its label is in [`labels`].
 const LABELED: u64 = 1 << 63;
 
 /// The labels of named nodes, by id: a side table, so that the ten million unnamed
@@ -232,11 +242,13 @@ where
     K: KeySpelling,
     W: WireOf<R>,
 {
-    let id = AtomicU64::new(NEXT_ID.fetch_add(1, Ordering::Relaxed));
+    let id = NEXT_ID.fetch_add(1, Ordering::Relaxed);
+    if id > MAX_ID {
+        WRAPPED.store(true, Ordering::Relaxed);
+    }
+    let id = id & MAX_ID;
     Arc::new(Node {
-        id,
-        mark: AtomicU64::new(0),
-        name: thin(name),
+        meta: AtomicU64::new(id | (name_number(name) << NAME_SHIFT)),
         key,
         wire,
         args,
@@ -245,50 +257,66 @@ where
     })
 }
 
-/// `name` behind a thin pointer: 8 bytes in each node instead of 16, which brings a
-/// one-argument node from the allocator's 80-byte size to its 64-byte one (ten million
-/// nodes, 160 MB). Each distinct name is boxed once for the life of the process; names
-/// are the program's function and operation names, a fixed set.
-fn thin(name: &'static str) -> &'static &'static str {
+/// How many distinct names the nodes of a process can carry: 16 bits of a node's word.
+/// The last number stands for every name past the others, shown as [`MANY_NAMES`].
+const NAME_NUMBERS: usize = 1 << 16;
+
+/// The name of nodes whose own name came after 65,535 others.
+const MANY_NAMES: &str = "task";
+
+/// The names by number, each set once (the numbers are given out in order).
+static NAMES: [OnceLock<&'static str>; NAME_NUMBERS] = [const { OnceLock::new() }; NAME_NUMBERS];
+
+/// The name numbered in node word `meta`.
+fn name_of(meta: u64) -> &'static str {
+    let number = ((meta & !LABELED) >> NAME_SHIFT) as usize;
+    NAMES[number].get().copied().unwrap_or(MANY_NAMES)
+}
+
+/// `name`'s number: 2 bytes of a node's word instead of a 16-byte `&str` (ten million
+/// nodes, 160 MB). Names are the program's function and operation names, a fixed set;
+/// a process with more than 65,535 of them shows the rest as [`MANY_NAMES`].
+fn name_number(name: &'static str) -> u64 {
     /// Names a thread keeps at hand: a graph is built from a few functions, often
     /// alternating (`add(inc(i), dec(i))`), so the global map is rarely locked.
     const NEAR: usize = 16;
     thread_local! {
-        static SEEN: std::cell::RefCell<Vec<(&'static str, &'static &'static str)>> =
+        static SEEN: std::cell::RefCell<Vec<(&'static str, u64)>> =
             const { std::cell::RefCell::new(Vec::new()) };
     }
     let near = SEEN.try_with(|seen| {
         let seen = seen.try_borrow().ok()?;
         seen.iter()
             .find(|(n, _)| std::ptr::eq(*n, name))
-            .map(|&(_, thin)| thin)
+            .map(|&(_, number)| number)
     });
-    if let Ok(Some(thin)) = near {
-        return thin;
+    if let Ok(Some(number)) = near {
+        return number;
     }
-    static NAMES: LazyLock<Mutex<HashMap<&'static str, &'static &'static str>>> =
-        LazyLock::new(Mutex::default);
-    let mut names = NAMES
+    static NUMBERS: LazyLock<Mutex<HashMap<&'static str, u64>>> = LazyLock::new(Mutex::default);
+    let mut numbers = NUMBERS
         .lock()
         .unwrap_or_else(std::sync::PoisonError::into_inner);
-    let thin = match names.get(name) {
-        Some(&thin) => thin,
-        None => {
-            let thin: &'static &'static str = Box::leak(Box::new(name));
-            names.insert(name, thin);
-            thin
+    let next = numbers.len();
+    let number = match numbers.get(name) {
+        Some(&number) => number,
+        None if next < NAME_NUMBERS - 1 => {
+            let _ = NAMES[next].set(name);
+            numbers.insert(name, next as u64);
+            next as u64
         }
+        None => (NAME_NUMBERS - 1) as u64,
     };
-    drop(names);
+    drop(numbers);
     let _ = SEEN.try_with(|seen| {
         if let Ok(mut seen) = seen.try_borrow_mut() {
             if seen.len() == NEAR {
                 seen.remove(0);
             }
-            seen.push((name, thin));
+            seen.push((name, number));
         }
     });
-    thin
+    number
 }
 
 /// A key that reads like Dask's (`inc-9e3779b97f4a7c15`): the name and a scrambled id.
@@ -308,28 +336,49 @@ pub(crate) fn key_from(name: &str, id: u64) -> String {
 
 #[cfg(test)]
 mod tests {
-    use super::thin;
+    use super::*;
 
     #[test]
-    fn a_name_is_interned_once_whatever_the_thread_or_the_copy() {
+    fn a_name_is_numbered_once_whatever_the_thread_or_the_copy() {
         // Forty names, more than a thread keeps at hand, twice over: each comes back
-        // as the same thin pointer, spelling the same name.
+        // with the same number, spelling the same name.
         let names: Vec<&'static str> = (0..40)
             .map(|i| &*Box::leak(format!("name-{i}").into_boxed_str()))
             .collect();
-        let first: Vec<usize> = names.iter().map(|n| thin(n) as *const _ as usize).collect();
+        let first: Vec<u64> = names.iter().map(|n| name_number(n)).collect();
         for _ in 0..2 {
-            for (n, &p) in names.iter().zip(&first) {
-                let t = thin(n);
-                assert_eq!(t as *const _ as usize, p);
-                assert_eq!(*t, *n);
+            for (n, &number) in names.iter().zip(&first) {
+                assert_eq!(name_number(n), number);
+                assert_eq!(name_of(number << NAME_SHIFT), *n);
+                assert_eq!(name_of(LABELED | 5 | (number << NAME_SHIFT)), *n);
             }
         }
-        // Another thread, and another copy of the same text: the same pointer.
+        // Another thread, and another copy of the same text: the same number.
         let copy: &'static str = Box::leak("name-7".to_owned().into_boxed_str());
-        let there = std::thread::spawn(move || thin(copy) as *const _ as usize)
+        let there = std::thread::spawn(move || name_number(copy))
             .join()
             .unwrap();
         assert_eq!(there, first[7]);
+        // The last number is every name past the others.
+        assert_eq!(
+            name_of(((NAME_NUMBERS - 1) as u64) << NAME_SHIFT),
+            MANY_NAMES
+        );
+    }
+
+    #[test]
+    fn a_node_with_one_argument_is_forty_bytes_and_keeps_its_name_id_and_label() {
+        let leaf = new_node("leaf", (), |(), _| Ok(1_u64));
+        let arg = crate::delayed::Arg::value(3_u64);
+        let node = new_node("one-arg", (arg, ()), |_, _| Ok(2_u64));
+        // The `Arc`'s two counts, the word, the argument.
+        assert_eq!(std::mem::size_of_val(&*node), 24);
+        assert_eq!(node.name(), "one-arg");
+        assert!(node.id() > leaf.id());
+        assert!(node.key().starts_with("one-arg-"));
+        node.set_label("mine".into());
+        assert_eq!(node.key(), "mine");
+        assert_eq!(node.name(), "one-arg");
+        assert!(node.id() > leaf.id() && node.id() <= MAX_ID);
     }
 }
