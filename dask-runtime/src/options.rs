@@ -227,6 +227,8 @@ impl Options {
     }
 
     /// Refuses graphs of more than `n` tasks (the default is [`DEFAULT_MAX_TASKS`]).
+    /// Whatever `n`, a run holds at most 2^31 - 2 tasks and as many edges (its tables
+    /// index them with 31 bits); a bigger graph is refused with an error.
     pub fn max_tasks(mut self, n: usize) -> Self {
         self.max_tasks = Some(n);
         self

@@ -29,7 +29,7 @@ enum Met {
 }
 
 /// How far below the top id the walk's table reaches without being asked to by a
-/// graph that size (see [`Seen::set`]).
+/// graph that size (see [`Seen::set_entry`]).
 const SLACK: usize = 1 << 16;
 
 /// The walk's entry for each id it met. A consumer's id is above its dependencies'
