@@ -4,15 +4,16 @@
 //! intermediates soon: the idea behind `dask.order`). No recursion: a chain of a million
 //! nodes is walked with an explicit stack.
 //!
-//! The walk remembers the index it gave each node by the node's id, in a table (see
-//! [`Seen`]): ids are handed out in order and a graph is mostly built in one go, so its
-//! ids are close together. No hashing a node (a third of a chain's time when nodes were
+//! The walk remembers the index it gave each node by the node's id, in a table of
+//! pages of ids (see [`Seen`]): ids are handed out in order and a graph is mostly built
+//! in one go, so its ids are close together. No hashing a node (a third of a chain's time when nodes were
 //! hashed by address), and nothing written into the nodes, so walks of the same graph
 //! may run at once.
 
 use super::adjacency::{Adjacency, index};
 use super::node::{NodeDyn, NodeRef, ids_wrapped};
 use rustc_hash::FxHashMap;
+use std::cell::Cell;
 
 /// An entry of [`Seen`]: not met yet.
 const UNSEEN: u32 = 0;
@@ -28,56 +29,104 @@ enum Met {
     Placed(u32),
 }
 
-/// How far below the top id the walk's table reaches without being asked to by a
-/// graph that size (see [`Seen::set_entry`]).
-const SLACK: usize = 1 << 16;
+/// Ids a page of [`Seen`]'s table covers (4 KB of entries).
+const PAGE: usize = 256;
 
-/// The walk's entry for each id it met. A consumer's id is above its dependencies'
-/// (it was made after them), so every id of the graph is at most the outputs' top id,
-/// and a graph mostly made in one go has its ids just below it: entries are kept in a
-/// table by distance below the top id, grown as the walk goes down. An id far below
-/// the rest (a node made long before, in a long-running program) goes in a map, so
-/// the table stays within a few entries a node.
+/// Entries a walk keeps in a list before it makes pages: a small graph's walk then
+/// allocates nothing (a page made and zeroed was a fifth of a 3-task compute).
+const FEW: usize = 16;
+
+/// How many pages [`Seen::recent`] remembers.
+const RECENT: usize = 64;
+
+/// The walk's entry for each id it met: the first [`FEW`] in a list, then in pages of
+/// [`PAGE`] ids, made as the walk meets ids in them, one after another in one table.
+/// A graph's ids are mostly close together, so a page holds many of its nodes; a node
+/// made long before the rest costs one page.
 struct Seen {
-    top: u64,
+    few: [(u64, u32); FEW],
+    /// How many of `few` are in use; once the table has pages, `few` is not.
+    few_len: usize,
     table: Vec<u32>,
-    far: FxHashMap<u64, u32>,
+    /// Where each page starts in `table`, by page number (`id / PAGE`).
+    page_of: FxHashMap<u64, usize>,
+    /// Pages looked up lately, by page number modulo [`RECENT`]: a walk goes back and
+    /// forth between a few runs of ids (a tree's levels), each found without hashing.
+    /// Made with the first page (a small graph's walk does not pay to fill it).
+    recent: Box<[Cell<(u64, usize)>]>,
 }
 
 impl Seen {
-    fn new(outputs: &[&NodeRef]) -> Seen {
+    fn new() -> Seen {
         Seen {
-            top: outputs.iter().map(|o| o.id()).max().unwrap_or(0),
+            few: [(0, UNSEEN); FEW],
+            few_len: 0,
             table: Vec::new(),
-            far: FxHashMap::default(),
+            page_of: FxHashMap::default(),
+            recent: Box::default(),
         }
+    }
+
+    /// Where `id`'s entry is in the table, if its page exists.
+    #[inline]
+    fn find(&self, id: u64) -> Option<usize> {
+        let page = id / PAGE as u64;
+        let recent = &self.recent[page as usize % RECENT];
+        let (known, start) = recent.get();
+        let start = if known == page {
+            start
+        } else {
+            let start = *self.page_of.get(&page)?;
+            recent.set((page, start));
+            start
+        };
+        Some(start + (id % PAGE as u64) as usize)
     }
 
     #[inline]
     fn entry(&self, id: u64) -> u32 {
-        match self.top.checked_sub(id) {
-            Some(below) if (below as usize) < self.table.len() => self.table[below as usize],
-            _ if self.far.is_empty() => UNSEEN,
-            _ => self.far.get(&id).copied().unwrap_or(UNSEEN),
+        if self.table.is_empty() {
+            let few = &self.few[..self.few_len];
+            return few.iter().find(|e| e.0 == id).map_or(UNSEEN, |e| e.1);
         }
+        self.find(id).map_or(UNSEEN, |at| self.table[at])
     }
 
-    /// Notes `entry` for `id`; `size` is how many nodes the walk has placed or has
-    /// waiting, which bounds how far the table grows.
-    fn set_entry(&mut self, id: u64, entry: u32, size: usize) {
-        if let Some(below) = self.top.checked_sub(id) {
-            let below = below as usize;
-            if below < self.table.len() {
-                self.table[below] = entry;
+    fn set_entry(&mut self, id: u64, entry: u32) {
+        if self.table.is_empty() {
+            if let Some(e) = self.few[..self.few_len].iter_mut().find(|e| e.0 == id) {
+                e.1 = entry;
                 return;
             }
-            if below <= 2 * size + SLACK {
-                self.table.resize(below + 1, UNSEEN);
-                self.table[below] = entry;
+            if self.few_len < FEW {
+                self.few[self.few_len] = (id, entry);
+                self.few_len += 1;
                 return;
             }
+            // The graph is not small after all: move to pages.
+            let at = self.new_page(id);
+            self.table[at] = entry;
+            for (id, entry) in self.few {
+                self.set_entry(id, entry);
+            }
+            return;
         }
-        self.far.insert(id, entry);
+        let at = match self.find(id) {
+            Some(at) => at,
+            None => self.new_page(id),
+        };
+        self.table[at] = entry;
+    }
+
+    /// Makes the page of `id`; gives where its entry is.
+    fn new_page(&mut self, id: u64) -> usize {
+        if self.recent.is_empty() {
+            self.recent = (0..RECENT).map(|_| Cell::new((u64::MAX, 0))).collect();
+        }
+        let start = self.table.len();
+        self.table.resize(start + PAGE, UNSEEN);
+        self.page_of.insert(id / PAGE as u64, start);
+        start + (id % PAGE as u64) as usize
     }
 
     /// What this walk knows of `node`. Two nodes with one id (ids wrap after 2^47
@@ -105,14 +154,14 @@ impl Seen {
     }
 
     #[inline]
-    fn set(&mut self, node: &NodeRef, met: Met, size: usize) {
+    fn set(&mut self, node: &NodeRef, met: Met) {
         let entry = match met {
             Met::Unseen => UNSEEN,
             Met::Started => STARTED_ENTRY,
             // Within u32: indices stay below `adjacency::MAX_INDEX`.
             Met::Placed(index) => index + 1,
         };
-        self.set_entry(node.id(), entry, size);
+        self.set_entry(node.id(), entry);
     }
 }
 
@@ -128,7 +177,7 @@ pub(crate) struct Layout<'g> {
 
 impl<'g> Layout<'g> {
     pub(crate) fn new(outputs: &[&'g NodeRef]) -> Result<Layout<'g>, String> {
-        let mut seen = Seen::new(outputs);
+        let mut seen = Seen::new();
         let mut nodes: Vec<&'g NodeRef> = Vec::new();
         let mut deps = Adjacency::default();
         // Nodes to place, one entry each (8 bytes: a chain of ten million nodes is
@@ -148,7 +197,7 @@ impl<'g> Layout<'g> {
                     stack.pop();
                 }
                 Met::Unseen => {
-                    seen.set(node, Met::Started, nodes.len() + stack.len());
+                    seen.set(node, Met::Started);
                     children.clear();
                     node.visit_deps(&mut |d| children.push(d));
                     // Reversed, so the first argument is walked (and numbered) first.
@@ -177,7 +226,7 @@ impl<'g> Layout<'g> {
                     }
                     deps.push(&indices)?;
                     nodes.push(node);
-                    seen.set(node, Met::Placed(id), nodes.len() + stack.len());
+                    seen.set(node, Met::Placed(id));
                 }
             }
         }
@@ -279,6 +328,66 @@ mod tests {
     }
 
     #[test]
+    fn a_tree_over_many_pages_lays_out_each_node_once_after_its_inputs() {
+        // Leaves made first, each level of sums after: the walk goes back and forth
+        // between as many runs of ids as the tree has levels, over dozens of pages.
+        let leaves = 3000;
+        let mut level: Vec<Delayed<i64>> = (0..leaves).map(delayed_value).collect();
+        while level.len() > 1 {
+            level = level
+                .chunks(2)
+                .map(|pair| match pair {
+                    [a, b] => a + b,
+                    [a] => a.clone(),
+                    _ => unreachable!(),
+                })
+                .collect();
+        }
+        let root = &level[0];
+        let layout = Layout::new(&[root.node()]).unwrap();
+        assert_eq!(layout.len(), 2 * leaves as usize - 1);
+        let mut addresses: Vec<*const ()> = layout.nodes.iter().map(|n| address(n)).collect();
+        addresses.sort();
+        addresses.dedup();
+        assert_eq!(addresses.len(), layout.len(), "a node laid out twice");
+        for i in 0..layout.len() as u32 {
+            assert!(layout.deps(i).iter().all(|&d| d < i));
+            assert!(layout.consumers(i).iter().all(|&c| c > i));
+        }
+        assert_eq!(layout.outputs, [layout.len() as u32 - 1]);
+    }
+
+    #[test]
+    fn an_old_node_met_early_and_again_after_a_long_chain_is_laid_out_once() {
+        // `b` made first, `a` a while after, then a long chain: the walk meets `a`
+        // while it knows few nodes, then the chain, then `b` (older still) and `a`
+        // again. (A walk that kept far ids in a map and later grew its table over
+        // them lost `a` there and laid it out twice.)
+        let b = delayed_value(1_i64);
+        drop((0..70_000).map(delayed_value).collect::<Vec<_>>());
+        let a = delayed_value(2_i64);
+        drop((0..70_000).map(delayed_value).collect::<Vec<_>>());
+        let mut chain = delayed_value(0_i64);
+        for _ in 0..200_000 {
+            chain = chain.map(|v| v + 1);
+        }
+        let p = a.map(|v| v * 10);
+        let q = &b + &a;
+        let y = &(&p + &chain) + &q;
+        let layout = Layout::new(&[y.node()]).unwrap();
+        assert_eq!(layout.len(), 200_001 + 6);
+        let mut addresses: Vec<*const ()> = layout.nodes.iter().map(|n| address(n)).collect();
+        addresses.sort();
+        addresses.dedup();
+        assert_eq!(addresses.len(), layout.len(), "a node laid out twice");
+        drop(layout);
+        assert_eq!(
+            crate::compute_with(&y, crate::Scheduler::Sync).unwrap(),
+            20 + 200_000 + 3
+        );
+    }
+
+    #[test]
     fn nodes_made_far_apart_in_time_are_laid_out_alike() {
         // Ids thousands apart, and a consumer made between two others: the same layout
         // as a graph made in one go.
@@ -300,10 +409,9 @@ mod tests {
         assert_eq!(layout.consumers(0), [1, 2]);
         assert_eq!(layout.consumers(1), [2, 3]);
 
-        // A longer chain with ids spread out, its last node reading a node made long
-        // before (further below the top id than the walk's table reaches: it goes in
-        // the walk's map).
-        drop((0..2 * SLACK).map(delayed_value).collect::<Vec<_>>());
+        // A longer chain with ids spread over pages, its last node reading a node made
+        // long before.
+        drop((0..100 * PAGE).map(delayed_value).collect::<Vec<_>>());
         let mut x = a.clone();
         for step in 0..60 {
             if step % 10 == 0 {
@@ -321,15 +429,22 @@ mod tests {
         }
         assert_eq!(deps[61], [60, 0]);
         assert_eq!(outputs, [61]);
-        // Where the walk kept them: the chain in its table, `a` in its map.
-        let mut seen = Seen::new(&[y.node()]);
-        seen.set_entry(x.node().id(), 7, 62);
-        seen.set_entry(a.node().id(), 9, 62);
-        assert_eq!(seen.far.len(), 1);
-        assert_eq!(
-            (seen.entry(x.node().id()), seen.entry(a.node().id())),
-            (7, 9)
-        );
-        assert_eq!(seen.entry(y.node().id()), UNSEEN);
+        // Past its first few entries the walk keeps pages, one for each run of ids
+        // it meets: `a`, made 100 pages before the chain, has a page of its own.
+        let mut seen = Seen::new();
+        let ids: Vec<u64> = [a.node().id(), x.node().id()]
+            .into_iter()
+            .chain((1..=FEW as u64).map(|k| x.node().id() - k))
+            .collect();
+        for (i, &id) in ids.iter().enumerate() {
+            seen.set_entry(id, i as u32 + 1);
+        }
+        assert!(seen.page_of.contains_key(&(a.node().id() / PAGE as u64)));
+        assert!(seen.page_of.len() >= 2);
+        for (i, &id) in ids.iter().enumerate() {
+            assert_eq!(seen.entry(id), i as u32 + 1);
+        }
+        assert_eq!(seen.entry(a.node().id() + 1), UNSEEN);
+        assert_eq!(seen.entry(y.node().id() + 5 * PAGE as u64), UNSEEN);
     }
 }
