@@ -599,11 +599,12 @@ fn step_over(
 ) -> Result<Step, Error> {
     let p = &planned[id];
     let b = &p.blocks[flat];
+    let input = |arg| Step::Input {
+        arg,
+        region: p.layer.region(&unflatten(&p.grid, flat)),
+    };
     if let Some(k) = made.iter().position(|&m| m == (id, flat)) {
-        return Ok(Step::Input {
-            arg: args.len() + k,
-            region: p.layer.region(&unflatten(&p.grid, flat)),
-        });
+        return Ok(input(args.len() + k));
     }
     if !b.fused {
         let node = b
@@ -611,10 +612,7 @@ fn step_over(
             .clone()
             .ok_or_else(|| Error::Internal(format!("{} has no task yet", p.layer.label)))?;
         args.push(Arg::node(Delayed::from_node(node)));
-        return Ok(Step::Input {
-            arg: args.len() - 1,
-            region: p.layer.region(&unflatten(&p.grid, flat)),
-        });
+        return Ok(input(args.len() - 1));
     }
     op_step(planned, id, flat, args, made)
 }

@@ -58,16 +58,16 @@ impl<'g> RunState<'g> {
         locality: Option<Locality>,
     ) -> Self {
         // Each slot counts the reads of its value to come: one per consumer here, one
-        // per time it is an output. (Made in place: a separate count would be 4 bytes
-        // more a node at the run's peak.)
-        let mut slots: Vec<Slot> = (0..layout.len())
-            .map(|i| Slot::new(0, layout.deps(i as u32).len() as u32))
-            .collect();
+        // per time it is an output. Dependencies come before their readers in the
+        // layout, so a node's reads of them are counted as its own slot is made.
+        let mut slots: Vec<Slot> = Vec::with_capacity(layout.len());
         for i in 0..layout.len() {
+            let deps = layout.deps(i as u32);
+            slots.push(Slot::new(0, deps.len() as u32));
             if locality.as_ref().is_some_and(|l| !l.local[i]) {
                 continue; // read in another process
             }
-            for &d in layout.deps(i as u32) {
+            for &d in deps {
                 slots[d as usize].add_reads(1);
             }
         }
@@ -269,9 +269,7 @@ impl<'g> RunState<'g> {
         // A token cancelled (or a deadline passed) while the last tasks ran still
         // cancels the run: those tasks may have cut their work short.
         if self.stopper.should_stop(|j| self.key(j)) {
-            for i in 0..self.slots.len() {
-                self.take_unread(i, |value| self.drop_value(i as u32, value));
-            }
+            self.drop_unread(|i, value| self.drop_value(i, value));
             return Err(self
                 .stopper
                 .take_error()
@@ -292,9 +290,7 @@ impl<'g> RunState<'g> {
         }
         Ok(values)
     }
-}
 
-impl RunState<'_> {
     /// Rebuilds a handle to a value node `i` made from the data pointer its slot kept.
     fn rebuild(&self, i: usize) -> impl Fn(*const ()) -> Value + '_ {
         let node = self.layout.node(i);
@@ -304,12 +300,17 @@ impl RunState<'_> {
         move |raw| unsafe { node.value_from_raw(raw) }
     }
 
-    /// Hands `drop` the references of node `i`'s value no reader took.
-    fn take_unread(&self, i: usize, drop: impl FnMut(Value)) {
-        // SAFETY: called once every task of the run has ended (`finish`, `Drop`).
-        #[allow(unsafe_code)]
-        unsafe {
-            self.slots[i].take_unread(&self.rebuild(i), drop);
+    /// Hands `drop` every reference of a value no reader took, with its node.
+    fn drop_unread(&self, mut drop: impl FnMut(u32, Value)) {
+        for (i, slot) in self.slots.iter().enumerate() {
+            if slot.has_unread() {
+                // SAFETY: called once every task of the run has ended (`finish`,
+                // `Drop`).
+                #[allow(unsafe_code)]
+                unsafe {
+                    slot.take_unread(&self.rebuild(i), |value| drop(i as u32, value));
+                }
+            }
         }
     }
 }
@@ -318,11 +319,7 @@ impl Drop for RunState<'_> {
     /// Frees what a run left in its slots (its outputs and a stopped run's values are
     /// taken by `finish`, so normally nothing), where a panic in a `Drop` is caught.
     fn drop(&mut self) {
-        for i in 0..self.slots.len() {
-            if self.slots[i].has_unread() {
-                self.take_unread(i, drop_caught);
-            }
-        }
+        self.drop_unread(|_, value| drop_caught(value));
     }
 }
 

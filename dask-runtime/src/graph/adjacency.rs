@@ -38,9 +38,11 @@ impl Adjacency {
         Ok(())
     }
 
-    /// The lists of `n` nodes turned around: node `d` lists each `i` whose list in
-    /// `from` holds `d`, in increasing `i`, once per time it holds it.
-    pub(crate) fn transpose(from: &Adjacency, n: usize) -> Result<Adjacency, String> {
+    /// The lists turned around: node `d` lists each `i` whose list in `from` holds
+    /// `d`, in increasing `i`, once per time it holds it. (Every entry of `from` is one
+    /// of its nodes, as a graph's dependencies are.)
+    pub(crate) fn transpose(from: &Adjacency) -> Result<Adjacency, String> {
+        let n = from.len();
         // First the number of entries each node gets, in the head words themselves.
         let mut head = vec![0_u32; n];
         for i in 0..from.len() {
@@ -158,7 +160,7 @@ mod tests {
         for (i, l) in lists.iter().enumerate() {
             assert_eq!(deps.list(i), &l[..]);
         }
-        let consumers = Adjacency::transpose(&deps, lists.len()).unwrap();
+        let consumers = Adjacency::transpose(&deps).unwrap();
         let mut want: Vec<Vec<u32>> = vec![Vec::new(); lists.len()];
         for (i, l) in lists.iter().enumerate() {
             for &d in l {
@@ -174,11 +176,12 @@ mod tests {
         }
         // A lone entry takes its word only: no spill for a chain.
         let mut chain = Adjacency::default();
+        chain.push(&[]).unwrap();
         for i in 0..100 {
             chain.push(&[i]).unwrap();
         }
         assert!(chain.spill.is_empty());
-        assert!(Adjacency::transpose(&chain, 101).unwrap().spill.is_empty());
+        assert!(Adjacency::transpose(&chain).unwrap().spill.is_empty());
         assert!(index(MAX_INDEX as usize + 1).is_err());
     }
 }

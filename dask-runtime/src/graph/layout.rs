@@ -244,7 +244,7 @@ impl<'g> Layout<'g> {
         drop(stack);
         nodes.shrink_to_fit();
         deps.shrink_to_fit();
-        let consumers = Adjacency::transpose(&deps, nodes.len())?;
+        let consumers = Adjacency::transpose(&deps)?;
         Ok(Layout {
             nodes,
             deps,
